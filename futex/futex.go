@@ -1,0 +1,75 @@
+package futex
+
+import (
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The futex contract, stated once (futex(2)):
+//
+//	FUTEX_WAIT: atomically, if *addr == val, sleep until FUTEX_WAKE on addr,
+//	            the timeout, or a signal; may wake spuriously.
+//	FUTEX_WAKE: wake at most n sleepers on addr.
+//
+// Both use the shared (non-private) operations: the word lives in a mapping
+// that other processes share, and the kernel keys shared futexes by the
+// backing page, not by this process's address. FUTEX_PRIVATE_FLAG would make
+// a wake in one process invisible to sleepers in another.
+const (
+	_FUTEX_WAIT = 0
+	_FUTEX_WAKE = 1
+)
+
+// Wait sleeps while *addr == val, for at most d (d < 0 waits without a
+// limit, which only the primitives' sliced waits should use). It returns nil
+// when woken, when *addr != val on entry, or on a spurious wake-up; callers
+// re-check their condition in a loop. It returns ErrTimeout when d elapsed.
+// EINTR is retried with the time left, so signal storms (SIGURG preemption)
+// neither shorten nor lengthen the wait.
+func Wait(addr *uint32, val uint32, d time.Duration) error {
+	if d < 0 {
+		for {
+			_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), _FUTEX_WAIT, uintptr(val), 0, 0, 0)
+			if e != unix.EINTR {
+				return nil
+			}
+		}
+	}
+	deadline := time.Now().Add(d)
+	for {
+		ts := unix.NsecToTimespec(int64(d))
+		_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), _FUTEX_WAIT, uintptr(val), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		switch e {
+		case 0, unix.EAGAIN:
+			return nil
+		case unix.ETIMEDOUT:
+			return ErrTimeout
+		case unix.EINTR:
+			d = time.Until(deadline)
+			if d <= 0 {
+				return ErrTimeout
+			}
+		default:
+			// EFAULT/EINVAL mean addr is not a mapped, aligned word: a bug
+			// in this process, since every caller passes a validated word.
+			panic("futex: FUTEX_WAIT: " + e.Error())
+		}
+	}
+}
+
+// Wake wakes at most n sleepers on addr and returns how many it woke.
+func Wake(addr *uint32, n int) int {
+	if n <= 0 {
+		return 0
+	}
+	if n > 1<<31-1 {
+		n = 1<<31 - 1
+	}
+	r, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), _FUTEX_WAKE, uintptr(n), 0, 0, 0)
+	if e != 0 {
+		panic("futex: FUTEX_WAKE: " + e.Error())
+	}
+	return int(r)
+}

@@ -1,0 +1,48 @@
+package shm
+
+import "errors"
+
+// Sentinel errors. Functions wrap them with the segment or object name
+// (fmt.Errorf("shm: open %q: %w", ...)); test with errors.Is.
+var (
+	// ErrExist: a segment or object of that name already exists, or something
+	// else (a symlink, FIFO, directory) squats the name.
+	ErrExist = errors.New("shm: already exists")
+	// ErrNotExist: no segment or object of that name.
+	ErrNotExist = errors.New("shm: does not exist")
+	// ErrInvalidName: a segment name that is empty, too long or holds a
+	// character outside [A-Za-z0-9._-]; an object name that is empty, longer
+	// than the directory's 80 bytes or holds a NUL.
+	ErrInvalidName = errors.New("shm: invalid name")
+	// ErrInvalidSize: a size <= 0, or one above MaxSize.
+	ErrInvalidSize = errors.New("shm: invalid size")
+	// ErrCorrupt: a header, directory entry, object header or participant
+	// token read from shared memory is inconsistent. Never a panic.
+	ErrCorrupt = errors.New("shm: corrupt segment")
+	// ErrVersion: the segment or object has another major layout version.
+	ErrVersion = errors.New("shm: unsupported layout version")
+	// ErrNotInitialized: the creator has not finished (or died before
+	// finishing) initialising the segment or object within the timeout.
+	ErrNotInitialized = errors.New("shm: not initialized")
+	// ErrTypeMismatch: the object under that name is of another kind.
+	ErrTypeMismatch = errors.New("shm: object type mismatch")
+	// ErrNoSpace: the segment's object arena is full.
+	ErrNoSpace = errors.New("shm: segment full")
+	// ErrDirectoryFull: every directory entry is taken.
+	ErrDirectoryFull = errors.New("shm: directory full")
+	// ErrNoSlot: every participant slot is held by a live process.
+	ErrNoSlot = errors.New("shm: participant table full")
+	// ErrPermission: the file is owned by another user or writable by group
+	// or others, and Options did not allow it.
+	ErrPermission = errors.New("shm: unsafe file ownership or mode")
+	// ErrNotSealed: a descriptor handed to FromFile with RequireSealed lacks
+	// the shrink and grow seals.
+	ErrNotSealed = errors.New("shm: descriptor not sealed")
+	// ErrUnlinked: Health found the segment's name removed while mapped.
+	ErrUnlinked = errors.New("shm: segment unlinked")
+	// ErrSegmentTruncated: Health found the file shorter than the mapping;
+	// touching the missing pages would fault.
+	ErrSegmentTruncated = errors.New("shm: segment truncated")
+	// ErrClosed: the Segment was closed.
+	ErrClosed = errors.New("shm: segment closed")
+)

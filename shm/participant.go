@@ -1,0 +1,278 @@
+package shm
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Token names one participant (a process's attachment to a segment) in a
+// 29-bit word that fits beside three flag bits in a 32-bit futex word: bits
+// 0-11 hold the slot index + 1 (so a token is never zero), bits 12-28 the low
+// 17 bits of the slot's generation, which changes whenever the slot gets a new
+// owner. Identity is slot + generation, never a pid, so pid reuse and pid
+// namespaces cannot confuse it.
+type Token uint32
+
+const (
+	tokenSlotBits = 12
+	tokenGenBits  = 17
+	// TokenBits is the number of low bits of a word a Token occupies.
+	TokenBits = tokenSlotBits + tokenGenBits
+	// TokenMask selects a Token from a word whose high bits hold flags.
+	TokenMask = 1<<TokenBits - 1
+	genMask   = 1<<tokenGenBits - 1
+)
+
+func makeToken(slotIdx int, gen uint32) Token {
+	return Token(uint32(slotIdx+1) | (gen&genMask)<<tokenSlotBits)
+}
+
+// Slot returns the participant slot index the token names (-1 for zero).
+func (t Token) Slot() int { return int(t&(1<<tokenSlotBits-1)) - 1 }
+
+func (t Token) gen() uint32 { return uint32(t>>tokenSlotBits) & genMask }
+
+// String formats the token as slot/generation.
+func (t Token) String() string { return fmt.Sprintf("%d/%d", t.Slot(), t.gen()) }
+
+func (s *Segment) slotOff(i int) int  { return hdrSize + i*slotSize }
+func (s *Segment) entryOff(i int) int { return hdrSize + s.slots*slotSize + i*entrySize }
+
+// ofdLock takes (typ F_WRLCK/F_RDLCK) or drops (F_UNLCK) an open-file-
+// description lock on one byte, without blocking.
+func ofdLock(f *os.File, typ int16, off int) error {
+	lk := unix.Flock_t{Type: typ, Whence: 0, Start: int64(off), Len: 1}
+	for {
+		err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// ofdLocked reports whether some open file description other than f's holds
+// a lock on byte off that would conflict with a write lock.
+func ofdLocked(f *os.File, off int) (bool, error) {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: int64(off), Len: 1}
+	for {
+		err := unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &lk)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		return lk.Type != unix.F_UNLCK, nil
+	}
+}
+
+// openPrivate opens a second, private open file description of the segment
+// file: O_CLOEXEC, never handed to a child, so the OFD locks it holds belong
+// to this process alone and die with it. (The main descriptor may be shared
+// with children, and OFD locks are shared with the descriptor.)
+func (s *Segment) openPrivate() (*os.File, error) {
+	p := "/proc/self/fd/" + strconv.Itoa(int(s.file.Fd()))
+	f, err := os.OpenFile(p, os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil && s.name != "" {
+		f, err = os.OpenFile(s.file.Name(), os.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open liveness descriptor: %w", err)
+	}
+	var a, b unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &a) != nil || unix.Fstat(int(s.file.Fd()), &b) != nil || a.Ino != b.Ino || a.Dev != b.Dev {
+		f.Close()
+		return nil, fmt.Errorf("liveness descriptor names another file: %w", ErrUnlinked)
+	}
+	return f, nil
+}
+
+// join takes a participant slot. The slot's liveness lock is taken first and
+// is the slot's mutex among live processes: whoever holds it owns the slot,
+// so a slot whose lock is free belongs to nobody alive and may be taken over
+// (reaping the dead owner) by bumping its generation. A joiner that dies at
+// any step leaves either a free lock (slot reusable) or nothing published.
+func (s *Segment) join() error {
+	live, err := s.openPrivate()
+	if err != nil {
+		return err
+	}
+	// The read lock on byte 0 is the "someone has this segment attached"
+	// count that gc consults (FAULTS.md c2.8).
+	if err := ofdLock(live, unix.F_RDLCK, 0); err != nil {
+		live.Close()
+		return fmt.Errorf("attach lock: %w", err)
+	}
+	self := selfInfo()
+	// First pass prefers slots marked free; the second reaps dead ones.
+	for pass := 0; pass < 2; pass++ {
+		for i := 0; i < s.slots; i++ {
+			sl := s.slotAt(i)
+			if (atomic.LoadUint32(&sl.state) == slotStateFree) != (pass == 0) {
+				continue
+			}
+			if err := ofdLock(live, unix.F_WRLCK, s.slotOff(i)); err != nil {
+				if err == unix.EAGAIN || err == unix.EACCES {
+					continue
+				}
+				live.Close()
+				return fmt.Errorf("liveness lock: %w", err)
+			}
+			atomic.StoreUint32(&sl.state, slotStateFree)
+			gen := atomic.AddUint32(&sl.gen, 1)
+			atomic.StoreUint32(&sl.pid, uint32(self.pid))
+			atomic.StoreUint64(&sl.start, self.start)
+			atomic.StoreUint64(&sl.pidNS, self.pidNS)
+			for j := range sl.pending {
+				atomic.StoreUint64(&sl.pending[j], 0)
+			}
+			atomic.StoreUint32(&sl.state, slotStateAlive)
+			s.live = live
+			s.token = makeToken(i, gen)
+			return nil
+		}
+	}
+	live.Close()
+	return fmt.Errorf("%d slots: %w", s.slots, ErrNoSlot)
+}
+
+func (s *Segment) leave() {
+	if s.live == nil {
+		return
+	}
+	sl := s.slotAt(s.token.Slot())
+	atomic.StoreUint32(&sl.state, slotStateFree)
+	s.live.Close() // drops the liveness and attach locks
+	s.live = nil
+}
+
+// Token returns this attachment's participant token. Primitives store it in
+// lock words and claims so that other processes can ask Alive.
+func (s *Segment) Token() Token { return s.token }
+
+// Alive reports whether the participant behind t is alive, definitively:
+// the slot's generation changed (the slot was taken over) → dead; the slot's
+// kernel-held lock is free (the owner died, even if not yet reaped, or left)
+// → dead; otherwise alive, also when the owner is stopped or slow. Nothing is
+// ever judged dead on a timeout. A token naming no slot gives ErrCorrupt.
+//
+// Alive costs one fcntl system call; call it on slow paths only. While a
+// new owner is taking over the slot of a dead one, Alive may answer "alive"
+// for the old token once; callers poll, and the next call answers "dead".
+func (s *Segment) Alive(t Token) (bool, error) {
+	i := t.Slot()
+	if i < 0 || i >= s.slots {
+		return false, fmt.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
+	}
+	if t == s.token && s.live != nil {
+		return true, nil
+	}
+	sl := s.slotAt(i)
+	if atomic.LoadUint32(&sl.gen)&genMask != t.gen() {
+		return false, nil
+	}
+	locked, err := ofdLocked(s.file, s.slotOff(i))
+	if err != nil {
+		return false, fmt.Errorf("shm: liveness of %v: %w", t, err)
+	}
+	if !locked {
+		return false, nil
+	}
+	return atomic.LoadUint32(&sl.gen)&genMask == t.gen(), nil
+}
+
+// PendingWords is the number of protocol words in each participant slot.
+const PendingWords = 4
+
+// Pending returns the protocol words of the participant slot t names:
+// words a participant publishes before a multi-step claim (a ring producer's
+// claimed position, say), so that whoever finds the claim stuck and t dead
+// can undo or tombstone it. The words are reset when a new owner takes the
+// slot. Access them with sync/atomic.
+func (s *Segment) Pending(t Token) (*[PendingWords]uint64, error) {
+	i := t.Slot()
+	if i < 0 || i >= s.slots {
+		return nil, fmt.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
+	}
+	return &s.slotAt(i).pending, nil
+}
+
+// Participant describes one occupied participant slot, for tools.
+type Participant struct {
+	Token Token
+	Pid   int
+	Start uint64 // clock ticks since boot
+	PidNS uint64 // pid namespace inode
+	Alive bool
+}
+
+// Participants lists the slots that are marked occupied, with their
+// liveness. A slot whose owner died shows Alive false until reused.
+func (s *Segment) Participants() []Participant {
+	var out []Participant
+	for i := 0; i < s.slots; i++ {
+		sl := s.slotAt(i)
+		if atomic.LoadUint32(&sl.state) == slotStateFree {
+			continue
+		}
+		t := makeToken(i, atomic.LoadUint32(&sl.gen))
+		alive, _ := s.Alive(t)
+		out = append(out, Participant{
+			Token: t,
+			Pid:   int(atomic.LoadUint32(&sl.pid)),
+			Start: atomic.LoadUint64(&sl.start),
+			PidNS: atomic.LoadUint64(&sl.pidNS),
+			Alive: alive,
+		})
+	}
+	return out
+}
+
+type procInfo struct {
+	pid   int
+	start uint64
+	pidNS uint64
+}
+
+var self struct {
+	once sync.Once
+	info procInfo
+}
+
+// selfInfo returns this process's pid, start time and pid namespace, read
+// once from /proc (zeros where /proc is hidden: they are informational).
+func selfInfo() procInfo {
+	self.once.Do(func() {
+		self.info.pid = os.Getpid()
+		if b, err := os.ReadFile("/proc/self/stat"); err == nil {
+			self.info.start = statStartTime(b)
+		}
+		var st unix.Stat_t
+		if unix.Stat("/proc/self/ns/pid", &st) == nil {
+			self.info.pidNS = st.Ino
+		}
+	})
+	return self.info
+}
+
+// statStartTime parses field 22 (starttime) of /proc/<pid>/stat. The comm
+// field may hold spaces and parentheses, so parsing starts after the last ')'.
+func statStartTime(b []byte) uint64 {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := bytes.Fields(b[i+1:])
+	// After comm, field 3 (state) is f[0], so field 22 is f[19].
+	if len(f) < 20 {
+		return 0
+	}
+	v, _ := strconv.ParseUint(string(f[19]), 10, 64)
+	return v
+}

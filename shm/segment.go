@@ -1,0 +1,541 @@
+package shm
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"io/fs"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Limits and defaults.
+const (
+	// MaxSize is the largest segment: 2^46 bytes, the user address space
+	// of x86-64 and arm64 kernels with 4-level page tables, halved.
+	MaxSize = 1 << 46
+	// MaxParticipants is the largest participant table (12 token bits).
+	MaxParticipants = 1<<tokenSlotBits - 2
+	// MaxObjects is the largest directory.
+	MaxObjects = 1 << 20
+
+	DefaultParticipants = 128
+	DefaultObjects      = 256
+	DefaultTimeout      = 2 * time.Second
+)
+
+// Options tunes Create, Anonymous, Open and FromFile. The zero value gives
+// the defaults.
+type Options struct {
+	// Participants is the number of participant slots (Create, Anonymous):
+	// how many attachments may be live at once. Default 128.
+	Participants int
+	// Objects is the number of directory entries (Create, Anonymous),
+	// rounded up to a power of two. Default 256.
+	Objects int
+	// Timeout bounds how long Open and OpenObject wait for a creator that
+	// is still initialising. Default 2s.
+	Timeout time.Duration
+	// AllowForeignOwner lets Open attach to a file owned by another user.
+	AllowForeignOwner bool
+	// AllowGroupWritable lets Open attach to a file whose mode lets group
+	// or others write it.
+	AllowGroupWritable bool
+	// RequireSealed makes FromFile reject a descriptor that is not a memfd
+	// sealed against shrinking and growing.
+	RequireSealed bool
+}
+
+func (o *Options) withDefaults() (Options, error) {
+	r := Options{}
+	if o != nil {
+		r = *o
+	}
+	if r.Participants == 0 {
+		r.Participants = DefaultParticipants
+	}
+	if r.Objects == 0 {
+		r.Objects = DefaultObjects
+	}
+	if r.Timeout == 0 {
+		r.Timeout = DefaultTimeout
+	}
+	if r.Participants < 1 || r.Participants > MaxParticipants {
+		return r, fmt.Errorf("shm: %d participants outside [1, %d]: %w", r.Participants, MaxParticipants, ErrInvalidSize)
+	}
+	if r.Objects < 1 || r.Objects > MaxObjects {
+		return r, fmt.Errorf("shm: %d objects outside [1, %d]: %w", r.Objects, MaxObjects, ErrInvalidSize)
+	}
+	r.Objects = 1 << bits.Len(uint(r.Objects-1))
+	return r, nil
+}
+
+// Segment is one process's attachment to a shared-memory segment: the
+// mapping, the file, and a participant slot whose kernel-held lock tells
+// other processes this one is alive. The zero value is not usable; a Segment
+// is safe for concurrent use by goroutines. Every handle built on a Segment
+// (locks, queues, values) must be done with before Close, which unmaps it.
+type Segment struct {
+	_    noCopy
+	name string // "" for anonymous
+	file *os.File
+	live *os.File // private OFD holding this participant's liveness lock
+	data []byte
+	dev  uint64
+	ino  uint64
+
+	slots, entries int
+	arenaOff       int
+	timeout        time.Duration
+
+	token Token
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// Dir is the directory that holds named segments: $SHMKIT_DIR when set (for
+// tests on a small tmpfs), else /dev/shm, where POSIX shm_open and Python's
+// multiprocessing.shared_memory look.
+func Dir() string {
+	if d := os.Getenv("SHMKIT_DIR"); d != "" {
+		return d
+	}
+	return "/dev/shm"
+}
+
+// CheckName reports whether name is a valid segment name: 1 to 255 bytes of
+// [A-Za-z0-9._-], not "." or "..".
+func CheckName(name string) error {
+	if name == "" || len(name) > 255 || name == "." || name == ".." {
+		return fmt.Errorf("shm: segment name %q: %w", name, ErrInvalidName)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("shm: segment name %q: byte %q: %w", name, c, ErrInvalidName)
+		}
+	}
+	return nil
+}
+
+// layout computes the header-derived offsets for a table shape.
+func layout(slots, entries int) (arenaOff int) {
+	end := hdrSize + slots*slotSize + entries*entrySize
+	return alignUp(end, cacheLine)
+}
+
+func alignUp(n, a int) int { return (n + a - 1) &^ (a - 1) }
+
+// Create makes a new named segment of at least size bytes of object space
+// under Dir(): O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0600 whatever the
+// umask, the whole size reserved with fallocate so that a full /dev/shm fails
+// here (errors.Is(err, syscall.ENOSPC)) and never later with SIGBUS. A name
+// that exists, as any kind of file or symlink, gives ErrExist.
+func Create(name string, size int) (*Segment, error) { return CreateWith(name, size, nil) }
+
+// CreateWith is Create with options.
+func CreateWith(name string, size int, o *Options) (*Segment, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	opt, total, err := plan(size, o)
+	if err != nil {
+		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+	}
+	path := filepath.Join(Dir(), name)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		if err == unix.EEXIST {
+			return nil, fmt.Errorf("shm: create %q: %w", name, ErrExist)
+		}
+		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	s, err := initialize(f, name, total, opt)
+	if err != nil {
+		f.Close()
+		unix.Unlink(path)
+		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+	}
+	return s, nil
+}
+
+// Anonymous makes a segment with no name: a memfd, sealed against shrinking
+// and growing once sized, that a child process inherits through File().
+func Anonymous(size int) (*Segment, error) { return AnonymousWith(size, nil) }
+
+// AnonymousWith is Anonymous with options.
+func AnonymousWith(size int, o *Options) (*Segment, error) {
+	opt, total, err := plan(size, o)
+	if err != nil {
+		return nil, fmt.Errorf("shm: anonymous: %w", err)
+	}
+	fd, err := unix.MemfdCreate("shmkit", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_NOEXEC_SEAL)
+	if err == unix.EINVAL { // kernels before 6.3 lack MFD_NOEXEC_SEAL
+		fd, err = unix.MemfdCreate("shmkit", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("shm: anonymous: memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "memfd:shmkit")
+	s, err := initialize(f, "", total, opt)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("shm: anonymous: %w", err)
+	}
+	return s, nil
+}
+
+func plan(size int, o *Options) (Options, int, error) {
+	opt, err := o.withDefaults()
+	if err != nil {
+		return opt, 0, err
+	}
+	if size <= 0 || size > MaxSize {
+		return opt, 0, fmt.Errorf("size %d outside [1, %d]: %w", size, int64(MaxSize), ErrInvalidSize)
+	}
+	total := alignUp(layout(opt.Participants, opt.Objects)+size, os.Getpagesize())
+	if total > MaxSize {
+		return opt, 0, fmt.Errorf("size %d plus header above %d: %w", size, int64(MaxSize), ErrInvalidSize)
+	}
+	return opt, total, nil
+}
+
+// initialize reserves, maps and formats a freshly created file, joins it as
+// the first participant and publishes the magic last.
+func initialize(f *os.File, name string, total int, opt Options) (*Segment, error) {
+	fd := int(f.Fd())
+	if err := unix.Fchmod(fd, 0o600); err != nil {
+		return nil, fmt.Errorf("fchmod: %w", err)
+	}
+	if err := unix.Fallocate(fd, 0, 0, int64(total)); err != nil {
+		if err != unix.EOPNOTSUPP {
+			return nil, fmt.Errorf("reserve %d bytes: %w", total, err)
+		}
+		// A SHMKIT_DIR on a file system without fallocate: size it
+		// sparsely. /dev/shm (tmpfs) always supports it.
+		if err := unix.Ftruncate(fd, int64(total)); err != nil {
+			return nil, fmt.Errorf("ftruncate %d: %w", total, err)
+		}
+	}
+	if name == "" {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL); err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+	}
+	s, err := mapFile(f, name, total, opt)
+	if err != nil {
+		return nil, err
+	}
+	h := s.hdr()
+	h.version = segVersion
+	h.byteOrder = byteOrderTag
+	h.wordSize = 8
+	h.cacheLine = cacheLine
+	h.arenaOff = uint32(s.arenaOff)
+	h.size = uint64(total)
+	var id [8]byte
+	rand.Read(id[:])
+	h.creationID = binary.LittleEndian.Uint64(id[:])
+	self := selfInfo()
+	h.creatorPid = uint32(self.pid)
+	h.creatorStart = self.start
+	h.slots = uint32(opt.Participants)
+	h.entries = uint32(opt.Objects)
+	h.checksum = headerChecksum(s.data)
+	atomic.StoreUint64(&h.cursor, uint64(s.arenaOff))
+	if err := s.join(); err != nil {
+		s.unmap()
+		return nil, err
+	}
+	atomic.StoreUint64(&h.magic, segMagic)
+	return s, nil
+}
+
+func headerChecksum(data []byte) uint64 { return xxhash.Sum64(data[hdrCsumStart:hdrCsumOff]) }
+
+func mapFile(f *os.File, name string, total int, opt Options) (*Segment, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("fstat: %w", err)
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mmap %d bytes: %w", total, err)
+	}
+	s := &Segment{
+		name:     name,
+		file:     f,
+		data:     data,
+		dev:      st.Dev,
+		ino:      st.Ino,
+		slots:    opt.Participants,
+		entries:  opt.Objects,
+		arenaOff: layout(opt.Participants, opt.Objects),
+		timeout:  opt.Timeout,
+	}
+	return s, nil
+}
+
+// Open attaches to the named segment under Dir(). It checks the file before
+// trusting a byte (a regular file, not a symlink, owned by this user, not
+// writable by group or others, no larger than MaxSize), maps it, waits up to
+// Options.Timeout for a creator still initialising it, validates every header
+// field against the file size (ErrCorrupt, ErrVersion), and takes a
+// participant slot.
+func Open(name string) (*Segment, error) { return OpenWith(name, nil) }
+
+// OpenWith is Open with options.
+func OpenWith(name string, o *Options) (*Segment, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(Dir(), name)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		switch err {
+		case unix.ENOENT:
+			return nil, fmt.Errorf("shm: open %q: %w", name, ErrNotExist)
+		case unix.ELOOP:
+			return nil, fmt.Errorf("shm: open %q: symlink refused: %w", name, err)
+		}
+		return nil, fmt.Errorf("shm: open %q: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	s, err := attach(f, name, o, true)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("shm: open %q: %w", name, err)
+	}
+	return s, nil
+}
+
+// FromFile attaches to the segment behind f, typically a descriptor a parent
+// passed with Segment.File (os/exec ExtraFiles; in the child
+// os.NewFile(3, "")). The Segment owns f from then on, also on error.
+func FromFile(f *os.File) (*Segment, error) { return FromFileWith(f, nil) }
+
+// FromFileWith is FromFile with options.
+func FromFileWith(f *os.File, o *Options) (*Segment, error) {
+	// Our own descriptor must not leak into later children.
+	unix.CloseOnExec(int(f.Fd()))
+	s, err := attach(f, "", o, false)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("shm: from file %q: %w", f.Name(), err)
+	}
+	return s, nil
+}
+
+func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
+	opt, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	fd := int(f.Fd())
+	if named {
+		// O_NONBLOCK only kept a FIFO from blocking the open.
+		if err := unix.SetNonblock(fd, false); err != nil {
+			return nil, err
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("fstat: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("not a regular file (mode %v): %w", fs.FileMode(st.Mode), ErrCorrupt)
+	}
+	if named && !opt.AllowForeignOwner && int(st.Uid) != os.Geteuid() {
+		return nil, fmt.Errorf("owned by uid %d, not %d: %w", st.Uid, os.Geteuid(), ErrPermission)
+	}
+	if named && !opt.AllowGroupWritable && st.Mode&0o022 != 0 {
+		return nil, fmt.Errorf("mode %#o is group/other-writable: %w", st.Mode&0o777, ErrPermission)
+	}
+	if seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0); err == nil {
+		if opt.RequireSealed && seals&(unix.F_SEAL_SHRINK|unix.F_SEAL_GROW) != unix.F_SEAL_SHRINK|unix.F_SEAL_GROW {
+			return nil, fmt.Errorf("seals %#x: %w", seals, ErrNotSealed)
+		}
+	} else if opt.RequireSealed {
+		return nil, fmt.Errorf("F_GET_SEALS: %v: %w", err, ErrNotSealed)
+	}
+	size := st.Size
+	if size < hdrSize || size > MaxSize {
+		return nil, fmt.Errorf("file size %d outside [%d, %d]: %w", size, hdrSize, int64(MaxSize), ErrCorrupt)
+	}
+	data, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mmap %d bytes: %w", size, err)
+	}
+	s := &Segment{name: name, file: f, data: data, dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
+	if err := s.validate(opt.Timeout); err != nil {
+		s.unmap()
+		return nil, err
+	}
+	if err := s.join(); err != nil {
+		s.unmap()
+		return nil, err
+	}
+	return s, nil
+}
+
+// validate checks the header of a mapped segment. It never reads outside
+// s.data: the first hdrSize bytes are known mapped, and every derived offset
+// is checked against the mapping before use.
+func (s *Segment) validate(timeout time.Duration) error {
+	h := s.hdr()
+	deadline := time.Now().Add(timeout)
+	for backoff := time.Microsecond * 50; ; backoff = min(2*backoff, 10*time.Millisecond) {
+		m := atomic.LoadUint64(&h.magic)
+		if m == segMagic {
+			break
+		}
+		if m != 0 {
+			return fmt.Errorf("magic %#x: %w", m, ErrCorrupt)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("magic not published after %v: %w", timeout, ErrNotInitialized)
+		}
+		time.Sleep(backoff)
+	}
+	if h.version>>16 != segVersion>>16 {
+		return fmt.Errorf("layout version %d.%d, want %d.x: %w", h.version>>16, h.version&0xffff, segVersion>>16, ErrVersion)
+	}
+	if got := headerChecksum(s.data); got != h.checksum {
+		return fmt.Errorf("header checksum %#x, want %#x: %w", h.checksum, got, ErrCorrupt)
+	}
+	switch {
+	case h.byteOrder != byteOrderTag:
+		return fmt.Errorf("byte order %#x: %w", h.byteOrder, ErrCorrupt)
+	case h.wordSize != 8:
+		return fmt.Errorf("word size %d: %w", h.wordSize, ErrCorrupt)
+	case h.cacheLine != cacheLine:
+		return fmt.Errorf("cache line %d: %w", h.cacheLine, ErrCorrupt)
+	case h.flags != 0:
+		return fmt.Errorf("flags %#x: %w", h.flags, ErrCorrupt)
+	case h.size != uint64(len(s.data)):
+		return fmt.Errorf("header size %d, file size %d: %w", h.size, len(s.data), ErrCorrupt)
+	case h.slots < 1 || h.slots > MaxParticipants:
+		return fmt.Errorf("participant slots %d: %w", h.slots, ErrCorrupt)
+	case h.entries < 1 || h.entries > MaxObjects || h.entries&(h.entries-1) != 0:
+		return fmt.Errorf("directory entries %d: %w", h.entries, ErrCorrupt)
+	}
+	arena := layout(int(h.slots), int(h.entries))
+	if uint64(h.arenaOff) != uint64(arena) || uint64(arena) > h.size {
+		return fmt.Errorf("arena offset %d (derived %d, size %d): %w", h.arenaOff, arena, h.size, ErrCorrupt)
+	}
+	if c := atomic.LoadUint64(&h.cursor); c < uint64(arena) || c > h.size {
+		return fmt.Errorf("allocation cursor %d outside [%d, %d]: %w", c, arena, h.size, ErrCorrupt)
+	}
+	s.slots, s.entries, s.arenaOff = int(h.slots), int(h.entries), arena
+	return nil
+}
+
+func (s *Segment) unmap() {
+	if s.data != nil {
+		unix.Munmap(s.data)
+		s.data = nil
+	}
+}
+
+// Close leaves the participant table (tokens of this attachment become
+// dead), unmaps the segment and closes its descriptors. It does not remove
+// a named segment: see Unlink. Close is idempotent; every handle built on the
+// Segment must be done with before it is called.
+func (s *Segment) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.leave()
+		s.unmap()
+		err = s.file.Close()
+	})
+	return err
+}
+
+// Unlink removes the named segment from Dir(). Processes that have it mapped
+// keep using it; the memory is freed when the last one closes it.
+func Unlink(name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if err := unix.Unlink(filepath.Join(Dir(), name)); err != nil {
+		if err == unix.ENOENT {
+			return fmt.Errorf("shm: unlink %q: %w", name, ErrNotExist)
+		}
+		return fmt.Errorf("shm: unlink %q: %w", name, err)
+	}
+	return nil
+}
+
+// Name returns the segment's name, "" for an anonymous segment.
+func (s *Segment) Name() string { return s.name }
+
+// Size returns the mapped size in bytes, header included: at least the size
+// asked of Create, rounded up to a page.
+func (s *Segment) Size() int { return len(s.data) }
+
+// File returns the segment's descriptor, to hand to a child process
+// (os/exec Cmd.ExtraFiles) that attaches with FromFile. The Segment keeps
+// ownership; do not close it.
+func (s *Segment) File() *os.File { return s.file }
+
+// CreationID returns the random identity the creator stored, which tells a
+// segment apart from a later one re-created under the same name.
+func (s *Segment) CreationID() uint64 { return s.hdr().creationID }
+
+// Creator returns the pid and start time (clock ticks since boot) of the
+// process that created the segment.
+func (s *Segment) Creator() (pid int, start uint64) {
+	h := s.hdr()
+	return int(h.creatorPid), h.creatorStart
+}
+
+// Free returns how many bytes of the object arena are still unallocated.
+func (s *Segment) Free() int {
+	c := atomic.LoadUint64(&s.hdr().cursor)
+	if c > uint64(len(s.data)) {
+		return 0
+	}
+	return len(s.data) - int(c)
+}
+
+// Health reports ErrUnlinked if the segment's name was removed while it is
+// mapped (systemd RemoveIPC, rm, shmkit rm), ErrSegmentTruncated if the file
+// is now shorter than the mapping, and nil otherwise.
+func (s *Segment) Health() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(s.file.Fd()), &st); err != nil {
+		return fmt.Errorf("shm: health: %w", err)
+	}
+	if st.Size < int64(len(s.data)) {
+		return fmt.Errorf("shm: health: file %d bytes, mapping %d: %w", st.Size, len(s.data), ErrSegmentTruncated)
+	}
+	if s.name == "" {
+		return nil
+	}
+	if st.Nlink == 0 {
+		return fmt.Errorf("shm: health %q: %w", s.name, ErrUnlinked)
+	}
+	var cur unix.Stat_t
+	if err := unix.Stat(filepath.Join(Dir(), s.name), &cur); err != nil || cur.Dev != st.Dev || cur.Ino != st.Ino {
+		return fmt.Errorf("shm: health %q: name now names another file: %w", s.name, ErrUnlinked)
+	}
+	return nil
+}
