@@ -114,9 +114,9 @@ const (
 	_ = uintptr(unsafe.Sizeof(objHeader{}) - objHdrSize)
 )
 
-func (s *Segment) hdr() *header          { return view.Ptr[header](s.data, 0) }
-func (s *Segment) slotAt(i int) *slot    { return view.Ptr[slot](s.data, s.slotOff(i)) }
-func (s *Segment) entryAt(i int) *entry  { return view.Ptr[entry](s.data, s.entryOff(i)) }
+func (s *Segment) hdr() *header         { return view.Ptr[header](s.data, 0) }
+func (s *Segment) slotAt(i int) *slot   { return view.Ptr[slot](s.data, s.slotOff(i)) }
+func (s *Segment) entryAt(i int) *entry { return view.Ptr[entry](s.data, s.entryOff(i)) }
 func (s *Segment) objHdr(payload int) *objHeader {
 	return view.Ptr[objHeader](s.data, payload-objHdrSize)
 }
