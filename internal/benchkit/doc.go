@@ -1,0 +1,27 @@
+// Package benchkit is the machinery shared by the bench suites and the
+// shmkit bench command: message transports (sockets, pipes and, as they
+// exist, shmkit's own rings) behind one Conn interface, a re-exec child that
+// echoes or sinks messages in another process, ping-pong and throughput
+// drivers, a short spin ping-pong probe that records where the scheduler
+// placed the two processes, CPU pinning, and a description of the machine.
+//
+// # The child
+//
+// Go cannot fork, so the peer process is the running binary executed again
+// with SHMKIT_BENCH_CHILD=role in its environment. Every binary that spawns
+// children must call Main first thing (main, or TestMain before testproc.Main);
+// Main runs the role and exits when the variable is set and returns at once
+// otherwise. The child inherits:
+//
+//	fd 3  control pipe: the child writes "ready", "probe", "done N" lines
+//	fd 4  probe page: a memfd page shared for the spin probe
+//	fd 5… the transport's own descriptors (socketpair end, pipes, segment)
+//
+// # Noise
+//
+// On a small VM the two vCPUs move between near and far placements every few
+// minutes and every cross-core figure changes 3–7× with them. The probe (a
+// spin ping-pong on one shared word, about a millisecond) runs in every child
+// before its measurement and is reported beside it, so a reader can tell a
+// slow transport from a far placement. Compare transports only within one run.
+package benchkit

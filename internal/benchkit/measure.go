@@ -1,0 +1,300 @@
+package benchkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Modes of a run.
+const (
+	// PingPong: the parent sends one message, the child echoes it back;
+	// each round trip is timed.
+	PingPong = "pingpong"
+	// Throughput: the parent streams messages one way as fast as the
+	// channel takes them; the child counts them and reports the total.
+	Throughput = "throughput"
+)
+
+// Options shapes one run.
+type Options struct {
+	// Size is the message size in bytes.
+	Size int
+	// N is the number of messages (throughput) or round trips (ping-pong).
+	// 0 runs for Duration instead.
+	N int
+	// Duration bounds a run with N == 0.
+	Duration time.Duration
+	// Pin puts the parent's and the child's hot threads on two different
+	// CPUs when the process may use two.
+	Pin bool
+	// Start and Stop, when set, are called just before and just after the
+	// timed part (b.ResetTimer and b.StopTimer in a benchmark).
+	Start, Stop func()
+}
+
+// Result is what one run measured.
+type Result struct {
+	Transport   string        `json:"transport"`
+	Mode        string        `json:"mode"`
+	Size        int           `json:"size"`
+	Msgs        int64         `json:"msgs"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
+	MsgsPerSec  float64       `json:"msgs_per_sec"`
+	BytesPerSec float64       `json:"bytes_per_sec"`
+	RTTMedian   time.Duration `json:"rtt_median_ns,omitempty"`
+	RTTP99      time.Duration `json:"rtt_p99_ns,omitempty"`
+	Probe       time.Duration `json:"probe_rtt_ns"`
+	Pinned      bool          `json:"pinned"`
+}
+
+// maxSamples caps the round trips a duration-bound ping-pong records.
+const maxSamples = 1 << 20
+
+// Run measures transport t in mode across a freshly spawned child. A
+// cancelled ctx kills the child and returns ctx.Err().
+func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result, err error) {
+	res = Result{Transport: t.Name, Mode: mode, Size: o.Size}
+	if o.Size <= 0 {
+		return res, fmt.Errorf("benchkit: size %d", o.Size)
+	}
+	if !t.Fits(o.Size) {
+		return res, fmt.Errorf("benchkit: %s carries at most %d-byte messages, not %d: %w", t.Name, t.Max(), o.Size, ErrTooLarge)
+	}
+	if o.N <= 0 && o.Duration <= 0 {
+		return res, errors.New("benchkit: neither N nor Duration set")
+	}
+	role := map[string]string{PingPong: "echo", Throughput: "sink"}[mode]
+	if role == "" {
+		return res, fmt.Errorf("benchkit: unknown mode %q", mode)
+	}
+	probeFile, mem, err := newProbePage()
+	if err != nil {
+		return res, err
+	}
+	defer probeFile.Close()
+	st, err := t.prepare(o.Size)
+	if err != nil {
+		return res, fmt.Errorf("benchkit: %s: %w", t.Name, err)
+	}
+	if st.cleanup != nil {
+		defer st.cleanup()
+	}
+	pp, pc, pinned := -1, -1, false
+	if o.Pin {
+		pp, pc, pinned = PinPair()
+	}
+	args := append([]string{t.Name, strconv.Itoa(o.Size), strconv.Itoa(len(st.files))}, st.args...)
+	c, err := spawn(role, args, probeFile, st.files, pc)
+	for _, f := range st.files {
+		f.Close()
+	}
+	if err != nil {
+		return res, err
+	}
+	defer c.kill()
+	stop := context.AfterFunc(ctx, c.kill)
+	defer stop()
+	fail := func(err error) (Result, error) {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		return res, fmt.Errorf("benchkit: %s %s %dB: %w", t.Name, mode, o.Size, err)
+	}
+	conn, err := st.accept()
+	if err != nil {
+		return fail(err)
+	}
+	defer conn.Close()
+	if _, err := c.expect("probe", 10*time.Second); err != nil {
+		return fail(err)
+	}
+	if pinned {
+		defer pinThread(pp)()
+	}
+	res.Pinned = pinned
+	res.Probe = probeParent(mem)
+	if _, err := c.expect("ready", 10*time.Second); err != nil {
+		return fail(err)
+	}
+	switch mode {
+	case PingPong:
+		err = pingPong(ctx, conn, o, &res)
+	case Throughput:
+		err = throughput(ctx, conn, c, o, &res)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if err := c.finish(10 * time.Second); err != nil {
+		return fail(err)
+	}
+	if s := res.Elapsed.Seconds(); s > 0 {
+		res.MsgsPerSec = float64(res.Msgs) / s
+		res.BytesPerSec = float64(res.Msgs) * float64(o.Size) / s
+	}
+	return res, nil
+}
+
+// ErrTooLarge: the transport cannot carry messages of the size asked.
+var ErrTooLarge = errors.New("benchkit: message too large for transport")
+
+// checkEvery says how many messages pass between clock and context checks
+// in a duration-bound run: about every 64 KiB moved, at least every 256.
+func checkEvery(size int) int { return max(1, min(256, (64<<10)/size)) }
+
+func pingPong(ctx context.Context, conn Conn, o Options, res *Result) error {
+	out := make([]byte, o.Size)
+	in := make([]byte, o.Size)
+	for i := range out {
+		out[i] = byte(i)
+	}
+	n := o.N
+	samples := make([]time.Duration, 0, min(max(n, 1024), maxSamples))
+	every := checkEvery(o.Size)
+	if o.Start != nil {
+		o.Start()
+	}
+	t0 := time.Now()
+	var deadline time.Time
+	if n <= 0 {
+		deadline = t0.Add(o.Duration)
+	}
+	i := 0
+	for ; n <= 0 || i < n; i++ {
+		if n <= 0 && i%every == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+			break
+		}
+		s := time.Now()
+		if err := conn.Send(out); err != nil {
+			return err
+		}
+		if err := conn.Recv(in); err != nil {
+			return err
+		}
+		if len(samples) < cap(samples) {
+			samples = append(samples, time.Since(s))
+		}
+	}
+	res.Elapsed = time.Since(t0)
+	if o.Stop != nil {
+		o.Stop()
+	}
+	res.Msgs = int64(i)
+	if in[0] != out[0] || in[len(in)-1] != out[len(out)-1] {
+		return fmt.Errorf("echo changed the message")
+	}
+	slices.Sort(samples)
+	if len(samples) > 0 {
+		res.RTTMedian = samples[len(samples)/2]
+		res.RTTP99 = samples[min(len(samples)-1, len(samples)*99/100)]
+	}
+	return conn.CloseWrite()
+}
+
+func throughput(ctx context.Context, conn Conn, c *child, o Options, res *Result) error {
+	out := make([]byte, o.Size)
+	n := o.N
+	every := checkEvery(o.Size)
+	if o.Start != nil {
+		o.Start()
+	}
+	t0 := time.Now()
+	var deadline time.Time
+	if n <= 0 {
+		deadline = t0.Add(o.Duration)
+	}
+	i := 0
+	for ; n <= 0 || i < n; i++ {
+		if n <= 0 && i%every == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+			break
+		}
+		out[0] = byte(i)
+		if err := conn.Send(out); err != nil {
+			return err
+		}
+	}
+	if err := conn.CloseWrite(); err != nil {
+		return err
+	}
+	line, err := c.expect("done", 30*time.Second)
+	res.Elapsed = time.Since(t0)
+	if o.Stop != nil {
+		o.Stop()
+	}
+	if err != nil {
+		return err
+	}
+	got, _ := strconv.ParseInt(strings.TrimPrefix(line, "done "), 10, 64)
+	if got != int64(i) {
+		return fmt.Errorf("child received %d messages, sent %d", got, i)
+	}
+	res.Msgs = int64(i)
+	return nil
+}
+
+func init() {
+	registerRole("echo", func(args []string) error {
+		return childLoop(args, func(conn Conn, buf []byte) error { return conn.Send(buf) }, nil)
+	})
+	registerRole("sink", func(args []string) error {
+		var n int64
+		return childLoop(args, func(Conn, []byte) error { n++; return nil },
+			func() { control("done %d", n) })
+	})
+}
+
+// childLoop opens the transport named in args, runs the probe, and calls
+// each for every message until the parent closes its side, then atEOF.
+func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error {
+	if len(args) < 3 {
+		return fmt.Errorf("want transport, size, fd count; got %q", args)
+	}
+	t, err := Lookup(args[0])
+	if err != nil {
+		return err
+	}
+	size, err1 := strconv.Atoi(args[1])
+	nfd, err2 := strconv.Atoi(args[2])
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	fds := make([]int, nfd)
+	for i := range fds {
+		fds[i] = fdFirstArg + i
+	}
+	mem, err := mapProbe(fdProbe)
+	if err != nil {
+		return fmt.Errorf("probe page: %w", err)
+	}
+	conn, err := t.open(args[3:], fds, size)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	control("probe")
+	probeChild(mem)
+	control("ready")
+	buf := make([]byte, size)
+	for {
+		err := conn.Recv(buf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := each(conn, buf); err != nil {
+			return err
+		}
+	}
+	if atEOF != nil {
+		atEOF()
+	}
+	return nil
+}
