@@ -2,8 +2,8 @@ package benchkit
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync"

@@ -29,17 +29,17 @@ type Transport struct {
 	// Desc says what it is in a few words.
 	Desc string
 	// Max is the largest message it carries, 0 for no limit.
-	Max func() int
+	Max     func() int
 	prepare func(size int) (*setup, error)
 	open    func(args []string, fds []int, size int) (Conn, error)
 }
 
 // setup is what prepare hands back to the parent.
 type setup struct {
-	args    []string                    // for the child's open
-	files   []*os.File                  // for the child, from fd 5; closed after spawn
-	accept  func() (Conn, error)        // the parent's end, once the child runs
-	cleanup func()                      // after the run, whatever happened
+	args    []string             // for the child's open
+	files   []*os.File           // for the child, from fd 5; closed after spawn
+	accept  func() (Conn, error) // the parent's end, once the child runs
+	cleanup func()               // after the run, whatever happened
 }
 
 // Fits reports whether the transport carries messages of size bytes.
