@@ -73,6 +73,13 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if role == "" {
 		return res, fmt.Errorf("benchkit: unknown mode %q", mode)
 	}
+	if t.local != nil {
+		if err := t.local(ctx, mode, o, &res); err != nil {
+			return res, fmt.Errorf("benchkit: %s %s %dB: %w", t.Name, mode, o.Size, err)
+		}
+		res.rates(o.Size)
+		return res, nil
+	}
 	probeFile, mem, err := newProbePage()
 	if err != nil {
 		return res, err
@@ -134,11 +141,15 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if err := c.finish(10 * time.Second); err != nil {
 		return fail(err)
 	}
-	if s := res.Elapsed.Seconds(); s > 0 {
-		res.MsgsPerSec = float64(res.Msgs) / s
-		res.BytesPerSec = float64(res.Msgs) * float64(o.Size) / s
-	}
+	res.rates(o.Size)
 	return res, nil
+}
+
+func (r *Result) rates(size int) {
+	if s := r.Elapsed.Seconds(); s > 0 {
+		r.MsgsPerSec = float64(r.Msgs) / s
+		r.BytesPerSec = float64(r.Msgs) * float64(size) / s
+	}
 }
 
 // ErrTooLarge: the transport cannot carry messages of the size asked.

@@ -1,6 +1,7 @@
 package benchkit
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -32,7 +33,12 @@ type Transport struct {
 	Max     func() int
 	prepare func(size int) (*setup, error)
 	open    func(args []string, fds []int, size int) (Conn, error)
+	// local runs an in-process transport instead (no child, no probe).
+	local func(ctx context.Context, mode string, o Options, res *Result) error
 }
+
+// InProcess reports whether the transport stays inside one process.
+func (t *Transport) InProcess() bool { return t.local != nil }
 
 // setup is what prepare hands back to the parent.
 type setup struct {
@@ -86,7 +92,7 @@ func Names() []string {
 	return out
 }
 
-var order = []string{"unix", "seqpacket", "socketpair", "pipe", "tcp"}
+var order = []string{"chan", "unix", "seqpacket", "socketpair", "pipe", "tcp"}
 
 func rank(name string) int {
 	for i, n := range order {
@@ -115,3 +121,5 @@ func readFull(read func([]byte) (int, error), p []byte) error {
 	}
 	return nil
 }
+
+var errEOF = io.EOF
