@@ -1,0 +1,209 @@
+package ring
+
+// This file encapsulates usage of unsafe: the fixed-size structs laid over
+// shared memory, their offsets pinned at compile time, and the typed words
+// the rest of the package uses. Everything else reaches the mapping through
+// the pointers built here or through plain byte slices.
+
+import (
+	"unsafe"
+
+	"github.com/shmkit/shmkit/internal/view"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// Object kinds and layout versions (major<<16 | minor).
+var (
+	kindSPSC = shm.MakeKind("RSPS") // a bare SPSC ring
+	kindPipe = shm.MakeKind("PIPE") // two SPSC rings (or one, simplex)
+	kindMPMC = shm.MakeKind("RMPM") // a Vyukov MPMC ring (Queue)
+)
+
+const (
+	spscVersion uint32 = 1<<16 | 0
+	pipeVersion uint32 = 1<<16 | 0
+	mpmcVersion uint32 = 1<<16 | 0
+
+	cacheLine = 64
+
+	spscMagic uint32 = 0x43535053 // "SPSC"
+	mpmcMagic uint32 = 0x434D504D // "MPMC"
+	pipeMagic uint32 = 0x45504950 // "PIPE"
+
+	// SPSC ring header: four cache lines, then the data area.
+	spscHdrSize     = 256
+	spscCapOff      = 8
+	spscProdTokOff  = 16
+	spscConsTokOff  = 20
+	spscClosedOff   = 24
+	spscTailOff     = 64  // producer's line
+	spscHeadOff     = 128 // consumer's line
+	spscConsWaitOff = 192 // waiters' line: written only when parking
+	spscProdWaitOff = 196
+
+	// Record header: one little-endian word, len | (recMagic<<16|kind)<<32.
+	recHdrSize        = 8
+	recAlign          = 8
+	recMagic   uint32 = 0x5245 // "RE"
+
+	// Pipe header: one line, then one or two SPSC rings.
+	pipeHdrSize   = 64
+	pipeDuplexOff = 4
+	pipeRingOff   = 8 // size of each ring region (header + data)
+
+	// MPMC header: five lines, then the slots.
+	mpmcHdrSize        = 320
+	mpmcSlotSizeOff    = 4
+	mpmcSlotsOff       = 8
+	mpmcMaxMsgOff      = 16
+	mpmcMaxSizeOff     = 20
+	mpmcClosedOff      = 24
+	mpmcTombstonedOff  = 32
+	mpmcEnqOff         = 64  // producers' line
+	mpmcDeqOff         = 128 // consumers' line
+	mpmcGetWaitOff     = 192 // waiters' line
+	mpmcPutWaitOff     = 196
+	mpmcUnfinishedOff  = 256 // JoinableQueue line
+	mpmcJoinWaitOff    = 260
+	mpmcSlotHdrSize    = 16
+	mpmcSlotSeqOff     = 0
+	mpmcSlotLenOff     = 8
+	mpmcSlotFlagsOff   = 12
+	mpmcSlotTombstone  = 1 // slot flag: no message, skip (dead producer)
+	mpmcSlotPublished  = 2 // slot flag: a message
+	mpmcMaxSlotPayload = 1 << 30
+)
+
+// spscHdr is the header of one SPSC ring.
+type spscHdr struct {
+	magic    uint32 // 0: spscMagic
+	_        uint32 // 4
+	capacity uint64 // 8: data bytes, a power of two
+	prodTok  uint32 // 16: producer's shm.Token, 0 before it attaches
+	consTok  uint32 // 20: consumer's shm.Token
+	closed   uint32 // 24: bit 0 producer closed, bit 1 consumer closed
+	_        [36]byte
+	tail     uint64 // 64: producer: bytes published, ever
+	_        [56]byte
+	head     uint64 // 128: consumer: bytes released, ever
+	_        [56]byte
+	consWait uint32 // 192: consumers parked on tail (0/1)
+	prodWait uint32 // 196: producers parked on head (0/1)
+	_        [56]byte
+}
+
+// pipeHdr precedes the rings of a pipe.
+type pipeHdr struct {
+	magic    uint32 // 0: pipeMagic
+	duplex   uint32 // 4: 1 duplex (two rings), 0 one-way (one ring)
+	ringSize uint64 // 8: bytes per ring region, header included
+	_        [48]byte
+}
+
+// mpmcHdr is the header of one MPMC ring.
+type mpmcHdr struct {
+	magic      uint32 // 0: mpmcMagic
+	slotSize   uint32 // 4: bytes per slot, a multiple of 64
+	slots      uint64 // 8: a power of two
+	maxMsg     uint32 // 16: largest message
+	maxSize    uint32 // 20: capacity in messages (<= slots)
+	closed     uint32 // 24: 1 after Close
+	_          uint32 // 28
+	tombstoned uint64 // 32: claims of dead producers/consumers undone
+	_          [24]byte
+	enq        uint64 // 64: next position to claim for Put
+	_          [56]byte
+	deq        uint64 // 128: next position to claim for Get
+	_          [56]byte
+	getWait    uint32 // 192: getters parked on enq
+	putWait    uint32 // 196: putters parked on deq
+	_          [56]byte
+	unfinished uint32 // 256: JoinableQueue: tasks put and not done
+	joinWait   uint32 // 260: Join callers parked on unfinished
+	_          [56]byte
+}
+
+// mpmcSlot is the fixed part of a slot; the payload follows.
+type mpmcSlot struct {
+	seq   uint64 // 0: Vyukov sequence: pos free, pos+1 full, pos+slots next lap
+	len   uint32 // 8: message length
+	flags uint32 // 12: mpmcSlotPublished or mpmcSlotTombstone
+}
+
+// Pin the offsets above to the structs: each line fails to compile (a
+// negative constant converted to uintptr) if a field moves.
+const (
+	_ = uintptr(spscHdrSize - unsafe.Sizeof(spscHdr{}))
+	_ = uintptr(unsafe.Sizeof(spscHdr{}) - spscHdrSize)
+	_ = uintptr(spscCapOff - unsafe.Offsetof(spscHdr{}.capacity))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.capacity) - spscCapOff)
+	_ = uintptr(spscProdTokOff - unsafe.Offsetof(spscHdr{}.prodTok))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.prodTok) - spscProdTokOff)
+	_ = uintptr(spscConsTokOff - unsafe.Offsetof(spscHdr{}.consTok))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.consTok) - spscConsTokOff)
+	_ = uintptr(spscClosedOff - unsafe.Offsetof(spscHdr{}.closed))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.closed) - spscClosedOff)
+	_ = uintptr(spscTailOff - unsafe.Offsetof(spscHdr{}.tail))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.tail) - spscTailOff)
+	_ = uintptr(spscHeadOff - unsafe.Offsetof(spscHdr{}.head))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.head) - spscHeadOff)
+	_ = uintptr(spscConsWaitOff - unsafe.Offsetof(spscHdr{}.consWait))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.consWait) - spscConsWaitOff)
+	_ = uintptr(spscProdWaitOff - unsafe.Offsetof(spscHdr{}.prodWait))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.prodWait) - spscProdWaitOff)
+
+	_ = uintptr(pipeHdrSize - unsafe.Sizeof(pipeHdr{}))
+	_ = uintptr(unsafe.Sizeof(pipeHdr{}) - pipeHdrSize)
+	_ = uintptr(pipeDuplexOff - unsafe.Offsetof(pipeHdr{}.duplex))
+	_ = uintptr(unsafe.Offsetof(pipeHdr{}.duplex) - pipeDuplexOff)
+	_ = uintptr(pipeRingOff - unsafe.Offsetof(pipeHdr{}.ringSize))
+	_ = uintptr(unsafe.Offsetof(pipeHdr{}.ringSize) - pipeRingOff)
+
+	_ = uintptr(mpmcHdrSize - unsafe.Sizeof(mpmcHdr{}))
+	_ = uintptr(unsafe.Sizeof(mpmcHdr{}) - mpmcHdrSize)
+	_ = uintptr(mpmcSlotSizeOff - unsafe.Offsetof(mpmcHdr{}.slotSize))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.slotSize) - mpmcSlotSizeOff)
+	_ = uintptr(mpmcSlotsOff - unsafe.Offsetof(mpmcHdr{}.slots))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.slots) - mpmcSlotsOff)
+	_ = uintptr(mpmcMaxMsgOff - unsafe.Offsetof(mpmcHdr{}.maxMsg))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.maxMsg) - mpmcMaxMsgOff)
+	_ = uintptr(mpmcMaxSizeOff - unsafe.Offsetof(mpmcHdr{}.maxSize))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.maxSize) - mpmcMaxSizeOff)
+	_ = uintptr(mpmcClosedOff - unsafe.Offsetof(mpmcHdr{}.closed))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.closed) - mpmcClosedOff)
+	_ = uintptr(mpmcTombstonedOff - unsafe.Offsetof(mpmcHdr{}.tombstoned))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.tombstoned) - mpmcTombstonedOff)
+	_ = uintptr(mpmcEnqOff - unsafe.Offsetof(mpmcHdr{}.enq))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.enq) - mpmcEnqOff)
+	_ = uintptr(mpmcDeqOff - unsafe.Offsetof(mpmcHdr{}.deq))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.deq) - mpmcDeqOff)
+	_ = uintptr(mpmcGetWaitOff - unsafe.Offsetof(mpmcHdr{}.getWait))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.getWait) - mpmcGetWaitOff)
+	_ = uintptr(mpmcPutWaitOff - unsafe.Offsetof(mpmcHdr{}.putWait))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.putWait) - mpmcPutWaitOff)
+	_ = uintptr(mpmcUnfinishedOff - unsafe.Offsetof(mpmcHdr{}.unfinished))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.unfinished) - mpmcUnfinishedOff)
+	_ = uintptr(mpmcJoinWaitOff - unsafe.Offsetof(mpmcHdr{}.joinWait))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.joinWait) - mpmcJoinWaitOff)
+
+	_ = uintptr(mpmcSlotHdrSize - unsafe.Sizeof(mpmcSlot{}))
+	_ = uintptr(unsafe.Sizeof(mpmcSlot{}) - mpmcSlotHdrSize)
+	_ = uintptr(mpmcSlotLenOff - unsafe.Offsetof(mpmcSlot{}.len))
+	_ = uintptr(unsafe.Offsetof(mpmcSlot{}.len) - mpmcSlotLenOff)
+	_ = uintptr(mpmcSlotFlagsOff - unsafe.Offsetof(mpmcSlot{}.flags))
+	_ = uintptr(unsafe.Offsetof(mpmcSlot{}.flags) - mpmcSlotFlagsOff)
+)
+
+func spscHdrAt(b []byte) *spscHdr            { return view.Ptr[spscHdr](b, 0) }
+func pipeHdrAt(b []byte) *pipeHdr            { return view.Ptr[pipeHdr](b, 0) }
+func mpmcHdrAt(b []byte) *mpmcHdr            { return view.Ptr[mpmcHdr](b, 0) }
+func mpmcSlotAt(b []byte, off int) *mpmcSlot { return view.Ptr[mpmcSlot](b, off) }
+
+// low32 returns the low (little-endian first) half of a 64-bit index word:
+// the futex word a waiter parks on. A ring never holds 2^32 bytes, so the
+// low half changes whenever the index does.
+func low32(p *uint64) *uint32 { return (*uint32)(unsafe.Pointer(p)) }
+
+// anchor is a race-detector anchor (shm.Segment.Anchor), named here so that
+// no other file needs to import unsafe.
+type anchor = unsafe.Pointer

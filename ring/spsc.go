@@ -1,0 +1,702 @@
+package ring
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// Ring capacity limits, in data bytes (the header adds 256).
+const (
+	MinCapacity = 64
+	MaxCapacity = 1 << 31
+)
+
+// Record kinds (the low 16 bits of a record header's high word).
+const (
+	recData   = 1 // one whole message
+	recPad    = 2 // skip to the end of the data area
+	recEOF    = 3 // the producer closed; never consumed
+	recFirst  = 4 // first fragment of a message larger than a record (pipes)
+	recMiddle = 5
+	recLast   = 6
+
+	copyChunk = 256 << 10 // large copies go in pieces that stay in cache
+)
+
+func align8(n uint64) uint64 { return (n + recAlign - 1) &^ (recAlign - 1) }
+
+func recWord(n uint64, kind uint32) uint64 {
+	return n | uint64(recMagic<<16|kind)<<32
+}
+
+// copyChunked copies src into dst in pieces of at most 256 KiB: Go's copy of
+// a megabyte or more switches to non-temporal stores on some CPUs, which
+// bypass the cache the reader is about to read from.
+func copyChunked(dst, src []byte) int {
+	n := 0
+	for len(src) > copyChunk {
+		n += copy(dst[n:], src[:copyChunk])
+		src = src[copyChunk:]
+	}
+	return n + copy(dst[n:], src)
+}
+
+// spsc is one process's view of an SPSC ring region: validated once at
+// attach, so the hot paths trust only these local copies.
+type spsc struct {
+	name     string
+	seg      *shm.Segment
+	h        *spscHdr
+	data     []byte
+	capacity uint64
+	mask     uint64
+	anchor   anchor
+}
+
+func spscRegionSize(capacity int) int { return spscHdrSize + capacity }
+
+func checkCapacity(capacity int) error {
+	if capacity < MinCapacity || capacity > MaxCapacity || capacity&(capacity-1) != 0 {
+		return fmt.Errorf("ring: capacity %d not a power of two in [%d, %d]: %w", capacity, MinCapacity, MaxCapacity, ErrInvalid)
+	}
+	return nil
+}
+
+func initSPSC(b []byte, capacity int) {
+	h := spscHdrAt(b)
+	h.capacity = uint64(capacity)
+	atomic.StoreUint32(&h.magic, spscMagic)
+}
+
+func attachSPSC(seg *shm.Segment, name string, b []byte, anchorOff int) (*spsc, error) {
+	if len(b) < spscHdrSize+MinCapacity {
+		return nil, fmt.Errorf("ring %q: region of %d bytes: %w", name, len(b), ErrCorrupt)
+	}
+	h := spscHdrAt(b)
+	if m := atomic.LoadUint32(&h.magic); m != spscMagic {
+		return nil, fmt.Errorf("ring %q: magic %#x: %w", name, m, ErrCorrupt)
+	}
+	c := atomic.LoadUint64(&h.capacity)
+	if c < MinCapacity || c > MaxCapacity || c&(c-1) != 0 || c > uint64(len(b)-spscHdrSize) {
+		return nil, fmt.Errorf("ring %q: capacity %d in a %d-byte region: %w", name, c, len(b), ErrCorrupt)
+	}
+	return &spsc{
+		name: name, seg: seg, h: h,
+		data:     b[spscHdrSize : spscHdrSize+int(c) : spscHdrSize+int(c)],
+		capacity: c, mask: c - 1,
+		anchor: seg.Anchor(anchorOff),
+	}, nil
+}
+
+func (r *spsc) corrupt(format string, args ...any) error {
+	return fmt.Errorf("ring %q: %s: %w", r.name, fmt.Sprintf(format, args...), ErrCorrupt)
+}
+
+// maxRecord is the largest payload one record can carry.
+func (r *spsc) maxRecord() int { return int(r.capacity - recHdrSize) }
+
+// indices loads and validates head and tail (for Len and tools).
+func (r *spsc) indices() (head, tail uint64, err error) {
+	tail = atomic.LoadUint64(&r.h.tail)
+	head = atomic.LoadUint64(&r.h.head)
+	if int64(tail-head) < 0 || tail-head > r.capacity || head%recAlign != 0 || tail%recAlign != 0 {
+		return 0, 0, r.corrupt("head %d, tail %d, capacity %d", head, tail, r.capacity)
+	}
+	return head, tail, nil
+}
+
+func (r *spsc) closedBits() uint32 { return atomic.LoadUint32(&r.h.closed) }
+
+// alive reports the liveness of the participant stored at *tok (0: none
+// attached yet, treated as alive).
+func (r *spsc) alive(tok *uint32) error {
+	t := shm.Token(atomic.LoadUint32(tok))
+	if t == 0 {
+		return nil
+	}
+	ok, err := r.seg.Alive(t)
+	if err != nil {
+		return fmt.Errorf("ring %q: peer token: %w: %w", r.name, ErrCorrupt, err)
+	}
+	if !ok {
+		return fmt.Errorf("ring %q: %w", r.name, ErrPeerDead)
+	}
+	return nil
+}
+
+// Ring is a single-producer single-consumer ring of variable-length records
+// in shared memory. One process (or goroutine) produces through Producer,
+// one consumes through Consumer; other processes attach with OpenRing. A
+// Ring is safe for concurrent use; Producer and Consumer are not (one
+// goroutine each). The zero value is not usable.
+type Ring struct {
+	_   noCopy
+	r   *spsc
+	opt *Options
+}
+
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// NewRing creates the SPSC ring name in seg with capacity data bytes (a
+// power of two in [MinCapacity, MaxCapacity]). A record of n payload bytes
+// takes 8 + n rounded up to 8 bytes.
+func NewRing(seg *shm.Segment, name string, capacity int, o *Options) (*Ring, error) {
+	if err := checkCapacity(capacity); err != nil {
+		return nil, err
+	}
+	if _, err := o.cfg(); err != nil {
+		return nil, err
+	}
+	obj, err := seg.CreateObject(name, kindSPSC, spscVersion, spscRegionSize(capacity), func(b []byte) error {
+		initSPSC(b, capacity)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ring: new %q: %w", name, err)
+	}
+	return ringFromObject(seg, name, obj, o)
+}
+
+// OpenRing attaches to the SPSC ring name created by NewRing.
+func OpenRing(seg *shm.Segment, name string, o *Options) (*Ring, error) {
+	if _, err := o.cfg(); err != nil {
+		return nil, err
+	}
+	obj, err := seg.OpenObject(name, kindSPSC, spscVersion)
+	if err != nil {
+		return nil, fmt.Errorf("ring: open %q: %w", name, err)
+	}
+	return ringFromObject(seg, name, obj, o)
+}
+
+func ringFromObject(seg *shm.Segment, name string, obj shm.Object, o *Options) (*Ring, error) {
+	r, err := attachSPSC(seg, name, obj.Bytes(), obj.Offset())
+	if err != nil {
+		return nil, err
+	}
+	return &Ring{r: r, opt: o}, nil
+}
+
+// Cap returns the data capacity in bytes.
+func (r *Ring) Cap() int { return int(r.r.capacity) }
+
+// MaxRecord returns the largest payload a single record can carry:
+// capacity - 8.
+func (r *Ring) MaxRecord() int { return r.r.maxRecord() }
+
+// Len returns the bytes published and not yet released (record headers and
+// padding included): a snapshot.
+func (r *Ring) Len() (int, error) {
+	h, t, err := r.r.indices()
+	return int(t - h), err
+}
+
+// Producer attaches this process as the ring's producer: it records the
+// process's participant token in the ring header, so that a consumer blocked
+// on an empty ring learns when this process dies. Only one producer may be
+// active at a time; a new Producer takes over from a previous one (which must
+// no longer write).
+func (r *Ring) Producer() (*Producer, error) {
+	cfg, _ := r.opt.cfg()
+	_, t, err := r.r.indices()
+	if err != nil {
+		return nil, err
+	}
+	atomic.StoreUint32(&r.r.h.prodTok, uint32(r.r.seg.Token()))
+	h := atomic.LoadUint64(&r.r.h.head)
+	return &Producer{r: r.r, cfg: cfg, tail: t, pub: t, headC: h, resN: -1}, nil
+}
+
+// Consumer attaches this process as the ring's consumer, recording its token
+// so that a producer blocked on a full ring learns when this process dies.
+func (r *Ring) Consumer() (*Consumer, error) {
+	cfg, _ := r.opt.cfg()
+	h, _, err := r.r.indices()
+	if err != nil {
+		return nil, err
+	}
+	atomic.StoreUint32(&r.r.h.consTok, uint32(r.r.seg.Token()))
+	return &Consumer{r: r.r, cfg: cfg, head: h, pub: h, tailC: h}, nil
+}
+
+// Producer is the writing end of an SPSC ring. Records are written in place
+// (Reserve, then Commit or Stage), or copied in (Write, WriteBatch). A
+// record becomes visible to the consumer only through the release-store of
+// the tail index in Commit or Flush, which happens after the record's bytes
+// and header are written: everything written before a Commit happens before
+// the consumer's Peek that returns the record. Use from one goroutine.
+type Producer struct {
+	_      noCopy
+	r      *spsc
+	cfg    waitCfg
+	tail   uint64 // end of the last staged record
+	pub    uint64 // tail as last published
+	headC  uint64 // cached head: reloaded only when it seems full
+	resOff uint64 // index of the reserved record
+	resN   int    // reserved payload length; -1 when nothing is reserved
+	closed bool
+	err    error // sticky ErrCorrupt
+	gate   gate
+}
+
+// room reports whether total more bytes fit, reloading head only when the
+// cached copy says they do not.
+func (p *Producer) room(total uint64) (bool, error) {
+	if p.tail+total-p.headC <= p.r.capacity {
+		return true, nil
+	}
+	h := atomic.LoadUint64(&p.r.h.head)
+	race.Acquire(p.r.anchor)
+	if int64(p.tail-h) < 0 || p.tail-h > p.r.capacity || h%recAlign != 0 {
+		p.err = p.r.corrupt("head %d with tail %d", h, p.tail)
+		return false, p.err
+	}
+	p.headC = h
+	return p.tail+total-h <= p.r.capacity, nil
+}
+
+// fits reports whether a record of n payload bytes (and the padding the
+// wrap may need first) could be reserved now.
+func (p *Producer) fits(n int) (bool, error) {
+	need := recHdrSize + align8(uint64(n))
+	toEnd := p.r.capacity - p.tail&p.r.mask
+	if need > toEnd {
+		return p.room(toEnd) // room for the padding; the record follows
+	}
+	return p.room(need)
+}
+
+func (p *Producer) check(n int) error {
+	if p.closed {
+		return fmt.Errorf("ring %q: %w", p.r.name, ErrClosed)
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if p.resN >= 0 {
+		return fmt.Errorf("ring %q: reserve with a reservation pending: %w", p.r.name, ErrNoReservation)
+	}
+	if n < 0 || n > p.r.maxRecord() {
+		return fmt.Errorf("ring %q: record of %d bytes, max %d: %w", p.r.name, n, p.r.maxRecord(), ErrTooLarge)
+	}
+	return nil
+}
+
+// TryReserve reserves room for a record of n payload bytes and returns the
+// slice of shared memory to fill, without blocking: ErrFull when there is no
+// room (after publishing staged records, so the consumer can make room). The
+// record stays invisible until Commit or Stage and Flush.
+func (p *Producer) TryReserve(n int) ([]byte, error) {
+	if err := p.check(n); err != nil {
+		return nil, err
+	}
+	return p.tryReserve(n)
+}
+
+func (p *Producer) tryReserve(n int) ([]byte, error) {
+	need := recHdrSize + align8(uint64(n))
+	off := p.tail & p.r.mask
+	toEnd := p.r.capacity - off
+	if need > toEnd {
+		// The record would cross the end: pad to the end, start at 0.
+		ok, err := p.room(toEnd + need)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if ok, err := p.room(toEnd); err != nil {
+				return nil, err
+			} else if ok {
+				p.pad(off, toEnd)
+			}
+			p.Flush()
+			return nil, ErrFull
+		}
+		p.pad(off, toEnd)
+		off = 0
+	} else if ok, err := p.room(need); err != nil || !ok {
+		if err == nil {
+			p.Flush()
+			err = ErrFull
+		}
+		return nil, err
+	}
+	p.resOff, p.resN = p.tail, n
+	return p.r.data[off+recHdrSize : off+recHdrSize+uint64(n) : off+recHdrSize+uint64(n)], nil
+}
+
+func (p *Producer) pad(off, toEnd uint64) {
+	binary.LittleEndian.PutUint64(p.r.data[off:], recWord(toEnd-recHdrSize, recPad))
+	p.tail += toEnd
+}
+
+// Reserve is TryReserve that waits for room (publishing staged records
+// first). It returns ctx.Err() if ctx ends first, ErrBrokenPipe if the
+// consumer closed, ErrPeerDead if it died.
+func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
+	if err := p.check(n); err != nil {
+		return nil, err
+	}
+	for {
+		b, err := p.tryReserve(n)
+		if err != ErrFull {
+			return b, err
+		}
+		if err := p.waitRoom(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *Producer) waitRoom(ctx context.Context, n int) error {
+	return p.cfg.wait(ctx, &waitSpec{
+		ready:  func() (bool, error) { return p.fits(n) },
+		word:   low32(&p.r.h.head),
+		parked: &p.r.h.prodWait,
+		peer: func() error {
+			if p.r.closedBits()&2 != 0 {
+				return fmt.Errorf("ring %q: %w", p.r.name, ErrBrokenPipe)
+			}
+			return p.r.alive(&p.r.h.consTok)
+		},
+		gate: &p.gate,
+	})
+}
+
+// Stage finishes the reserved record with n payload bytes (n may be less
+// than reserved) without publishing it: Flush publishes every staged record
+// with one store of the tail index.
+func (p *Producer) Stage(n int) error { return p.stage(n, recData) }
+
+func (p *Producer) stage(n int, kind uint32) error {
+	if p.resN < 0 || n < 0 || n > p.resN {
+		return fmt.Errorf("ring %q: stage %d bytes, reserved %d: %w", p.r.name, n, p.resN, ErrNoReservation)
+	}
+	binary.LittleEndian.PutUint64(p.r.data[p.resOff&p.r.mask:], recWord(uint64(n), kind))
+	p.tail = p.resOff + recHdrSize + align8(uint64(n))
+	p.resN = -1
+	return nil
+}
+
+// Commit is Stage followed by Flush.
+func (p *Producer) Commit(n int) error {
+	if err := p.stage(n, recData); err != nil {
+		return err
+	}
+	p.Flush()
+	return nil
+}
+
+// Flush publishes the staged records (release-store of the tail) and wakes
+// the consumer if it is parked.
+func (p *Producer) Flush() {
+	if p.tail == p.pub {
+		return
+	}
+	race.Release(p.r.anchor)
+	atomic.StoreUint64(&p.r.h.tail, p.tail)
+	p.pub = p.tail
+	wake(low32(&p.r.h.tail), &p.r.h.consWait, 1)
+}
+
+// TryWrite copies msg into a new record and publishes it, or returns ErrFull.
+func (p *Producer) TryWrite(msg []byte) error {
+	b, err := p.TryReserve(len(msg))
+	if err != nil {
+		return err
+	}
+	copyChunked(b, msg)
+	return p.Commit(len(msg))
+}
+
+// Write copies msg into a new record and publishes it, waiting for room.
+func (p *Producer) Write(ctx context.Context, msg []byte) error {
+	b, err := p.Reserve(ctx, len(msg))
+	if err != nil {
+		return err
+	}
+	copyChunked(b, msg)
+	return p.Commit(len(msg))
+}
+
+// WriteBatch copies every message into its own record and publishes them
+// with as few tail stores as room allows (one, when they all fit).
+func (p *Producer) WriteBatch(ctx context.Context, msgs [][]byte) error {
+	for _, m := range msgs {
+		if err := p.check(len(m)); err != nil {
+			p.Flush()
+			return err
+		}
+		b, err := p.tryReserve(len(m))
+		if err == ErrFull {
+			b, err = p.Reserve(ctx, len(m))
+		}
+		if err != nil {
+			p.Flush()
+			return err
+		}
+		copyChunked(b, m)
+		p.stage(len(m), recData)
+	}
+	p.Flush()
+	return nil
+}
+
+// Close publishes staged records, marks the producer closed and appends an
+// end-of-stream record when there is room, so a consumer drains what is left
+// and then gets io.EOF. A reservation not committed is dropped.
+func (p *Producer) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.resN = -1
+	if p.err == nil {
+		if _, err := p.tryReserve(0); err == nil {
+			p.stage(0, recEOF)
+		}
+	}
+	p.Flush()
+	p.closed = true
+	atomic.OrUint32(&p.r.h.closed, 1)
+	futex.Wake(low32(&p.r.h.tail), 1<<30)
+	return nil
+}
+
+// Consumer is the reading end of an SPSC ring. Peek returns the next record
+// in place and Release frees it; ReadInto and ReadBytes copy. Use from one
+// goroutine. Peek's slice aliases shared memory that the producer reuses
+// after Release: it is for trusted peers (a hostile producer can rewrite
+// it while it is read); ReadInto reads each length once and copies.
+type Consumer struct {
+	_      noCopy
+	r      *spsc
+	cfg    waitCfg
+	head   uint64 // start of the next record (local)
+	pub    uint64 // head as last published
+	tailC  uint64 // cached tail: reloaded only when it seems empty
+	peekN  uint64 // bytes of the peeked record; 0 when none
+	closed bool
+	err    error
+	gate   gate
+}
+
+// next returns the record at head, skipping a padding record: at most two
+// steps, each validated, so a corrupt ring gives ErrCorrupt at once.
+func (c *Consumer) next() ([]byte, uint32, error) {
+	if c.closed {
+		return nil, 0, fmt.Errorf("ring %q: %w", c.r.name, ErrClosed)
+	}
+	if c.err != nil {
+		return nil, 0, c.err
+	}
+	for step := 0; step < 2; step++ {
+		if c.head == c.tailC {
+			t := atomic.LoadUint64(&c.r.h.tail)
+			race.Acquire(c.r.anchor)
+			if int64(t-c.head) < 0 || t-c.head > c.r.capacity || t%recAlign != 0 {
+				c.err = c.r.corrupt("tail %d with head %d", t, c.head)
+				return nil, 0, c.err
+			}
+			c.tailC = t
+			if t == c.head {
+				c.publish()
+				if c.r.closedBits()&1 != 0 {
+					return nil, 0, io.EOF
+				}
+				return nil, 0, ErrEmpty
+			}
+		}
+		off := c.head & c.r.mask
+		avail := c.tailC - c.head
+		w := binary.LittleEndian.Uint64(c.r.data[off:])
+		n, kind := w&0xffffffff, uint32(w>>32)
+		if kind>>16 != recMagic {
+			c.err = c.r.corrupt("record header %#x at %d", w, c.head)
+			return nil, 0, c.err
+		}
+		kind &= 0xffff
+		toEnd := c.r.capacity - off
+		if kind == recPad {
+			if off == 0 || n != toEnd-recHdrSize || avail < toEnd {
+				c.err = c.r.corrupt("padding of %d bytes at %d", n, c.head)
+				return nil, 0, c.err
+			}
+			c.head += toEnd
+			continue
+		}
+		size := recHdrSize + align8(n)
+		if kind < recData || kind > recLast || n > c.r.capacity-recHdrSize || size > toEnd || size > avail {
+			c.err = c.r.corrupt("record kind %d of %d bytes at %d, %d published", kind, n, c.head, avail)
+			return nil, 0, c.err
+		}
+		c.peekN = size
+		return c.r.data[off+recHdrSize : off+recHdrSize+n : off+recHdrSize+n], kind, nil
+	}
+	c.err = c.r.corrupt("padding follows padding at %d", c.head)
+	return nil, 0, c.err
+}
+
+// publish release-stores head and wakes a parked producer.
+func (c *Consumer) publish() {
+	if c.head == c.pub {
+		return
+	}
+	race.Release(c.r.anchor)
+	atomic.StoreUint64(&c.r.h.head, c.head)
+	c.pub = c.head
+	wake(low32(&c.r.h.head), &c.r.h.prodWait, 1)
+}
+
+func (c *Consumer) waitData(ctx context.Context) error {
+	return c.cfg.wait(ctx, &waitSpec{
+		ready: func() (bool, error) {
+			if c.head != c.tailC {
+				return true, nil
+			}
+			t := atomic.LoadUint64(&c.r.h.tail)
+			return t != c.head, nil // validated by next
+		},
+		word:   low32(&c.r.h.tail),
+		parked: &c.r.h.consWait,
+		peer: func() error {
+			if c.r.closedBits()&1 != 0 {
+				return io.EOF
+			}
+			return c.r.alive(&c.r.h.prodTok)
+		},
+		gate: &c.gate,
+	})
+}
+
+// peek returns the next record of any kind, waiting for one.
+func (c *Consumer) peek(ctx context.Context) ([]byte, uint32, error) {
+	for {
+		b, kind, err := c.next()
+		if err != ErrEmpty {
+			return b, kind, err
+		}
+		if err := c.waitData(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+func (c *Consumer) user(b []byte, kind uint32, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	if kind == recEOF {
+		c.peekN = 0
+		return nil, io.EOF
+	}
+	return b, nil
+}
+
+// TryPeek returns the next record in place without blocking: ErrEmpty when
+// there is none, io.EOF when the producer closed and everything was read.
+// The record stays until Release.
+func (c *Consumer) TryPeek() ([]byte, error) { return c.user(c.next()) }
+
+// Peek is TryPeek that waits: ctx.Err() when ctx ends, io.EOF once the
+// producer closed and the ring is drained, ErrPeerDead once the producer
+// died and the ring is drained.
+func (c *Consumer) Peek(ctx context.Context) ([]byte, error) { return c.user(c.peek(ctx)) }
+
+// Release frees the record returned by the last Peek and publishes the new
+// head (the release-store that hands its bytes back to the producer).
+func (c *Consumer) Release() error {
+	if c.peekN == 0 {
+		return fmt.Errorf("ring %q: release without peek: %w", c.r.name, ErrNoReservation)
+	}
+	c.head += c.peekN
+	c.peekN = 0
+	c.publish()
+	return nil
+}
+
+// ReadInto copies the next record into buf and releases it, waiting for one.
+// A record longer than buf gives ErrBufferTooShort and stays in the ring.
+func (c *Consumer) ReadInto(ctx context.Context, buf []byte) (int, error) {
+	b, err := c.Peek(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if len(b) > len(buf) {
+		c.peekN = 0
+		return len(b), fmt.Errorf("ring %q: record of %d bytes, buffer %d: %w", c.r.name, len(b), len(buf), ErrBufferTooShort)
+	}
+	n := copyChunked(buf, b)
+	return n, c.Release()
+}
+
+// ReadBytes returns a copy of the next record, waiting for one.
+func (c *Consumer) ReadBytes(ctx context.Context) ([]byte, error) {
+	b, err := c.Peek(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(b))
+	copyChunked(out, b)
+	return out, c.Release()
+}
+
+// Consume waits for at least one record, then passes up to max available
+// records (in place) to fn and releases them all with one store of the head
+// index. It returns how many records fn accepted; a record on which fn
+// returns an error is not released and the error is returned.
+func (c *Consumer) Consume(ctx context.Context, max int, fn func(rec []byte) error) (int, error) {
+	if max < 1 {
+		return 0, fmt.Errorf("ring %q: consume %d records: %w", c.r.name, max, ErrInvalid)
+	}
+	b, kind, err := c.peek(ctx)
+	n := 0
+	for err == nil {
+		if kind == recEOF {
+			c.peekN = 0
+			if n == 0 {
+				err = io.EOF
+			}
+			break
+		}
+		if err = fn(b); err != nil {
+			c.peekN = 0
+			break
+		}
+		c.head += c.peekN
+		c.peekN = 0
+		if n++; n == max {
+			break
+		}
+		b, kind, err = c.next()
+	}
+	c.peekN = 0
+	c.publish()
+	if err == ErrEmpty {
+		err = nil
+	}
+	return n, err
+}
+
+// Close marks the consumer closed, so a producer waiting for room gets
+// ErrBrokenPipe, and releases nothing further.
+func (c *Consumer) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.peekN = 0
+	c.publish()
+	c.closed = true
+	atomic.OrUint32(&c.r.h.closed, 2)
+	futex.Wake(low32(&c.r.h.head), 1<<30)
+	return nil
+}

@@ -1,0 +1,292 @@
+package ring
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/shmkit/shmkit/futex"
+)
+
+// WaitStrategy selects how a blocked call waits for its peer.
+type WaitStrategy int
+
+const (
+	// Hybrid spins for Options.SpinTime, then yields the CPU with
+	// sched_yield for Options.YieldTime, then parks on a futex. The default.
+	Hybrid WaitStrategy = iota
+	// Spin busy-waits (checking the deadline and the peer's liveness every
+	// wait slice). Lowest latency while each process has its own core;
+	// ruinous when processes outnumber cores.
+	Spin
+	// Yield calls sched_yield between checks: it never sleeps in the kernel
+	// but lets other runnable processes on the same core go first.
+	Yield
+	// Futex parks on a futex at once: no CPU burnt, ~5 µs wake-up.
+	Futex
+)
+
+// String names the strategy as benchmarks spell it.
+func (w WaitStrategy) String() string {
+	switch w {
+	case Hybrid:
+		return "hybrid"
+	case Spin:
+		return "spin"
+	case Yield:
+		return "yield"
+	case Futex:
+		return "futex"
+	}
+	return fmt.Sprintf("WaitStrategy(%d)", int(w))
+}
+
+// Defaults for Options.
+const (
+	DefaultSpinTime  = 20 * time.Microsecond
+	DefaultYieldTime = 100 * time.Microsecond
+	// MaxSlice bounds one futex sleep (and, for Spin and Yield, the time
+	// between checks of the peer's liveness): the owner-death budget D of
+	// FAULTS.md is one slice plus one liveness check.
+	MaxSlice = 50 * time.Millisecond
+)
+
+// Options tunes waiting. The zero value gives the defaults: Hybrid with
+// DefaultSpinTime and DefaultYieldTime. Options are per handle, not stored
+// in shared memory: the two ends of a ring may wait differently.
+type Options struct {
+	Wait WaitStrategy
+	// SpinTime is Hybrid's busy-wait budget before yielding. The spin backs
+	// off (exponentially longer pauses between checks of the shared word),
+	// so it costs little memory traffic. Negative means none.
+	SpinTime time.Duration
+	// YieldTime is Hybrid's sched_yield budget before parking. Negative
+	// means none.
+	YieldTime time.Duration
+}
+
+type waitCfg struct {
+	strategy WaitStrategy
+	spin     time.Duration
+	yield    time.Duration
+}
+
+func (o *Options) cfg() (waitCfg, error) {
+	c := waitCfg{strategy: Hybrid, spin: DefaultSpinTime, yield: DefaultYieldTime}
+	if o == nil {
+		return c, nil
+	}
+	if o.Wait < Hybrid || o.Wait > Futex {
+		return c, fmt.Errorf("ring: wait strategy %d: %w", int(o.Wait), ErrInvalid)
+	}
+	c.strategy = o.Wait
+	if o.SpinTime != 0 {
+		c.spin = max(o.SpinTime, 0)
+	}
+	if o.YieldTime != 0 {
+		c.yield = max(o.YieldTime, 0)
+	}
+	return c, nil
+}
+
+// waitSpec describes one wait: the condition, the futex word whose change
+// signals progress, the parked-waiter counter the waker checks, and the slow
+// check of the peer (closed flags, liveness) run between slices.
+type waitSpec struct {
+	ready  func() (bool, error) // cheap: shared loads only
+	word   *uint32              // futex word, changes when ready may have become true
+	parked *uint32              // parked-waiter count, read by the waker
+	peer   func() error         // slow: may call seg.Alive; nil error = keep waiting
+	gate   *gate                // one kernel waiter per handle and process (FAULTS V7)
+}
+
+// wait blocks until s.ready reports true, s.ready or s.peer fail, or ctx
+// ends (ctx.Err()). Every path re-checks ready before reporting a peer
+// failure, so data published just before a peer died is still delivered.
+func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
+	if ok, err := s.ready(); ok || err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	start := time.Now()
+	deadline, hasDeadline := ctx.Deadline()
+	nextPeer := start.Add(MaxSlice)
+	// checkSlow runs between slices: context, then the peer.
+	checkSlow := func(now time.Time, force bool) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+		if !force && now.Before(nextPeer) {
+			return false, nil
+		}
+		nextPeer = now.Add(MaxSlice)
+		if err := s.peer(); err != nil {
+			if ok, rerr := s.ready(); ok || rerr != nil {
+				return true, rerr
+			}
+			return true, err
+		}
+		return false, nil
+	}
+
+	spinFor, yieldFor := c.spin, c.yield
+	switch c.strategy {
+	case Spin:
+		spinFor, yieldFor = -1, 0
+	case Yield:
+		spinFor, yieldFor = 0, -1
+	case Futex:
+		spinFor, yieldFor = 0, 0
+	}
+
+	// Spin with back-off: 1, 2, 4 ... 64 empty iterations between loads of
+	// the shared word, and a clock read every few checks.
+	if spinFor != 0 {
+		pause := 1
+		for n := 0; ; n++ {
+			for i := 0; i < pause; i++ {
+				spinHint()
+			}
+			if pause < 64 {
+				pause <<= 1
+			}
+			if ok, err := s.ready(); ok || err != nil {
+				return err
+			}
+			if n&15 == 15 {
+				now := time.Now()
+				if done, err := checkSlow(now, false); done {
+					return err
+				}
+				if spinFor > 0 && now.Sub(start) >= spinFor {
+					break
+				}
+			}
+		}
+	}
+	if yieldFor != 0 {
+		ystart := time.Now()
+		for n := 0; ; n++ {
+			schedYield()
+			if ok, err := s.ready(); ok || err != nil {
+				return err
+			}
+			if n&3 == 3 {
+				now := time.Now()
+				if done, err := checkSlow(now, false); done {
+					return err
+				}
+				if yieldFor > 0 && now.Sub(ystart) >= yieldFor {
+					break
+				}
+			}
+		}
+	}
+
+	// Park in slices of 1 ms doubling to MaxSlice, checking the peer after
+	// each. The parked count is raised before the final check of ready,
+	// and the waker raises the word before reading the count, so a wake-up
+	// is never lost (both sides use sequentially consistent atomics).
+	slice := time.Millisecond
+	var timer *time.Timer
+	for {
+		d := slice
+		if hasDeadline {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return ctx.Err()
+			}
+			d = min(d, left)
+		}
+		owned, ch := s.gate.enter()
+		if owned {
+			val := atomic.LoadUint32(s.word)
+			atomic.AddUint32(s.parked, 1)
+			ok, err := s.ready()
+			if !ok && err == nil {
+				werr := futex.Wait(s.word, val, d)
+				_ = werr // nil or ErrTimeout: both mean "re-check"
+			}
+			atomic.AddUint32(s.parked, ^uint32(0))
+			s.gate.leave()
+			if ok || err != nil {
+				return err
+			}
+		} else {
+			// Another goroutine of this process holds the kernel wait; wait
+			// in Go for its round to end (or for our own slice).
+			if timer == nil {
+				timer = time.NewTimer(d)
+				defer timer.Stop()
+			} else {
+				timer.Reset(d)
+			}
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			case <-timer.C:
+			}
+		}
+		if ok, err := s.ready(); ok || err != nil {
+			return err
+		}
+		if done, err := checkSlow(time.Now(), true); done {
+			return err
+		}
+		slice = min(2*slice, MaxSlice)
+	}
+}
+
+// wake wakes n parked waiters on word if the parked count says there are
+// any. Callers change the word (or the state behind it) before calling.
+func wake(word, parked *uint32, n int) {
+	if atomic.LoadUint32(parked) != 0 {
+		futex.Wake(word, n)
+	}
+}
+
+// gate admits one goroutine per handle to the kernel wait; the others wait
+// on a channel closed when that goroutine's round ends (FAULTS.md V7: at
+// most one OS thread parked per primitive and process).
+type gate struct {
+	mu   sync.Mutex
+	busy bool
+	ch   chan struct{}
+}
+
+func (g *gate) enter() (bool, <-chan struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.busy {
+		g.busy = true
+		return true, nil
+	}
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return false, g.ch
+}
+
+func (g *gate) leave() {
+	g.mu.Lock()
+	g.busy = false
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
+	g.mu.Unlock()
+}
+
+var spinSink uint32
+
+// spinHint is one iteration of a back-off pause: a load that the compiler
+// cannot drop, touching only this process's memory.
+func spinHint() { atomic.LoadUint32(&spinSink) }
+
+func schedYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
