@@ -1,0 +1,175 @@
+package ctypes
+
+import (
+	"fmt"
+
+	"github.com/shmkit/shmkit/shm"
+)
+
+// AnyValue is a shared scalar whose typecode is known only at run time, as
+// in Python's Value('d', 0.0): values come out as the Go type of the
+// typecode (float64 for 'd', int32 for 'i', uint8 for 'B' and 'c') and go
+// in as any Go number that the type can represent. Each access is atomic.
+//
+// An AnyValue made by NewValueOf, or opened on a value created with a lock,
+// carries that lock (GetLock); one made by NewRawValueOf has none. The zero
+// value is not usable.
+type AnyValue struct {
+	_     noCopy
+	obj   *object
+	c     cells
+	guard *guard // nil for a raw value
+}
+
+// NewRawValueOf creates the raw value name of typecode code holding init.
+func NewRawValueOf(seg *shm.Segment, name string, code Typecode, init any) (*AnyValue, error) {
+	obj, c, err := createAny(seg, name, code, shapeValue, []any{init}, "")
+	if err != nil {
+		return nil, err
+	}
+	return &AnyValue{obj: obj, c: c}, nil
+}
+
+// createAny checks the initial values, then creates and fills the object.
+func createAny(seg *shm.Segment, name string, code Typecode, shape byte, sizeOrInit any, lockName string) (*object, cells, error) {
+	if !code.Valid() {
+		return nil, nil, fmt.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
+	}
+	n, fill, err := initValues(code, sizeOrInit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ctypes: create %q (%v): %w", name, code, err)
+	}
+	obj, err := create(seg, name, code, shape, n, lockName, func(p []byte) error {
+		if fill == nil {
+			return nil
+		}
+		return fill(cellsOver(&object{payload: p, code: code, shape: shape, n: n}))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, cellsOver(obj), nil
+}
+
+// openAny attaches to name, which must have typecode code exactly (or any
+// code if code is 0) and n elements (AnyLen: any).
+func openAny(seg *shm.Segment, name string, code Typecode, shape byte, n int) (*object, error) {
+	want := "any"
+	if code != 0 {
+		want = code.String()
+	}
+	return open(seg, name, shape, n, want, func(c Typecode) bool { return code == 0 || c == code })
+}
+
+// Name returns the object's name in its segment.
+func (v *AnyValue) Name() string { return v.obj.obj.Name() }
+
+// Typecode returns the stored typecode.
+func (v *AnyValue) Typecode() Typecode { return v.obj.code }
+
+// Offset returns the offset of the value from the segment base.
+func (v *AnyValue) Offset() int { return v.obj.obj.Offset() + hdrSize }
+
+// Get atomically loads the value as the Go type of its typecode.
+func (v *AnyValue) Get() any {
+	x, _ := v.c.getAny(0) // index 0 of a value always exists
+	return x
+}
+
+// Set atomically stores x, converted to the element type: an integer that
+// does not fit gives ErrRange, a float for an integer code ErrValueType.
+func (v *AnyValue) Set(x any) error { return v.c.setAny(0, x) }
+
+// Add atomically adds delta and returns the new value (see RawValue.Add).
+func (v *AnyValue) Add(delta any) (any, error) { return v.c.addAny(0, delta) }
+
+// Float64 atomically loads the value and converts it to float64.
+func (v *AnyValue) Float64() float64 {
+	x, _ := v.c.float64At(0)
+	return x
+}
+
+// Int64 atomically loads the value and converts it to int64 (a float is
+// truncated toward zero, a 'Q' above MaxInt64 wraps, as Go conversions do).
+func (v *AnyValue) Int64() int64 {
+	x, _ := v.c.int64At(0)
+	return x
+}
+
+// AnyArray is a shared array whose typecode is known only at run time, as
+// in Python's Array('i', range(10)). Elements travel as in AnyValue; each
+// element access is atomic. The zero value is not usable.
+type AnyArray struct {
+	_     noCopy
+	obj   *object
+	c     cells
+	guard *guard // nil for a raw array
+}
+
+// NewRawArrayOf creates the raw array name of typecode code. sizeOrInit is
+// a length (zero-filled) or a slice or array of Go numbers to copy, as
+// Python's RawArray(typecode, size_or_initializer).
+func NewRawArrayOf(seg *shm.Segment, name string, code Typecode, sizeOrInit any) (*AnyArray, error) {
+	obj, c, err := createAny(seg, name, code, shapeArray, sizeOrInit, "")
+	if err != nil {
+		return nil, err
+	}
+	return &AnyArray{obj: obj, c: c}, nil
+}
+
+// Name returns the object's name in its segment.
+func (a *AnyArray) Name() string { return a.obj.obj.Name() }
+
+// Typecode returns the stored typecode.
+func (a *AnyArray) Typecode() Typecode { return a.obj.code }
+
+// Offset returns the offset of element 0 from the segment base.
+func (a *AnyArray) Offset() int { return a.obj.obj.Offset() + hdrSize }
+
+// Len returns the number of elements.
+func (a *AnyArray) Len() int { return a.c.length() }
+
+// Get atomically loads element i as the Go type of the typecode; an index
+// outside [0, Len) gives ErrIndex.
+func (a *AnyArray) Get(i int) (any, error) { return a.c.getAny(i) }
+
+// Set atomically stores x into element i (conversions as AnyValue.Set).
+func (a *AnyArray) Set(i int, x any) error { return a.c.setAny(i, x) }
+
+// Add atomically adds delta to element i and returns the new value.
+func (a *AnyArray) Add(i int, delta any) (any, error) { return a.c.addAny(i, delta) }
+
+// Float64 atomically loads element i converted to float64.
+func (a *AnyArray) Float64(i int) (float64, error) { return a.c.float64At(i) }
+
+// Int64 atomically loads element i converted to int64.
+func (a *AnyArray) Int64(i int) (int64, error) { return a.c.int64At(i) }
+
+// OpenValueOf attaches to the value name, which must have typecode code
+// (0: any). If it was created with a lock, the handle carries that lock.
+func OpenValueOf(seg *shm.Segment, name string, code Typecode) (*AnyValue, error) {
+	obj, err := openAny(seg, name, code, shapeValue, 1)
+	if err != nil {
+		return nil, err
+	}
+	g, err := attachGuard(seg, obj)
+	if err != nil {
+		return nil, err
+	}
+	return &AnyValue{obj: obj, c: cellsOver(obj), guard: g}, nil
+}
+
+// OpenArrayOf attaches to the array name, which must have typecode code
+// (0: any) and n elements (AnyLen: any). If it was created with a lock, the
+// handle carries that lock.
+func OpenArrayOf(seg *shm.Segment, name string, code Typecode, n int) (*AnyArray, error) {
+	obj, err := openAny(seg, name, code, shapeArray, n)
+	if err != nil {
+		return nil, err
+	}
+	g, err := attachGuard(seg, obj)
+	if err != nil {
+		return nil, err
+	}
+	return &AnyArray{obj: obj, c: cellsOver(obj), guard: g}, nil
+}

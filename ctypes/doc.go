@@ -1,0 +1,106 @@
+// Package ctypes provides typed shared values and arrays in a shm segment,
+// the counterpart of Python's multiprocessing.Value, Array, RawValue and
+// RawArray (multiprocessing.sharedctypes), with the same typecodes and a
+// plain C memory layout that Python, C or numpy can read.
+//
+// # Two APIs
+//
+// The generic API is for code that knows the element type at compile time:
+//
+//	v, err := ctypes.NewValue[float64](seg, "num", 0, nil)      // with an RLock
+//	a, err := ctypes.NewArrayFrom(seg, "arr", []int32{1, 2, 3}, nil)
+//	r, err := ctypes.NewRawValue[int64](seg, "hits", 0, nil)   // no lock
+//	v2, err := ctypes.OpenValue[float64](seg, "num")           // another process
+//
+// The typecode-driven API is for code that knows the code only at run time,
+// as Python's Value('d', 0.0) and Array('i', range(10)):
+//
+//	v, err := ctypes.NewValueOf(seg, "num", 'd', 0.0, nil)
+//	a, err := ctypes.NewArrayOf(seg, "arr", 'i', []int{0, 1, 2}, nil)
+//	x := v.Get() // float64
+//
+// Values come out of the typecode-driven API as the Go type of the typecode
+// (see Typecode) and go in as any Go number the type can represent.
+//
+// # Typecodes
+//
+// The typecode is stored in shared memory. Opening an object checks it: the
+// generic API accepts any typecode whose Go type has T's kind ('l' and 'q'
+// both read as int64), the typecode-driven API wants the exact code (or 0
+// for any). Opening with a different typecode, length, or shape (a value as
+// an array) is ErrTypeMismatch, never a reinterpretation.
+//
+// # Atomicity and locks
+//
+// Beyond Python, every element access is atomic: Load, Store, Swap,
+// CompareAndSwap and Add on a value, and Get, Set, Swap, CompareAndSwap and
+// Add on an array element, are single atomic operations (1- and 2-byte
+// elements go through a compare-and-swap on their aligned 4-byte word;
+// float Add is a compare-and-swap loop). They never tear, need no lock, and
+// give the happens-before edges of sync/atomic across processes: a Store
+// (or Add, Swap, successful CompareAndSwap) happens before any Load that
+// observes it. Floats compare by bit pattern in CompareAndSwap. Integer Add
+// wraps around.
+//
+// Value and Array carry a lock, a futex RLock by default, created as the
+// named object "<name>.lock" in the same segment, as multiprocessing.Value
+// does; Options.LockName uses an existing Lock or RLock instead. Its name is
+// stored in the object, so Open attaches the same lock. GetLock returns it
+// for compound operations, and Update applies a function under it. The
+// atomic accessors do not take the lock (a single atomic access needs none);
+// CopyTo, CopyFrom and View are not atomic as a whole, so take the lock
+// around them when writers may run. RawValue and RawArray have no lock.
+//
+// # Memory layout
+//
+// An object is a shm named object of kind "CTYP", layout version 1.0. Its
+// payload (at shm.Object.Offset from the segment base, 64-byte aligned)
+// starts with a 128-byte header; element 0 follows at payload offset 128,
+// so it is 64-byte aligned too. Offset() on every handle returns the
+// segment offset of element 0. Everything is little-endian; elements are
+// plain C values aligned to their size, back to back, the data area padded
+// with zeros to a multiple of 8 bytes.
+//
+//	off  size  field      written-by        read-by
+//	0    1     typecode   creator           every opener: ASCII code ('d')
+//	1    1     elemSize   creator           every opener: must match the code
+//	2    1     shape      creator           every opener: 'V' value, 'A' array
+//	3    1     flags      creator           every opener: bit 0 = has a lock
+//	4    4     dataOff    creator           every opener: 128
+//	8    8     length     creator           every opener: elements (1 for 'V')
+//	16   4     lockLen    creator           Open: bytes of lockName used
+//	20   12    reserved   creator (zero)    nobody
+//	32   80    lockName   creator           Open: name of the lock object
+//	112  16    reserved   creator (zero)    nobody
+//	128  n*sz  elements   any participant   any participant (atomically)
+//
+// The header is written before shm publishes the object and never again.
+// A Python reader attaches with multiprocessing.shared_memory.SharedMemory(
+// segment name), then reads struct '<BBBBIQI' at the header and
+// buf[off:off+n*size].cast(code) for the elements; testdata/interop.py does
+// exactly that.
+//
+// # Errors and CPython
+//
+//	ErrTypecode        ValueError: bad typecode
+//	ErrTypeMismatch    TypeError (also matches shm.ErrTypeMismatch)
+//	ErrIndex           IndexError
+//	ErrRange           OverflowError (an integer that does not fit)
+//	ErrValueType       TypeError (a float for an integer code, a string)
+//	ErrNoLock          a locked handle opened on an object created raw
+//	shm.ErrCorrupt     a header that a peer scribbled over
+//
+// Unlike ctypes, which silently truncates an int that does not fit a
+// c_int, the typecode-driven API refuses it with ErrRange (as array.array
+// does); the generic API takes Go values and cannot overflow.
+//
+// # What it does not promise
+//
+// Bulk copies (CopyTo, CopyFrom) are not atomic as a whole, and View gives
+// plain, unsynchronised access that the race detector cannot see. A peer
+// may write any bit pattern into an element (a signalling NaN, say); only
+// the header is validated. The typecode-driven API converts values through
+// reflection and is slower than the generic one. Objects are never freed
+// (shm's allocator does not free). The layout is that of Linux/amd64 C
+// types ('l' is 8 bytes, 'u' is a 4-byte wchar_t) on every platform.
+package ctypes

@@ -1,0 +1,125 @@
+package ctypes_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/shmkit/shmkit/ctypes"
+	"github.com/shmkit/shmkit/shm"
+)
+
+type interopEntry struct {
+	Code   string `json:"code"`
+	Off    int    `json:"off"`
+	Values []any  `json:"values"`
+}
+
+// interopArray creates an array of T from vals and describes it for the
+// script, with the values as Python will read them.
+func interopArray[T ctypes.Scalar](t *testing.T, seg *shm.Segment, code ctypes.Typecode, vals []T) (interopEntry, func() error) {
+	t.Helper()
+	a, err := ctypes.NewRawArrayFrom(seg, "arr-"+code.String(), vals, &ctypes.RawOptions{Typecode: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := interopEntry{Code: code.String(), Off: a.Offset()}
+	for _, v := range vals {
+		if f, ok := any(v).(float32); ok {
+			e.Values = append(e.Values, float64(f)) // as Python reads it
+		} else {
+			e.Values = append(e.Values, v)
+		}
+	}
+	check := func() error {
+		for i, v := range vals {
+			var want T
+			switch any(v).(type) {
+			case float32, float64:
+				want = -v
+			default:
+				want = fromBits[T](toBits(v) ^ 1)
+			}
+			got, err := a.Get(i)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("%v[%d] = %v; want %v", code, i, got, want)
+			}
+		}
+		return nil
+	}
+	return e, check
+}
+
+func toBits[T ctypes.Scalar](v T) uint64 { return uint64(v) }
+
+func fromBits[T ctypes.Scalar](b uint64) T { return T(b) }
+
+// TestPythonInterop has CPython attach to a Go-created segment through
+// multiprocessing.shared_memory, read an array of every typecode at the
+// documented offsets, and write new values that Go then checks.
+func TestPythonInterop(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not found in PATH; the Python interoperability test needs it")
+	}
+	seg, name := newSegment(t, 1<<20)
+	var spec []interopEntry
+	var checks []func() error
+	add := func(e interopEntry, c func() error) {
+		spec = append(spec, e)
+		checks = append(checks, c)
+	}
+	add(interopArray(t, seg, 'b', []int8{math.MinInt8, -1, 0, 1, math.MaxInt8}))
+	add(interopArray(t, seg, 'B', []uint8{0, 1, 0x80, math.MaxUint8}))
+	add(interopArray(t, seg, 'c', []uint8{'a', 'z', 0, 0xff}))
+	add(interopArray(t, seg, 'h', []int16{math.MinInt16, -2, 3, math.MaxInt16}))
+	add(interopArray(t, seg, 'H', []uint16{0, 7, math.MaxUint16}))
+	add(interopArray(t, seg, 'i', []int32{math.MinInt32, -5, 6, math.MaxInt32}))
+	add(interopArray(t, seg, 'I', []uint32{0, 9, math.MaxUint32}))
+	add(interopArray(t, seg, 'u', []int32{'A', 'é', '€', 0x1F600}))
+	add(interopArray(t, seg, 'l', []int64{math.MinInt64, -7, 8, math.MaxInt64}))
+	add(interopArray(t, seg, 'L', []uint64{0, 11, math.MaxUint64}))
+	add(interopArray(t, seg, 'q', []int64{math.MinInt64, -12, 13, math.MaxInt64}))
+	add(interopArray(t, seg, 'Q', []uint64{0, 1 << 63, math.MaxUint64}))
+	add(interopArray(t, seg, 'f', []float32{0.5, -1.25, math.MaxFloat32, math.SmallestNonzeroFloat32}))
+	add(interopArray(t, seg, 'd', []float64{math.Pi, -2.5, math.MaxFloat64, math.SmallestNonzeroFloat64}))
+	v, err := ctypes.NewRawValue(seg, "num", 3.14, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec = append(spec, interopEntry{Code: "d", Off: v.Offset(), Values: []any{3.14}})
+	checks = append(checks, func() error {
+		if got := v.Load(); got != -3.14 {
+			return fmt.Errorf("value = %v; want -3.14", got)
+		}
+		return nil
+	})
+
+	js, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, "testdata/interop.py", name, string(js)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3 testdata/interop.py: %v\n%s", err, out)
+	}
+	if got, want := strings.TrimSpace(string(out)), fmt.Sprintf("ok %d", len(spec)); got != want {
+		t.Fatalf("python output %q; want %q", got, want)
+	}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			t.Error(err)
+		}
+	}
+	s2, err := shm.Open(name)
+	if err != nil {
+		t.Fatalf("segment unusable after Python detached: %v", err)
+	}
+	s2.Close()
+}

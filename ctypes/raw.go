@@ -1,0 +1,304 @@
+package ctypes
+
+import (
+	"fmt"
+
+	"github.com/shmkit/shmkit/shm"
+)
+
+// noCopy makes go vet's copylocks check flag copies of handles.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// RawOptions configures the creation of a raw value or array. The zero
+// value (or nil) picks the default typecode for T.
+type RawOptions struct {
+	// Typecode overrides TypecodeFor[T], for example 'l' instead of 'q'
+	// for int64; it must hold T (ErrTypeMismatch otherwise).
+	Typecode Typecode
+}
+
+func (o *RawOptions) code() Typecode {
+	if o == nil {
+		return 0
+	}
+	return o.Typecode
+}
+
+// RawValue is a single shared scalar without a lock, the counterpart of
+// multiprocessing.RawValue. Every operation is one atomic instruction (or a
+// short compare-and-swap loop for 1- and 2-byte types and for float Add),
+// so no operation is ever torn, and Load/Store/Swap/CompareAndSwap/Add give
+// the happens-before edges of sync/atomic between the processes.
+//
+// The zero value is not usable; create with NewRawValue or attach with
+// OpenRawValue. A RawValue is safe for concurrent use by goroutines and
+// processes.
+type RawValue[T Scalar] struct {
+	_   noCopy
+	obj *object
+	p   *T
+}
+
+// NewRawValue creates the raw value name in seg holding init.
+func NewRawValue[T Scalar](seg *shm.Segment, name string, init T, o *RawOptions) (*RawValue[T], error) {
+	code, err := codeFor[T](name, o.code())
+	if err != nil {
+		return nil, err
+	}
+	obj, err := create(seg, name, code, shapeValue, 1, "", func(p []byte) error {
+		elems[T](p, 1)[0] = init
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newRawValue[T](obj), nil
+}
+
+// OpenRawValue attaches to the value name, which must hold T (a typecode
+// whose Go type has T's kind). It accepts values created with a lock too,
+// and then ignores the lock, like Python's get_obj().
+func OpenRawValue[T Scalar](seg *shm.Segment, name string) (*RawValue[T], error) {
+	obj, err := open(seg, name, shapeValue, 1, typeName[T](), fits[T])
+	if err != nil {
+		return nil, err
+	}
+	return newRawValue[T](obj), nil
+}
+
+func newRawValue[T Scalar](obj *object) *RawValue[T] {
+	return &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0]}
+}
+
+func typeName[T Scalar]() string {
+	var z T
+	return fmt.Sprintf("%T", z)
+}
+
+// Name returns the object's name in its segment.
+func (v *RawValue[T]) Name() string { return v.obj.obj.Name() }
+
+// Typecode returns the stored typecode.
+func (v *RawValue[T]) Typecode() Typecode { return v.obj.code }
+
+// Offset returns the offset of the value from the segment base, for
+// readers in other languages.
+func (v *RawValue[T]) Offset() int { return v.obj.obj.Offset() + hdrSize }
+
+// Load atomically loads the value.
+func (v *RawValue[T]) Load() T {
+	x := atomicLoad(v.p)
+	v.obj.anchor.acquire()
+	return x
+}
+
+// Store atomically stores x.
+func (v *RawValue[T]) Store(x T) {
+	v.obj.anchor.release()
+	atomicStore(v.p, x)
+}
+
+// Swap atomically stores x and returns the previous value.
+func (v *RawValue[T]) Swap(x T) T {
+	v.obj.anchor.release()
+	old := atomicSwap(v.p, x)
+	v.obj.anchor.acquire()
+	return old
+}
+
+// CompareAndSwap atomically stores new if the value is old and reports
+// whether it did. Floats compare by bit pattern: NaN matches a NaN with the
+// same bits, and -0 does not match +0.
+func (v *RawValue[T]) CompareAndSwap(old, new T) bool {
+	v.obj.anchor.release()
+	ok := atomicCAS(v.p, old, new)
+	v.obj.anchor.acquire()
+	return ok
+}
+
+// Add atomically adds delta and returns the new value. Integers wrap around
+// on overflow, as sync/atomic's do; floats are added in a compare-and-swap
+// loop (lock-free, but not wait-free).
+func (v *RawValue[T]) Add(delta T) T {
+	v.obj.anchor.release()
+	x := atomicAdd(v.p, delta)
+	v.obj.anchor.acquire()
+	return x
+}
+
+// RawArray is a fixed-length shared array without a lock, the counterpart
+// of multiprocessing.RawArray. Get, Set, Add, Swap and CompareAndSwap are
+// atomic per element; CopyTo, CopyFrom and View are not atomic as a whole.
+//
+// The zero value is not usable; create with NewRawArray or
+// NewRawArrayFrom, attach with OpenRawArray. A RawArray is safe for
+// concurrent use by goroutines and processes.
+type RawArray[T Scalar] struct {
+	_    noCopy
+	obj  *object
+	data []T
+}
+
+// NewRawArray creates the raw array name in seg with n zero elements.
+func NewRawArray[T Scalar](seg *shm.Segment, name string, n int, o *RawOptions) (*RawArray[T], error) {
+	return newRawArray[T](seg, name, n, nil, o.code(), "")
+}
+
+// NewRawArrayFrom creates the raw array name in seg holding a copy of init.
+func NewRawArrayFrom[T Scalar](seg *shm.Segment, name string, init []T, o *RawOptions) (*RawArray[T], error) {
+	return newRawArray(seg, name, len(init), init, o.code(), "")
+}
+
+func newRawArray[T Scalar](seg *shm.Segment, name string, n int, init []T, code Typecode, lockName string) (*RawArray[T], error) {
+	code, err := codeFor[T](name, code)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := create(seg, name, code, shapeArray, n, lockName, func(p []byte) error {
+		copy(elems[T](p, n), init)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rawArrayOver[T](obj), nil
+}
+
+// OpenRawArray attaches to the array name, which must hold T and have n
+// elements (AnyLen: any length). It accepts arrays created with a lock too,
+// and then ignores the lock.
+func OpenRawArray[T Scalar](seg *shm.Segment, name string, n int) (*RawArray[T], error) {
+	obj, err := open(seg, name, shapeArray, n, typeName[T](), fits[T])
+	if err != nil {
+		return nil, err
+	}
+	return rawArrayOver[T](obj), nil
+}
+
+func rawArrayOver[T Scalar](obj *object) *RawArray[T] {
+	return &RawArray[T]{obj: obj, data: elems[T](obj.data(), obj.n)}
+}
+
+// Name returns the object's name in its segment.
+func (a *RawArray[T]) Name() string { return a.obj.obj.Name() }
+
+// Typecode returns the stored typecode.
+func (a *RawArray[T]) Typecode() Typecode { return a.obj.code }
+
+// Offset returns the offset of element 0 from the segment base (of the
+// whole object, also for a slice), for readers in other languages.
+func (a *RawArray[T]) Offset() int { return a.obj.obj.Offset() + hdrSize }
+
+// Len returns the number of elements.
+func (a *RawArray[T]) Len() int { return len(a.data) }
+
+func (a *RawArray[T]) at(i int) (*T, error) {
+	if uint(i) >= uint(len(a.data)) {
+		return nil, fmt.Errorf("ctypes: %q[%d] of %d elements: %w", a.Name(), i, len(a.data), ErrIndex)
+	}
+	return &a.data[i], nil
+}
+
+// Get atomically loads element i; an index outside [0, Len) gives ErrIndex.
+func (a *RawArray[T]) Get(i int) (T, error) {
+	p, err := a.at(i)
+	if err != nil {
+		var z T
+		return z, err
+	}
+	x := atomicLoad(p)
+	a.obj.anchor.acquire()
+	return x, nil
+}
+
+// Set atomically stores x into element i.
+func (a *RawArray[T]) Set(i int, x T) error {
+	p, err := a.at(i)
+	if err != nil {
+		return err
+	}
+	a.obj.anchor.release()
+	atomicStore(p, x)
+	return nil
+}
+
+// Add atomically adds delta to element i and returns the new value
+// (integers wrap around; floats use a compare-and-swap loop).
+func (a *RawArray[T]) Add(i int, delta T) (T, error) {
+	p, err := a.at(i)
+	if err != nil {
+		var z T
+		return z, err
+	}
+	a.obj.anchor.release()
+	x := atomicAdd(p, delta)
+	a.obj.anchor.acquire()
+	return x, nil
+}
+
+// Swap atomically stores x into element i and returns the previous value.
+func (a *RawArray[T]) Swap(i int, x T) (T, error) {
+	p, err := a.at(i)
+	if err != nil {
+		var z T
+		return z, err
+	}
+	a.obj.anchor.release()
+	old := atomicSwap(p, x)
+	a.obj.anchor.acquire()
+	return old, nil
+}
+
+// CompareAndSwap atomically stores new into element i if it holds old
+// (floats by bit pattern) and reports whether it did.
+func (a *RawArray[T]) CompareAndSwap(i int, old, new T) (bool, error) {
+	p, err := a.at(i)
+	if err != nil {
+		return false, err
+	}
+	a.obj.anchor.release()
+	ok := atomicCAS(p, old, new)
+	a.obj.anchor.acquire()
+	return ok, nil
+}
+
+// CopyTo copies min(Len, len(dst)) elements into dst and returns how many.
+// Each element is loaded atomically; the copy as a whole is not atomic (hold
+// the lock of a locked Array for a consistent snapshot).
+func (a *RawArray[T]) CopyTo(dst []T) int {
+	n := min(len(dst), len(a.data))
+	for i := range n {
+		dst[i] = atomicLoad(&a.data[i])
+	}
+	a.obj.anchor.acquire()
+	return n
+}
+
+// CopyFrom copies min(Len, len(src)) elements from src and returns how
+// many; each element is stored atomically, the copy as a whole is not.
+func (a *RawArray[T]) CopyFrom(src []T) int {
+	n := min(len(src), len(a.data))
+	a.obj.anchor.release()
+	for i := range n {
+		atomicStore(&a.data[i], src[i])
+	}
+	return n
+}
+
+// Slice returns elements [i, j) as an array sharing the same memory, like
+// Go's a[i:j]; bounds outside 0 <= i <= j <= Len give ErrIndex.
+func (a *RawArray[T]) Slice(i, j int) (*RawArray[T], error) {
+	if i < 0 || j < i || j > len(a.data) {
+		return nil, fmt.Errorf("ctypes: %q[%d:%d] of %d elements: %w", a.Name(), i, j, len(a.data), ErrIndex)
+	}
+	return &RawArray[T]{obj: a.obj, data: a.data[i:j:j]}, nil
+}
+
+// View returns the elements as a Go slice over the shared memory: no copy,
+// and no synchronisation at all. Plain reads and writes through it race
+// with other processes unless the caller orders them otherwise (a lock,
+// or an atomic flag elsewhere); the race detector cannot see them.
+func (a *RawArray[T]) View() []T { return a.data }
