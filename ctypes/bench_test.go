@@ -1,0 +1,99 @@
+package ctypes_test
+
+// Benchmark names follow the key
+//
+//	Benchmark<Op>/impl=<implementation>
+//
+// where impl=ctypes is this package on a shared segment and the other impl
+// is the in-process baseline measured in the same run: sync/atomic on a Go
+// variable for the atomic operations, sync.Mutex around a Go variable for
+// locked updates. Compare with
+//
+//	go test -run=^$ -bench=. -count=10 ./ctypes | tee new.txt; benchstat new.txt
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/shmkit/shmkit/ctypes"
+)
+
+func BenchmarkAdd(b *testing.B) {
+	b.Run("impl=ctypes", func(b *testing.B) {
+		seg, _ := newSegment(b, 1<<20)
+		v, err := ctypes.NewRawValue[int64](seg, "v", 0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			v.Add(1)
+		}
+		if v.Load() == 0 {
+			b.Fatal("no Add landed")
+		}
+	})
+	b.Run("impl=sync-atomic", func(b *testing.B) {
+		var v atomic.Int64
+		b.ReportAllocs()
+		for b.Loop() {
+			v.Add(1)
+		}
+		if v.Load() == 0 {
+			b.Fatal("no Add landed")
+		}
+	})
+}
+
+func BenchmarkLoad(b *testing.B) {
+	b.Run("impl=ctypes", func(b *testing.B) {
+		seg, _ := newSegment(b, 1<<20)
+		v, err := ctypes.NewRawValue(seg, "v", 1.5, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var sum float64
+		b.ReportAllocs()
+		for b.Loop() {
+			sum += v.Load()
+		}
+		if sum == 0 {
+			b.Fatal("nothing loaded")
+		}
+	})
+	b.Run("impl=sync-atomic", func(b *testing.B) {
+		var v atomic.Uint64
+		v.Store(1)
+		var sum uint64
+		b.ReportAllocs()
+		for b.Loop() {
+			sum += v.Load()
+		}
+		if sum == 0 {
+			b.Fatal("nothing loaded")
+		}
+	})
+}
+
+func BenchmarkAddParallel(b *testing.B) {
+	b.Run("impl=ctypes", func(b *testing.B) {
+		seg, _ := newSegment(b, 1<<20)
+		v, err := ctypes.NewRawValue[int64](seg, "v", 0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				v.Add(1)
+			}
+		})
+	})
+	b.Run("impl=sync-atomic", func(b *testing.B) {
+		var v atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				v.Add(1)
+			}
+		})
+	})
+}
