@@ -1,0 +1,71 @@
+// Command shmkit inspects and cleans up shmkit segments and runs the
+// benchmark comparison against socket IPC.
+//
+//	shmkit bench [flags]     shmkit transports vs Unix sockets, pipes, TCP
+//	shmkit ls                segments under /dev/shm with creator and liveness
+//	shmkit inspect NAME      header, participants, object directory
+//	shmkit rm NAME...        remove named segments
+//	shmkit gc [-n] [-v]      remove segments whose creator is dead and that
+//	                         no live process has attached
+//
+// `shmkit bench` re-executes its own binary as the peer process; it takes
+// about a minute and a half on a 2-core machine with the defaults, prints a
+// table and writes bench-results/bench.json and bench-results/bench.svg.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/shmkit/shmkit/internal/benchkit"
+)
+
+func main() {
+	// A re-executed benchmark peer runs its role and exits here.
+	benchkit.Main()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first Ctrl-C, cleanup runs; a second one kills at once.
+	context.AfterFunc(ctx, stop)
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: shmkit COMMAND [ARGS]
+
+commands:
+  bench     compare shmkit with Unix sockets, pipes and TCP (table, JSON, SVG)
+  ls        list shmkit segments with creator and liveness
+  inspect   print a segment's header, participants and objects
+  rm        remove named segments
+  gc        remove segments whose creator is dead and that nobody has attached
+
+Run 'shmkit COMMAND -h' for a command's flags.
+`
+
+// run is main without the process: tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "ls":
+		return cmdLs(args[1:], stdout, stderr)
+	case "inspect":
+		return cmdInspect(args[1:], stdout, stderr)
+	case "rm":
+		return cmdRm(args[1:], stdout, stderr)
+	case "gc":
+		return cmdGc(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "shmkit: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,405 @@
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/shmkit/shmkit/shm"
+	"golang.org/x/sys/unix"
+)
+
+// What the tools read from a segment file without attaching to it: the
+// documented header fields (shm/doc.go, layout version 1).
+const (
+	hdrMagic        = "SHMKTSM1" // offset 0, written last by the creator
+	hdrVersionOff   = 8
+	hdrCreatorPid   = 40
+	hdrCreatorStart = 48
+	hdrCsumStart    = 8
+	hdrCsumOff      = 64
+	hdrRead         = 72
+)
+
+// rawHeader is the part of a segment header the tools read with pread.
+type rawHeader struct {
+	published    bool // magic present
+	halfMade     bool // no magic yet, but a valid checksummed header
+	creatorPid   int
+	creatorStart uint64
+}
+
+// readHeader reads the header of the file open as f and says whether it is a
+// shmkit segment (published, or created but never published).
+func readHeader(f *os.File) (rawHeader, bool) {
+	var b [hdrRead]byte
+	if n, err := f.ReadAt(b[:], 0); n < hdrRead || (err != nil && err != io.EOF) {
+		return rawHeader{}, false
+	}
+	h := rawHeader{
+		creatorPid:   int(binary.LittleEndian.Uint32(b[hdrCreatorPid:])),
+		creatorStart: binary.LittleEndian.Uint64(b[hdrCreatorStart:]),
+	}
+	switch {
+	case string(b[:8]) == hdrMagic:
+		h.published = true
+	case binary.LittleEndian.Uint64(b[:8]) == 0 &&
+		binary.LittleEndian.Uint32(b[hdrVersionOff:])>>16 == 1 &&
+		xxhash.Sum64(b[hdrCsumStart:hdrCsumOff]) == binary.LittleEndian.Uint64(b[hdrCsumOff:]):
+		// A creator that died between writing the header and publishing
+		// the magic (FAULTS.md F21).
+		h.halfMade = true
+	default:
+		return h, false
+	}
+	return h, true
+}
+
+// procAlive reports whether pid is a live (not zombie) process that
+// started at start (clock ticks since boot), read from /proc.
+func procAlive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The command may hold spaces and parentheses: fields start after the
+	// last ')'. Field 3 is the state, field 22 the start time.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return false
+	}
+	st, err := strconv.ParseUint(f[19], 10, 64)
+	return err == nil && st == start
+}
+
+// segmentNames lists the shmkit segments under shm.Dir(), sorted.
+func segmentNames() ([]string, error) {
+	ents, err := os.ReadDir(shm.Dir())
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.Type().IsRegular() || shm.CheckName(e.Name()) != nil {
+			continue
+		}
+		f, err := os.Open(filepath.Join(shm.Dir(), e.Name()))
+		if err != nil {
+			continue
+		}
+		_, ok := readHeader(f)
+		f.Close()
+		if ok {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// creatorState describes the creator of an attached segment.
+func creatorState(s *shm.Segment) string {
+	pid, start := s.Creator()
+	for _, p := range s.Participants() {
+		if p.Pid == pid && p.Start == start && p.Alive && p.Token != s.Token() {
+			return "alive"
+		}
+	}
+	if procAlive(pid, start) && pid != os.Getpid() {
+		return "alive, detached"
+	}
+	return "dead"
+}
+
+// others returns the participants other than this tool's own attachment.
+func others(s *shm.Segment) (live, dead int, ps []shm.Participant) {
+	for _, p := range s.Participants() {
+		if p.Token == s.Token() {
+			continue
+		}
+		ps = append(ps, p)
+		if p.Alive {
+			live++
+		} else {
+			dead++
+		}
+	}
+	return live, dead, ps
+}
+
+// openQuick attaches for inspection, giving a still-initialising creator
+// only a moment.
+func openQuick(name string) (*shm.Segment, error) {
+	return shm.OpenWith(name, &shm.Options{Timeout: 200 * time.Millisecond})
+}
+
+func cmdLs(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ls", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: shmkit ls\n\nLists the shmkit segments under %s with their creator and participants.\n", shm.Dir())
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	names, err := segmentNames()
+	if err != nil {
+		fmt.Fprintf(stderr, "shmkit ls: %v\n", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSIZE\tCREATOR\tSTATE\tPARTICIPANTS\tOBJECTS")
+	for _, n := range names {
+		s, err := openQuick(n)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t-\t-\t%v\t-\t-\n", n, shortErr(err))
+			continue
+		}
+		pid, _ := s.Creator()
+		live, dead, _ := others(s)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d live, %d dead\t%d\n", n, human(s.Size()), pid, creatorState(s), live, dead, len(s.Objects()))
+		s.Close()
+	}
+	tw.Flush()
+	return 0
+}
+
+func shortErr(err error) string {
+	for _, e := range []error{shm.ErrNotInitialized, shm.ErrCorrupt, shm.ErrVersion, shm.ErrPermission, shm.ErrNoSlot} {
+		if errors.Is(err, e) {
+			return strings.TrimPrefix(e.Error(), "shm: ")
+		}
+	}
+	return err.Error()
+}
+
+func human(n int) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1fGiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fKiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func cmdInspect(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: shmkit inspect NAME\n\nPrints a segment's header, participants and object directory.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	s, err := openQuick(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "shmkit inspect: %v\n", err)
+		return 1
+	}
+	defer s.Close()
+	pid, start := s.Creator()
+	health := "ok"
+	if err := s.Health(); err != nil {
+		health = err.Error()
+	}
+	fmt.Fprintf(stdout, "segment      %s (%s)\n", s.Name(), filepath.Join(shm.Dir(), s.Name()))
+	fmt.Fprintf(stdout, "size         %d bytes (%s), %d free in the arena\n", s.Size(), human(s.Size()), s.Free())
+	fmt.Fprintf(stdout, "creation id  %016x\n", s.CreationID())
+	fmt.Fprintf(stdout, "creator      pid %d, start %d, %s\n", pid, start, creatorState(s))
+	fmt.Fprintf(stdout, "health       %s\n", health)
+	_, _, ps := others(s)
+	fmt.Fprintf(stdout, "\nparticipants (%d, this tool's own attachment left out)\n", len(ps))
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TOKEN\tPID\tSTART\tPIDNS\tALIVE")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "  %v\t%d\t%d\t%d\t%v\n", p.Token, p.Pid, p.Start, p.PidNS, p.Alive)
+	}
+	tw.Flush()
+	objs := s.Objects()
+	fmt.Fprintf(stdout, "\nobjects (%d)\n", len(objs))
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tKIND\tVERSION\tOFFSET\tSIZE\tCREATOR\tSTATE")
+	for _, o := range objs {
+		state := "ready"
+		switch {
+		case o.Err != nil:
+			state = o.Err.Error()
+		case !o.Ready:
+			state = "being created"
+		}
+		fmt.Fprintf(tw, "  %q\t%v\t%d.%d\t%d\t%d\t%v\t%s\n", o.Name, o.Kind, o.Version>>16, o.Version&0xffff, o.Offset, o.Size, o.Creator, state)
+	}
+	tw.Flush()
+	return 0
+}
+
+func cmdRm(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rm", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	force := fs.Bool("f", false, "remove even a file that is not a shmkit segment")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: shmkit rm [-f] NAME...\n\nRemoves named segments from %s. Processes that have one mapped keep using it.\n", shm.Dir())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	rc := 0
+	for _, name := range fs.Args() {
+		if err := shm.CheckName(name); err != nil {
+			fmt.Fprintf(stderr, "shmkit rm: %v\n", err)
+			rc = 1
+			continue
+		}
+		if !*force {
+			f, err := os.OpenFile(filepath.Join(shm.Dir(), name), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+			if err != nil {
+				fmt.Fprintf(stderr, "shmkit rm: %v\n", err)
+				rc = 1
+				continue
+			}
+			_, ok := readHeader(f)
+			f.Close()
+			if !ok {
+				fmt.Fprintf(stderr, "shmkit rm: %s is not a shmkit segment (use -f)\n", name)
+				rc = 1
+				continue
+			}
+		}
+		if err := shm.Unlink(name); err != nil {
+			fmt.Fprintf(stderr, "shmkit rm: %v\n", err)
+			rc = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "removed %s\n", name)
+	}
+	return rc
+}
+
+// gcVerdict says whether the segment name may be removed and why.
+type gcVerdict struct {
+	name   string
+	remove bool
+	why    string
+}
+
+// gcOne decides about one segment and, unless dry, removes it. It never
+// attaches: it takes its own write lock on byte 0, which succeeds only when
+// no process holds the attach (read) lock every attachment keeps there
+// (FAULTS.md c2.8); the creator's liveness comes from its pid and start
+// time. The lock is held across the unlink, so no process can attach in
+// between through this file.
+func gcOne(name string, dry bool) gcVerdict {
+	v := gcVerdict{name: name}
+	path := filepath.Join(shm.Dir(), name)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		v.why = err.Error()
+		return v
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		v.why = "not a regular file"
+		return v
+	}
+	h, ok := readHeader(f)
+	if !ok {
+		v.why = "not a shmkit segment"
+		return v
+	}
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Start: 0, Len: 1}
+	if err := unix.FcntlFlock(uintptr(fd), unix.F_OFD_SETLK, &lk); err != nil {
+		if err == unix.EAGAIN || err == unix.EACCES {
+			v.why = "attached by a live process"
+		} else {
+			v.why = "attach lock: " + err.Error()
+		}
+		return v
+	}
+	if procAlive(h.creatorPid, h.creatorStart) {
+		v.why = fmt.Sprintf("creator pid %d alive", h.creatorPid)
+		return v
+	}
+	// The name must still be this file: a segment re-created under it since
+	// we opened it is somebody else's.
+	var cur unix.Stat_t
+	if err := unix.Lstat(path, &cur); err != nil || cur.Dev != st.Dev || cur.Ino != st.Ino {
+		v.why = "replaced while checking"
+		return v
+	}
+	v.remove = true
+	v.why = fmt.Sprintf("creator pid %d dead, nobody attached", h.creatorPid)
+	if h.halfMade {
+		v.why += ", never initialised"
+	}
+	if !dry {
+		if err := unix.Unlink(path); err != nil {
+			v.remove = false
+			v.why = "unlink: " + err.Error()
+		}
+	}
+	return v
+}
+
+func cmdGc(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gc", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dry := fs.Bool("n", false, "dry run: say what would be removed")
+	verbose := fs.Bool("v", false, "also say why each kept segment stays")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: shmkit gc [-n] [-v]\n\nRemoves the segments under %s whose creator is dead and that no live\nprocess has attached.\n", shm.Dir())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	names, err := segmentNames()
+	if err != nil {
+		fmt.Fprintf(stderr, "shmkit gc: %v\n", err)
+		return 1
+	}
+	verb := "removed"
+	if *dry {
+		verb = "would remove"
+	}
+	for _, n := range names {
+		v := gcOne(n, *dry)
+		switch {
+		case v.remove:
+			fmt.Fprintf(stdout, "%s %s (%s)\n", verb, n, v.why)
+		case *verbose:
+			fmt.Fprintf(stdout, "kept %s (%s)\n", n, v.why)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/shm"
+)
+
+func init() {
+	// create-and-hold NAME: create a segment, say ready, sleep until
+	// killed (the creator then dies without cleaning up).
+	testproc.Register("create-and-hold", func() {
+		if _, err := shm.Create(testproc.Arg(0), 1<<16); err != nil {
+			testproc.Fatalf("create: %v", err)
+		}
+		testproc.Ready()
+		time.Sleep(time.Hour)
+	})
+}
+
+// shmkit runs the command in-process and returns its exit code and output.
+func shmkit(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	rc := run(context.Background(), args, &out, &errb)
+	return rc, out.String(), errb.String()
+}
+
+// privateDir points shm.Dir() at a directory of this test's own, so the
+// tool sees only the segments the test made (and children inherit it).
+func privateDir(t *testing.T) string {
+	d := t.TempDir()
+	t.Setenv("SHMKIT_DIR", d)
+	return d
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// deadSegment has a child create name and then SIGKILLs and reaps it.
+func deadSegment(t *testing.T, name string) {
+	t.Helper()
+	c := testproc.Start(t, "create-and-hold", testproc.Options{Args: []string{name}, Timeout: time.Minute})
+	c.WaitReady()
+	c.Kill()
+	c.ExitSignal()
+}
+
+func TestGcRemovesDeadKeepsLive(t *testing.T) {
+	dir := privateDir(t)
+	// dead: creator killed, nobody attached → removed.
+	deadSegment(t, "dead")
+	// live: created by this (live) process → kept.
+	live, err := shm.Create("live", 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { live.Close() })
+	// orphan-attached: creator killed, but this process has it attached → kept.
+	deadSegment(t, "orphan-attached")
+	att, err := shm.Open("orphan-attached")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// notshm: some other file → never touched.
+	if err := os.WriteFile(filepath.Join(dir, "notshm"), []byte("hello, not a segment at all, long enough for a header......................"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	rc, out, errOut := shmkit(t, "gc", "-n")
+	if rc != 0 || !strings.Contains(out, "would remove dead") || strings.Contains(out, "live") || strings.Contains(out, "orphan") {
+		t.Fatalf("gc -n: rc %d, out %q, stderr %q; want only dead listed", rc, out, errOut)
+	}
+	if !exists(filepath.Join(dir, "dead")) {
+		t.Fatal("gc -n removed a segment")
+	}
+	rc, out, _ = shmkit(t, "gc", "-v")
+	if rc != 0 {
+		t.Fatalf("gc: rc %d; want 0", rc)
+	}
+	for name, want := range map[string]bool{"dead": false, "live": true, "orphan-attached": true, "notshm": true} {
+		if got := exists(filepath.Join(dir, name)); got != want {
+			t.Errorf("after gc, %s exists = %v; want %v (output %q)", name, got, want, out)
+		}
+	}
+	if !strings.Contains(out, "kept orphan-attached (attached by a live process)") {
+		t.Errorf("gc -v output %q; want the attached segment kept for that reason", out)
+	}
+	// Once the last attachment is gone, the orphan goes too.
+	att.Close()
+	shmkit(t, "gc")
+	if exists(filepath.Join(dir, "orphan-attached")) {
+		t.Error("gc kept orphan-attached after its last attachment closed")
+	}
+	if !exists(filepath.Join(dir, "live")) {
+		t.Error("gc removed the live segment")
+	}
+}
+
+func TestLsInspectRm(t *testing.T) {
+	dir := privateDir(t)
+	s, err := shm.Create("seg-one", 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateObject("counter", shm.MakeKind("TEST"), 1<<16, 64, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadSegment(t, "seg-dead")
+
+	rc, out, errOut := shmkit(t, "ls")
+	if rc != 0 {
+		t.Fatalf("ls: rc %d, stderr %q", rc, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("ls printed %d lines; want header + 2:\n%s", len(lines), out)
+	}
+	if !strings.Contains(lines[1], "seg-dead") || !strings.Contains(lines[1], "dead") {
+		t.Errorf("ls line %q; want seg-dead with a dead creator", lines[1])
+	}
+	if !strings.Contains(lines[2], "seg-one") || !strings.Contains(lines[2], "alive") || !strings.Contains(lines[2], "1 live") {
+		t.Errorf("ls line %q; want seg-one, creator alive, 1 live participant", lines[2])
+	}
+
+	rc, out, _ = shmkit(t, "inspect", "seg-one")
+	if rc != 0 || !strings.Contains(out, `"counter"`) || !strings.Contains(out, "TEST") || !strings.Contains(out, "ready") {
+		t.Errorf("inspect: rc %d, output:\n%s\nwant the object \"counter\" of kind TEST, ready", rc, out)
+	}
+	if rc, _, _ := shmkit(t, "inspect", "missing"); rc != 1 {
+		t.Errorf("inspect missing: rc %d; want 1", rc)
+	}
+
+	os.WriteFile(filepath.Join(dir, "plain"), []byte("x"), 0o600)
+	if rc, _, _ := shmkit(t, "rm", "plain"); rc != 1 || !exists(filepath.Join(dir, "plain")) {
+		t.Errorf("rm of a non-segment: rc %d; want 1 and the file kept", rc)
+	}
+	if rc, out, _ := shmkit(t, "rm", "seg-one"); rc != 0 || exists(filepath.Join(dir, "seg-one")) {
+		t.Errorf("rm seg-one: rc %d (%q); want 0 and the file gone", rc, out)
+	}
+	// The mapping keeps working after rm (FAULTS.md F15).
+	if err := s.Health(); err == nil {
+		t.Error("Health after rm = nil; want ErrUnlinked")
+	}
+}
+
+func TestBenchSmall(t *testing.T) {
+	out := t.TempDir()
+	rc, table, errOut := shmkit(t, "bench", "-sizes", "64B,4KiB", "-transports", "chan,unix,pipe", "-duration", "10ms", "-rounds", "2", "-out", out)
+	if rc != 0 {
+		t.Fatalf("bench: rc %d, stderr %q", rc, errOut)
+	}
+	for _, want := range []string{"shmkit bench ·", "cores", "unix", "pipe", "chan", "64B", "4KiB", "1.00×", "wall time"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(rep.Rows), 3*2*2; got != want {
+		t.Fatalf("JSON rows %d; want %d", got, want)
+	}
+	for _, r := range rep.Rows {
+		if r.Err != "" || len(r.Runs) != 2 || r.MsgsPerSec.Median <= 0 {
+			t.Errorf("row %s %d %s: err %q, %d runs, %.0f msgs/s; want 2 clean runs", r.Transport, r.Size, r.Mode, r.Err, len(r.Runs), r.MsgsPerSec.Median)
+		}
+		if r.Transport == "unix" && r.Ratio != 1 {
+			t.Errorf("unix ratio to itself %v; want 1", r.Ratio)
+		}
+	}
+	svg, err := os.ReadFile(filepath.Join(out, "bench.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(svg, []byte("<svg")) || !bytes.HasSuffix(bytes.TrimSpace(svg), []byte("</svg>")) || bytes.Count(svg, []byte("<polyline")) != 6 {
+		t.Errorf("SVG malformed or without 3 lines per panel:\n%.300s", svg)
+	}
+}
+
+func TestBenchInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	var out, errb bytes.Buffer
+	start := time.Now()
+	rc := run(ctx, []string{"bench", "-transports", "unix", "-sizes", "64B", "-duration", "5s", "-out", ""}, &out, &errb)
+	if rc != 130 {
+		t.Errorf("interrupted bench: rc %d; want 130 (stderr %q)", rc, errb.String())
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("interrupted bench took %v; want it to stop soon after the cancel", d)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if rc, _, _ := shmkit(t); rc != 2 {
+		t.Errorf("no command: rc %d; want 2", rc)
+	}
+	if rc, _, errOut := shmkit(t, "frobnicate"); rc != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: rc %d, stderr %q; want 2 and a message", rc, errOut)
+	}
+	if rc, _, _ := shmkit(t, "bench", "-sizes", "zero"); rc != 2 {
+		t.Errorf("bad size: rc %d; want 2", rc)
+	}
+	if rc, _, _ := shmkit(t, "bench", "-transports", "carrier-pigeon"); rc != 2 {
+		t.Errorf("bad transport: rc %d; want 2", rc)
+	}
+}
