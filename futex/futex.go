@@ -2,7 +2,6 @@ package futex
 
 import (
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,8 +30,7 @@ const (
 func Wait(addr *uint32, val uint32, d time.Duration) error {
 	if d < 0 {
 		for {
-			_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), _FUTEX_WAIT, uintptr(val), 0, 0, 0)
-			if e != unix.EINTR {
+			if _, e := futexSyscall(addr, _FUTEX_WAIT, uintptr(val), nil); e != unix.EINTR {
 				return nil
 			}
 		}
@@ -40,7 +38,7 @@ func Wait(addr *uint32, val uint32, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
 		ts := unix.NsecToTimespec(int64(d))
-		_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), _FUTEX_WAIT, uintptr(val), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		_, e := futexSyscall(addr, _FUTEX_WAIT, uintptr(val), &ts)
 		switch e {
 		case 0, unix.EAGAIN:
 			return nil
@@ -67,7 +65,7 @@ func Wake(addr *uint32, n int) int {
 	if n > 1<<31-1 {
 		n = 1<<31 - 1
 	}
-	r, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), _FUTEX_WAKE, uintptr(n), 0, 0, 0)
+	r, e := futexSyscall(addr, _FUTEX_WAKE, uintptr(n), nil)
 	if e != 0 {
 		panic("futex: FUTEX_WAKE: " + e.Error())
 	}

@@ -1,0 +1,320 @@
+package futex
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// KindLock and KindRLock tag Lock and RLock objects in a segment directory.
+var (
+	KindLock  = shm.MakeKind("LOCK")
+	KindRLock = shm.MakeKind("RLCK")
+)
+
+// The lock word, bit by bit (FAULTS c2.2):
+//
+//	bits 0-28  owner token (shm.TokenMask), 0 when unlocked, written by the
+//	           same CAS that acquires, so "locked" and "owner known" are one
+//	           event and no crash can fall between them
+//	bit 29     lockNotRecoverable: released in the owner-died state without
+//	           Consistent; with token 0 the lock is dead for everyone
+//	bit 30     lockOwnerDied: the holder took the lock over from a dead one
+//	bit 31     lockWaiters: some thread may be parked in FUTEX_WAIT; a
+//	           releaser calls FUTEX_WAKE only then
+//
+// A thread that parks sets lockWaiters and a woken thread acquires with
+// lockWaiters set, since it cannot know whether others still sleep: that
+// costs at most one spurious FUTEX_WAKE, never a lost one (Drepper,
+// "Futexes are tricky", mutex 2).
+const (
+	lockNotRecoverable = 1 << 29
+	lockOwnerDied      = 1 << 30
+	lockWaiters        = 1 << 31
+	lockTokenMask      = shm.TokenMask
+)
+
+// lockCore is the state shared by Lock and RLock handles.
+type lockCore struct {
+	seg    *shm.Segment
+	name   string
+	st     *lockState
+	tok    uint32
+	anchor anchor
+	gate   *gate
+}
+
+func newCore(seg *shm.Segment, o shm.Object) lockCore {
+	return lockCore{
+		seg:    seg,
+		name:   o.Name(),
+		st:     lockAt(o.Bytes()),
+		tok:    uint32(seg.Token()) & lockTokenMask,
+		anchor: seg.Anchor(o.Offset()),
+		gate:   gateFor(seg, o.Offset()),
+	}
+}
+
+func createLock(seg *shm.Segment, name string, kind shm.Kind) (shm.Object, error) {
+	return seg.CreateObject(name, kind, lockVersion, lockSize, func([]byte) error { return nil })
+}
+
+func openLock(seg *shm.Segment, name string, kind shm.Kind) (shm.Object, error) {
+	o, err := seg.OpenObject(name, kind, lockVersion)
+	if err != nil {
+		return o, err
+	}
+	if o.Size() < lockSize {
+		return o, fmt.Errorf("futex: open %q: payload %d bytes, want %d: %w", name, o.Size(), lockSize, shm.ErrCorrupt)
+	}
+	return o, nil
+}
+
+// tryFast is the uncontended acquire: one CAS, no system call.
+func (c *lockCore) tryFast() bool {
+	return atomic.CompareAndSwapUint32(&c.st.word, 0, c.tok)
+}
+
+// tryOnce makes one non-blocking attempt. It takes over the lock when the
+// holder is dead (checkDead), returning ErrOwnerDead with the lock held.
+func (c *lockCore) tryOnce(checkDead bool) (bool, error) {
+	for {
+		w := atomic.LoadUint32(&c.st.word)
+		if w&lockNotRecoverable != 0 {
+			return false, c.errorf(ErrNotRecoverable)
+		}
+		if w&lockTokenMask == 0 {
+			if atomic.CompareAndSwapUint32(&c.st.word, w, c.tok|w&lockWaiters) {
+				race.Acquire(c.anchor)
+				return true, nil
+			}
+			continue
+		}
+		if !checkDead {
+			return false, nil
+		}
+		ok, err := c.takeOverDead(w)
+		if err != nil || ok {
+			return ok, err
+		}
+		if atomic.LoadUint32(&c.st.word) == w {
+			return false, nil
+		}
+	}
+}
+
+// takeOverDead checks the holder recorded in w and, if it is dead, replaces
+// it with this participant in one CAS that keeps the waiters bit. Exactly
+// one contender wins that CAS; it returns (true, ErrOwnerDead).
+func (c *lockCore) takeOverDead(w uint32) (bool, error) {
+	alive, err := c.seg.Alive(shm.Token(w & lockTokenMask))
+	if err != nil {
+		return false, fmt.Errorf("futex: lock %q: holder: %w", c.name, err)
+	}
+	if alive {
+		return false, nil
+	}
+	if !atomic.CompareAndSwapUint32(&c.st.word, w, c.tok|lockOwnerDied|w&lockWaiters) {
+		return false, nil
+	}
+	race.Acquire(c.anchor)
+	return true, c.errorf(ErrOwnerDead)
+}
+
+func (c *lockCore) errorf(err error) error {
+	return fmt.Errorf("futex: lock %q: %w", c.name, err)
+}
+
+// acquire blocks until the lock is held (nil or ErrOwnerDead), the lock is
+// unrecoverable, or ctx is done.
+func (c *lockCore) acquire(ctx context.Context) error {
+	if c.tryFast() {
+		race.Acquire(c.anchor)
+		return nil
+	}
+	return c.acquireSlow(ctx)
+}
+
+func (c *lockCore) acquireSlow(ctx context.Context) error {
+	for i := 0; i < spinRounds; i++ {
+		if ok, err := c.tryOnce(false); ok || err != nil {
+			return err
+		}
+		for j := 0; j < 32<<i; j++ {
+			if atomic.LoadUint32(&c.st.word)&lockTokenMask == 0 {
+				break
+			}
+		}
+		runtime.Gosched()
+	}
+	if err := c.gate.enter(ctx); err != nil {
+		return err
+	}
+	defer c.gate.leave()
+	slice := minSlice
+	for {
+		w := atomic.LoadUint32(&c.st.word)
+		if w&lockNotRecoverable != 0 {
+			return c.errorf(ErrNotRecoverable)
+		}
+		if w&lockTokenMask == 0 {
+			if atomic.CompareAndSwapUint32(&c.st.word, w, c.tok|lockWaiters) {
+				race.Acquire(c.anchor)
+				return nil
+			}
+			continue
+		}
+		if w&lockWaiters == 0 {
+			if !atomic.CompareAndSwapUint32(&c.st.word, w, w|lockWaiters) {
+				continue
+			}
+			w |= lockWaiters
+		}
+		timedOut, err := park(ctx, &c.st.word, w, slice)
+		if err != nil {
+			return err
+		}
+		if timedOut {
+			// Only a silent slice leads to a liveness check: death is
+			// never inferred from the timeout itself, only from Alive.
+			slice = nextSlice(slice)
+			if ok, err := c.takeOverDead(w); ok || err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// release unlocks; a lock in the owner-died state becomes unrecoverable.
+func (c *lockCore) release() error {
+	race.Release(c.anchor)
+	if atomic.CompareAndSwapUint32(&c.st.word, c.tok, 0) {
+		return nil
+	}
+	for {
+		w := atomic.LoadUint32(&c.st.word)
+		switch {
+		case w&lockNotRecoverable != 0:
+			return c.errorf(ErrNotRecoverable)
+		case w&lockTokenMask == 0:
+			return c.errorf(ErrReleasedTooManyTimes)
+		case w&lockOwnerDied != 0:
+			if atomic.CompareAndSwapUint32(&c.st.word, w, lockNotRecoverable) {
+				Wake(&c.st.word, 1<<31-1)
+				return nil
+			}
+		default:
+			if atomic.CompareAndSwapUint32(&c.st.word, w, 0) {
+				if w&lockWaiters != 0 {
+					Wake(&c.st.word, 1)
+				}
+				return nil
+			}
+		}
+	}
+}
+
+// consistent clears the owner-died state of a lock this participant holds.
+func (c *lockCore) consistent() error {
+	for {
+		w := atomic.LoadUint32(&c.st.word)
+		if w&lockNotRecoverable != 0 {
+			return c.errorf(ErrNotRecoverable)
+		}
+		if w&lockTokenMask != c.tok {
+			return c.errorf(ErrNotOwner)
+		}
+		if w&lockOwnerDied == 0 || atomic.CompareAndSwapUint32(&c.st.word, w, w&^lockOwnerDied) {
+			return nil
+		}
+	}
+}
+
+func (c *lockCore) heldByParticipant() bool {
+	return atomic.LoadUint32(&c.st.word)&lockTokenMask == c.tok
+}
+
+// Lock is a non-recursive lock in shared memory, the counterpart of
+// multiprocessing.Lock. Any goroutine of any process may release it, as in
+// CPython (it is a semaphore of value 1 with an owner recorded for crash
+// recovery). The zero value is not usable; create with NewLock, attach with
+// OpenLock. A *Lock is safe for concurrent use by goroutines.
+//
+// Memory model: a Release happens before the Acquire (in any process) that
+// obtains the lock next.
+//
+// Robustness: the lock word records the holder's participant token. When
+// the holder dies, exactly one next acquirer obtains the lock together with
+// ErrOwnerDead; see Consistent.
+type Lock struct {
+	_ noCopy
+	c lockCore
+}
+
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// NewLock creates an unlocked Lock named name in seg.
+func NewLock(seg *shm.Segment, name string) (*Lock, error) {
+	o, err := createLock(seg, name, KindLock)
+	if err != nil {
+		return nil, fmt.Errorf("futex: new lock %q: %w", name, err)
+	}
+	return &Lock{c: newCore(seg, o)}, nil
+}
+
+// OpenLock attaches to the Lock named name in seg. Another kind under that
+// name gives shm.ErrTypeMismatch, another major layout version shm.ErrVersion.
+func OpenLock(seg *shm.Segment, name string) (*Lock, error) {
+	o, err := openLock(seg, name, KindLock)
+	if err != nil {
+		return nil, fmt.Errorf("futex: open lock %q: %w", name, err)
+	}
+	return &Lock{c: newCore(seg, o)}, nil
+}
+
+// Name returns the lock's object name.
+func (l *Lock) Name() string { return l.c.name }
+
+// Acquire blocks until it holds the lock, and returns nil. If the previous
+// holder died holding it, Acquire returns ErrOwnerDead and the caller holds
+// the lock. It returns ErrNotRecoverable (not holding) for a lock released
+// without Consistent after an owner death, and ctx.Err() (not holding) when
+// ctx is done first. A Lock is not re-entrant: acquiring it twice blocks.
+func (l *Lock) Acquire(ctx context.Context) error { return l.c.acquire(ctx) }
+
+// TryAcquire acquires the lock if that needs no waiting and reports whether
+// it did. A lock whose holder is dead is taken over: (true, ErrOwnerDead).
+// Checking the holder's liveness costs one system call when the lock is held
+// by another process.
+func (l *Lock) TryAcquire() (bool, error) {
+	if l.c.tryFast() {
+		race.Acquire(l.c.anchor)
+		return true, nil
+	}
+	return l.c.tryOnce(true)
+}
+
+// Release unlocks the lock; any process may release it. Releasing an
+// unlocked Lock returns ErrReleasedTooManyTimes. Releasing in the owner-died
+// state without Consistent succeeds and makes the lock unrecoverable: every
+// later Acquire, in every process, returns ErrNotRecoverable.
+func (l *Lock) Release() error { return l.c.release() }
+
+// Consistent marks a lock obtained with ErrOwnerDead as consistent again, so
+// that Release returns it to normal use. It returns ErrNotOwner unless this
+// participant (the process's attachment to the segment) holds the lock, and
+// nil for a lock that needs no recovery.
+func (l *Lock) Consistent() error { return l.c.consistent() }
+
+// Locked reports whether the lock is held by anyone, at the moment of the
+// call.
+func (l *Lock) Locked() bool {
+	return atomic.LoadUint32(&l.c.st.word)&lockTokenMask != 0
+}

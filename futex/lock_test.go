@@ -1,0 +1,308 @@
+package futex
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shmkit/shm"
+)
+
+func TestLockSemantics(t *testing.T) {
+	seg, _ := newSegment(t)
+	l, err := NewLock(seg, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := l.Release(); !errors.Is(err, ErrReleasedTooManyTimes) {
+		t.Errorf("Release of unlocked: got %v; want ErrReleasedTooManyTimes", err)
+	}
+	if err := l.Acquire(ctx); err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	if !l.Locked() {
+		t.Errorf("Locked() = false after Acquire")
+	}
+	if ok, err := l.TryAcquire(); ok || err != nil {
+		t.Errorf("TryAcquire on held: got (%v, %v); want (false, nil)", ok, err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := l.Acquire(tctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Acquire on held with deadline: got %v; want DeadlineExceeded", err)
+	}
+	cctx, ccancel := context.WithCancel(ctx)
+	ccancel()
+	if err := l.Acquire(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Acquire with cancelled ctx: got %v; want Canceled", err)
+	}
+	// Any holder may release a Lock, also through another handle.
+	l2, err := OpenLock(seg, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Release(); err != nil {
+		t.Errorf("Release through other handle: %v", err)
+	}
+	if l.Locked() {
+		t.Errorf("Locked() = true after Release")
+	}
+	if ok, err := l.TryAcquire(); !ok || err != nil {
+		t.Errorf("TryAcquire on free: got (%v, %v); want (true, nil)", ok, err)
+	}
+	if err := l.Consistent(); err != nil {
+		t.Errorf("Consistent on a normal held lock: %v", err)
+	}
+	if err := l.Release(); err != nil {
+		t.Error(err)
+	}
+	if err := l.Consistent(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Consistent on free lock: got %v; want ErrNotOwner", err)
+	}
+	if _, err := OpenRLock(seg, "l"); !errors.Is(err, shm.ErrTypeMismatch) {
+		t.Errorf("OpenRLock on a Lock: got %v; want ErrTypeMismatch", err)
+	}
+	if _, err := OpenLock(seg, "missing"); !errors.Is(err, shm.ErrNotExist) {
+		t.Errorf("OpenLock missing: got %v; want ErrNotExist", err)
+	}
+	if _, err := NewLock(seg, "l"); !errors.Is(err, shm.ErrExist) {
+		t.Errorf("NewLock twice: got %v; want ErrExist", err)
+	}
+}
+
+func TestLockMutualExclusion(t *testing.T) {
+	seg, _ := newSegment(t)
+	l, err := NewLock(seg, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, per := 8, 5000
+	if testing.Short() {
+		per = 1000
+	}
+	counter := 0
+	var wg sync.WaitGroup
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				if err := l.Acquire(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				counter++
+				if err := l.Release(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if counter != n*per {
+		t.Errorf("counter = %d; want %d", counter, n*per)
+	}
+}
+
+// TestLockOwnerDiedWord forges a dead holder's token in the word: the next
+// acquirer gets ErrOwnerDead holding the lock; Release without Consistent
+// makes it unrecoverable; with Consistent it is normal again.
+func TestLockOwnerDiedWord(t *testing.T) {
+	seg, name := newSegment(t)
+	other, err := shm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLock(seg, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, err := OpenLock(other, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lo.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	other.Close() // the holder leaves: its token is dead now
+	if err := l.Acquire(context.Background()); !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("Acquire after holder left: got %v; want ErrOwnerDead", err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatalf("Release without Consistent: %v", err)
+	}
+	if err := l.Acquire(context.Background()); !errors.Is(err, ErrNotRecoverable) {
+		t.Errorf("Acquire of unrecoverable: got %v; want ErrNotRecoverable", err)
+	}
+	if ok, err := l.TryAcquire(); ok || !errors.Is(err, ErrNotRecoverable) {
+		t.Errorf("TryAcquire of unrecoverable: got (%v, %v); want (false, ErrNotRecoverable)", ok, err)
+	}
+	if err := l.Release(); !errors.Is(err, ErrNotRecoverable) {
+		t.Errorf("Release of unrecoverable: got %v; want ErrNotRecoverable", err)
+	}
+
+	// Recovery with Consistent, through TryAcquire.
+	seg2, name2 := newSegment(t)
+	other2, err := shm.Open(name2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRLock(seg2, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenRLock(other2, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := ro.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other2.Close()
+	if ok, err := r.TryAcquire(); !ok || !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("TryAcquire after holder left: got (%v, %v); want (true, ErrOwnerDead)", ok, err)
+	}
+	if got := r.Depth(); got != 1 {
+		t.Errorf("Depth after take-over = %d; want 1", got)
+	}
+	if err := r.Consistent(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Acquire(context.Background()); err != nil {
+		t.Errorf("Acquire after recovery: %v", err)
+	}
+}
+
+func TestRLockSemantics(t *testing.T) {
+	seg, _ := newSegment(t)
+	r, err := NewRLock(seg, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Release of free RLock: got %v; want ErrNotOwner", err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := r.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := r.Depth(); got != 3 {
+		t.Errorf("Depth = %d; want 3", got)
+	}
+	if ok, err := r.TryAcquire(); !ok || err != nil {
+		t.Errorf("TryAcquire by owner: got (%v, %v); want (true, nil)", ok, err)
+	}
+	other := r.As(NewOwner())
+	if ok, err := other.TryAcquire(); ok || err != nil {
+		t.Errorf("TryAcquire by other owner: got (%v, %v); want (false, nil)", ok, err)
+	}
+	if err := other.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Release by other owner: got %v; want ErrNotOwner", err)
+	}
+	r2, err := OpenRLock(seg, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Release through other handle: got %v; want ErrNotOwner", err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := r.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Locked() {
+			t.Fatalf("unlocked after %d of 4 releases", i+1)
+		}
+	}
+	if err := r.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Locked() {
+		t.Errorf("locked after the last release")
+	}
+	if err := r.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("extra Release: got %v; want ErrNotOwner", err)
+	}
+	// Another owner gets it once it is free.
+	tctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := other.Acquire(tctx); err != nil {
+		t.Errorf("other owner Acquire: %v", err)
+	}
+}
+
+func TestExclusiveOwners(t *testing.T) {
+	seg, _ := newSegment(t)
+	r, err := NewRLock(seg, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, per := 8, 2000
+	if testing.Short() {
+		per = 500
+	}
+	counter := 0
+	var wg sync.WaitGroup
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				l := Exclusive(r)
+				if err := l.Acquire(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				counter++
+				if err := l.Release(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if counter != n*per {
+		t.Errorf("counter = %d; want %d", counter, n*per)
+	}
+}
+
+func TestOpenLocker(t *testing.T) {
+	seg, _ := newSegment(t)
+	if _, err := NewLock(seg, "l"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRLock(seg, "r"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seg.CreateObject("x", shm.MakeKind("XXXX"), 1<<16, 64, nil); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := OpenLocker(seg, "l"); err != nil {
+		t.Errorf("OpenLocker(l): %v", err)
+	} else if _, ok := l.(*Lock); !ok || l.Name() != "l" {
+		t.Errorf("OpenLocker(l) = %T %q; want *Lock \"l\"", l, l.Name())
+	}
+	if l, err := OpenLocker(seg, "r"); err != nil {
+		t.Errorf("OpenLocker(r): %v", err)
+	} else if _, ok := l.(*RLock); !ok {
+		t.Errorf("OpenLocker(r) = %T; want *RLock", l)
+	}
+	if _, err := OpenLocker(seg, "x"); !errors.Is(err, shm.ErrTypeMismatch) {
+		t.Errorf("OpenLocker(x): got %v; want ErrTypeMismatch", err)
+	}
+	if _, err := OpenLocker(seg, "none"); !errors.Is(err, shm.ErrNotExist) {
+		t.Errorf("OpenLocker(none): got %v; want ErrNotExist", err)
+	}
+}

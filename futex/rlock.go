@@ -1,0 +1,152 @@
+package futex
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/shmkit/shmkit/shm"
+)
+
+// Owner identifies who holds an RLock within one process. Goroutines have
+// no identity in Go, so an RLock cannot belong to "the current thread" as in
+// CPython: it belongs to an Owner. The holder of an RLock is the pair
+// (participant token of the process, Owner id); the depth and the Owner id
+// live in shared memory beside the lock word.
+//
+// Every RLock handle has its own default Owner, so a handle used by one
+// goroutine at a time behaves like CPython's RLock. Goroutines that share a
+// handle share its Owner and therefore re-enter each other's hold; give each
+// of them (or each critical section) its own Owner with RLock.As(NewOwner())
+// or Exclusive when they must exclude each other.
+type Owner struct{ id uint64 }
+
+var ownerSeq atomic.Uint64
+
+// NewOwner returns a new Owner, distinct from every other in this process.
+func NewOwner() *Owner { return &Owner{id: ownerSeq.Add(1)} }
+
+// RLock is a re-entrant lock in shared memory, the counterpart of
+// multiprocessing.RLock: its Owner may acquire it again, and only the
+// Release matching the first Acquire frees it. Release by anyone else
+// returns ErrNotOwner. The zero value is not usable; create with NewRLock,
+// attach with OpenRLock. Owner death is handled as for Lock; the depth of
+// a lock taken over with ErrOwnerDead starts again at 1.
+//
+// Memory model: the last Release of a hold happens before the Acquire that
+// obtains the lock next.
+type RLock struct {
+	_     noCopy
+	c     *lockCore
+	owner *Owner
+}
+
+// NewRLock creates an unlocked RLock named name in seg.
+func NewRLock(seg *shm.Segment, name string) (*RLock, error) {
+	o, err := createLock(seg, name, KindRLock)
+	if err != nil {
+		return nil, fmt.Errorf("futex: new rlock %q: %w", name, err)
+	}
+	c := newCore(seg, o)
+	return &RLock{c: &c, owner: NewOwner()}, nil
+}
+
+// OpenRLock attaches to the RLock named name in seg.
+func OpenRLock(seg *shm.Segment, name string) (*RLock, error) {
+	o, err := openLock(seg, name, KindRLock)
+	if err != nil {
+		return nil, fmt.Errorf("futex: open rlock %q: %w", name, err)
+	}
+	c := newCore(seg, o)
+	return &RLock{c: &c, owner: NewOwner()}, nil
+}
+
+// As returns a view of the same lock whose calls act for owner o. Views and
+// the handle share the lock; only the owner differs.
+func (r *RLock) As(o *Owner) *RLock { return &RLock{c: r.c, owner: o} }
+
+// Owner returns the owner this handle acts for.
+func (r *RLock) Owner() *Owner { return r.owner }
+
+// Name returns the lock's object name.
+func (r *RLock) Name() string { return r.c.name }
+
+// mine reports whether this handle's owner holds the lock.
+func (r *RLock) mine() bool {
+	return r.c.heldByParticipant() && atomic.LoadUint64(&r.c.st.owner) == r.owner.id
+}
+
+// Acquire acquires the lock, or adds one level if this owner holds it. The
+// errors are those of Lock.Acquire.
+func (r *RLock) Acquire(ctx context.Context) error {
+	if r.mine() {
+		atomic.AddUint32(&r.c.st.depth, 1)
+		return nil
+	}
+	err := r.c.acquire(ctx)
+	r.took(err)
+	return err
+}
+
+// took records a new hold: owner, then depth 1.
+func (r *RLock) took(err error) {
+	if err == nil || isOwnerDead(err) {
+		atomic.StoreUint64(&r.c.st.owner, r.owner.id)
+		atomic.StoreUint32(&r.c.st.depth, 1)
+	}
+}
+
+// TryAcquire acquires the lock without waiting if it is free, held by this
+// owner, or held by a dead participant ((true, ErrOwnerDead)).
+func (r *RLock) TryAcquire() (bool, error) {
+	if r.mine() {
+		atomic.AddUint32(&r.c.st.depth, 1)
+		return true, nil
+	}
+	if r.c.tryFast() {
+		r.took(nil)
+		return true, nil
+	}
+	ok, err := r.c.tryOnce(true)
+	if ok {
+		r.took(err)
+	}
+	return ok, err
+}
+
+// Release removes one level of this owner's hold and frees the lock when it
+// was the last. It returns ErrNotOwner if this owner does not hold it.
+func (r *RLock) Release() error {
+	if !r.mine() {
+		return r.c.errorf(ErrNotOwner)
+	}
+	if d := atomic.LoadUint32(&r.c.st.depth); d > 1 {
+		atomic.StoreUint32(&r.c.st.depth, d-1)
+		return nil
+	}
+	atomic.StoreUint32(&r.c.st.depth, 0)
+	atomic.StoreUint64(&r.c.st.owner, 0)
+	return r.c.release()
+}
+
+// Consistent marks a lock obtained with ErrOwnerDead as consistent again.
+// It returns ErrNotOwner unless this owner holds the lock.
+func (r *RLock) Consistent() error {
+	if !r.mine() {
+		return r.c.errorf(ErrNotOwner)
+	}
+	return r.c.consistent()
+}
+
+// Depth returns how many times this owner holds the lock (0 if it does not).
+func (r *RLock) Depth() int {
+	if !r.mine() {
+		return 0
+	}
+	return int(atomic.LoadUint32(&r.c.st.depth))
+}
+
+// Locked reports whether anyone holds the lock, at the moment of the call.
+func (r *RLock) Locked() bool {
+	return atomic.LoadUint32(&r.c.st.word)&lockTokenMask != 0
+}
