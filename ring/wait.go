@@ -200,7 +200,11 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 		if hasDeadline {
 			left := time.Until(deadline)
 			if left <= 0 {
-				return ctx.Err()
+				// The clock can pass the deadline before ctx's timer fires.
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				return context.DeadlineExceeded
 			}
 			d = min(d, left)
 		}

@@ -1,0 +1,370 @@
+package ring
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// Pending-word protocol (FAULTS.md c3). Before the CAS that claims position
+// pos of an MPMC ring, a participant stores pos and then a tag
+// (ring offset << 2 | op) into one of the two pairs of its participant
+// slot's pending words, and clears the tag after it published (producer) or
+// released (consumer) the slot. Whoever finds a position stuck (claimed, not
+// published or not released) between wait slices scans the pending words
+// of every participant: if no live participant holds that claim, the
+// claimant is dead, and the slot is turned into a tombstone (producer died:
+// the slot is published empty and skipped) or freed (consumer died: its
+// message is lost), counted in the ring header's tombstoned word.
+const (
+	opProduce = 1
+	opConsume = 2
+	maxSteps  = 1 << 16 // CAS retries before a ring is judged corrupt
+)
+
+// claims hands out this process's two pending-word pairs of a segment to
+// concurrent claims in different goroutines.
+type claims struct {
+	seg  *shm.Segment
+	free atomic.Uint32 // bit i set: pair i free
+}
+
+var claimsBySeg sync.Map // *shm.Segment -> *claims
+
+func claimsFor(seg *shm.Segment) *claims {
+	if c, ok := claimsBySeg.Load(seg); ok {
+		return c.(*claims)
+	}
+	c := &claims{seg: seg}
+	c.free.Store(3)
+	v, _ := claimsBySeg.LoadOrStore(seg, c)
+	return v.(*claims)
+}
+
+// begin publishes a claim in a free pair and returns the pair's words.
+func (c *claims) begin(tag, pos uint64) (*[shm.PendingWords]uint64, int) {
+	words, err := c.seg.Pending(c.seg.Token())
+	if err != nil {
+		return nil, -1 // a segment without our slot: nothing to publish
+	}
+	for {
+		f := c.free.Load()
+		if f == 0 {
+			runtime.Gosched()
+			continue
+		}
+		i := 0
+		if f&1 == 0 {
+			i = 1
+		}
+		if c.free.CompareAndSwap(f, f&^(1<<i)) {
+			atomic.StoreUint64(&words[2*i+1], pos)
+			atomic.StoreUint64(&words[2*i], tag)
+			return words, i
+		}
+	}
+}
+
+func (c *claims) end(words *[shm.PendingWords]uint64, i int) {
+	if i < 0 {
+		return
+	}
+	atomic.StoreUint64(&words[2*i], 0)
+	for {
+		f := c.free.Load()
+		if c.free.CompareAndSwap(f, f|1<<i) {
+			return
+		}
+	}
+}
+
+// mpmc is one process's view of an MPMC ring, validated at attach.
+type mpmc struct {
+	name     string
+	seg      *shm.Segment
+	h        *mpmcHdr
+	slotsB   []byte
+	slots    uint64
+	mask     uint64
+	slotSize uint64
+	maxMsg   int
+	maxSize  uint64
+	tag      uint64 // object offset << 2, for pending words
+	anchor   anchor
+	claims   *claims
+	getGate  gate
+	putGate  gate
+	joinGate gate
+}
+
+func mpmcSlotSize(maxMsg int) int {
+	return (mpmcSlotHdrSize + maxMsg + cacheLine - 1) &^ (cacheLine - 1)
+}
+
+func initMPMC(b []byte, slots, maxMsg, maxSize int) {
+	h := mpmcHdrAt(b)
+	ss := mpmcSlotSize(maxMsg)
+	h.slotSize, h.slots, h.maxMsg, h.maxSize = uint32(ss), uint64(slots), uint32(maxMsg), uint32(maxSize)
+	for i := 0; i < slots; i++ {
+		mpmcSlotAt(b, mpmcHdrSize+i*ss).seq = uint64(i)
+	}
+	atomic.StoreUint32(&h.magic, mpmcMagic)
+}
+
+func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
+	b := obj.Bytes()
+	bad := func(what string) error { return fmt.Errorf("ring: queue %q: %s: %w", name, what, ErrCorrupt) }
+	if len(b) < mpmcHdrSize {
+		return nil, bad("short object")
+	}
+	h := mpmcHdrAt(b)
+	if atomic.LoadUint32(&h.magic) != mpmcMagic {
+		return nil, bad("magic")
+	}
+	slots, ss, maxMsg, maxSize := h.slots, uint64(h.slotSize), int(h.maxMsg), uint64(h.maxSize)
+	if slots < 1 || slots&(slots-1) != 0 || slots > 1<<30 || maxSize < 1 || maxSize > slots ||
+		maxMsg < 0 || maxMsg > mpmcMaxSlotPayload || ss != uint64(mpmcSlotSize(maxMsg)) ||
+		slots*ss > uint64(len(b)-mpmcHdrSize) {
+		return nil, bad(fmt.Sprintf("geometry %d slots of %d bytes, max message %d, max size %d", slots, ss, maxMsg, maxSize))
+	}
+	return &mpmc{
+		name: name, seg: seg, h: h,
+		slotsB: b[mpmcHdrSize : mpmcHdrSize+int(slots*ss)],
+		slots:  slots, mask: slots - 1, slotSize: ss, maxMsg: maxMsg, maxSize: maxSize,
+		tag: uint64(obj.Offset()) << 2, anchor: seg.Anchor(obj.Offset()), claims: claimsFor(seg),
+	}, nil
+}
+
+func (q *mpmc) slot(pos uint64) (*mpmcSlot, []byte) {
+	off := (pos & q.mask) * q.slotSize
+	return mpmcSlotAt(q.slotsB, int(off)), q.slotsB[off+mpmcSlotHdrSize : off+q.slotSize]
+}
+
+func (q *mpmc) closed() bool { return atomic.LoadUint32(&q.h.closed) != 0 }
+
+func (q *mpmc) corrupt(what string, args ...any) error {
+	return fmt.Errorf("ring: queue %q: %s: %w", q.name, fmt.Sprintf(what, args...), ErrCorrupt)
+}
+
+// tryPut claims a free slot, copies msg in and publishes it; ErrFull when
+// the queue holds maxSize messages.
+func (q *mpmc) tryPut(msg []byte) error {
+	if len(msg) > q.maxMsg {
+		return fmt.Errorf("ring: queue %q: message of %d bytes, max %d: %w", q.name, len(msg), q.maxMsg, ErrTooLarge)
+	}
+	if q.closed() {
+		return fmt.Errorf("ring: queue %q: %w", q.name, ErrClosed)
+	}
+	pos := atomic.LoadUint64(&q.h.enq)
+	for step := 0; step < maxSteps; step++ {
+		if q.maxSize < q.slots && int64(pos-atomic.LoadUint64(&q.h.deq)) >= int64(q.maxSize) {
+			return ErrFull
+		}
+		s, payload := q.slot(pos)
+		seq := atomic.LoadUint64(&s.seq)
+		switch dif := int64(seq - pos); {
+		case dif == 0:
+			words, pair := q.claims.begin(q.tag|opProduce, pos)
+			if atomic.CompareAndSwapUint64(&q.h.enq, pos, pos+1) {
+				copyChunked(payload, msg)
+				s.len, s.flags = uint32(len(msg)), mpmcSlotPublished
+				race.ReleaseMerge(q.anchor)
+				atomic.StoreUint64(&s.seq, pos+1)
+				q.claims.end(words, pair)
+				wake(low32(&q.h.enq), &q.h.getWait, 1)
+				return nil
+			}
+			q.claims.end(words, pair)
+			pos = atomic.LoadUint64(&q.h.enq)
+		case dif < 0:
+			return ErrFull
+		default:
+			pos = atomic.LoadUint64(&q.h.enq)
+		}
+	}
+	return q.corrupt("no progress claiming a slot to put after %d steps", maxSteps)
+}
+
+// tryGet claims the oldest published slot and copies its message into buf
+// (allocating when buf is nil). A message longer than a non-nil buf gives
+// ErrBufferTooShort with its length, unclaimed. Tombstones are skipped.
+func (q *mpmc) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
+	pos := atomic.LoadUint64(&q.h.deq)
+	for step := 0; step < maxSteps; step++ {
+		s, payload := q.slot(pos)
+		seq := atomic.LoadUint64(&s.seq)
+		switch dif := int64(seq - (pos + 1)); {
+		case dif == 0:
+			n, flags := s.len, s.flags
+			if flags == mpmcSlotPublished && (n > uint32(q.maxMsg)) {
+				return nil, 0, q.corrupt("slot %d: message length %d", pos&q.mask, n)
+			}
+			if flags == mpmcSlotPublished && !alloc && int(n) > len(buf) {
+				// Re-check that the slot is still this position's.
+				if atomic.LoadUint64(&s.seq) == seq && atomic.LoadUint64(&q.h.deq) == pos {
+					return nil, int(n), fmt.Errorf("ring: queue %q: message of %d bytes, buffer %d: %w", q.name, n, len(buf), ErrBufferTooShort)
+				}
+				pos = atomic.LoadUint64(&q.h.deq)
+				continue
+			}
+			words, pair := q.claims.begin(q.tag|opConsume, pos)
+			if !atomic.CompareAndSwapUint64(&q.h.deq, pos, pos+1) {
+				q.claims.end(words, pair)
+				pos = atomic.LoadUint64(&q.h.deq)
+				continue
+			}
+			race.Acquire(q.anchor)
+			n, flags = s.len, s.flags // ours now: read once more, validate
+			var out []byte
+			var err error
+			switch {
+			case flags == mpmcSlotTombstone:
+			case flags != mpmcSlotPublished || n > uint32(q.maxMsg):
+				err = q.corrupt("slot %d: flags %#x, length %d", pos&q.mask, flags, n)
+			case alloc:
+				out = make([]byte, n)
+				copyChunked(out, payload[:n])
+			case int(n) > len(buf):
+				err = q.corrupt("slot %d: length changed under a claim", pos&q.mask)
+			default:
+				out = buf[:copyChunked(buf, payload[:n])]
+			}
+			s.flags = 0
+			race.ReleaseMerge(q.anchor)
+			atomic.StoreUint64(&s.seq, pos+q.slots)
+			q.claims.end(words, pair)
+			wake(low32(&q.h.deq), &q.h.putWait, 1)
+			if err != nil {
+				return nil, 0, err
+			}
+			if flags == mpmcSlotTombstone {
+				pos = atomic.LoadUint64(&q.h.deq)
+				continue
+			}
+			return out, int(n), nil
+		case dif < 0:
+			if q.closed() && atomic.LoadUint64(&q.h.enq) == pos {
+				return nil, 0, fmt.Errorf("ring: queue %q: %w", q.name, ErrClosed)
+			}
+			return nil, 0, ErrEmpty
+		default:
+			pos = atomic.LoadUint64(&q.h.deq)
+		}
+	}
+	return nil, 0, q.corrupt("no progress claiming a slot to get after %d steps", maxSteps)
+}
+
+// claimedBy reports whether a live participant has published the claim
+// (op, pos) of this ring in its pending words.
+func (q *mpmc) claimedByLive(op, pos uint64) bool {
+	for _, p := range q.seg.Participants() {
+		if !p.Alive {
+			continue
+		}
+		words, err := q.seg.Pending(p.Token)
+		if err != nil {
+			continue
+		}
+		for i := 0; i < shm.PendingWords/2; i++ {
+			t1 := atomic.LoadUint64(&words[2*i])
+			at := atomic.LoadUint64(&words[2*i+1])
+			if t1 == q.tag|op && at == pos && atomic.LoadUint64(&words[2*i]) == t1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// recoverProducer tombstones the slot at the consumers' position if a
+// producer claimed it and died before publishing. Slow path only.
+func (q *mpmc) recoverProducer() {
+	pos := atomic.LoadUint64(&q.h.deq)
+	s, _ := q.slot(pos)
+	if atomic.LoadUint64(&s.seq) != pos || int64(atomic.LoadUint64(&q.h.enq)-pos) <= 0 {
+		return // not claimed, or already published
+	}
+	if q.claimedByLive(opProduce, pos) || atomic.LoadUint64(&s.seq) != pos {
+		return
+	}
+	// The claimant is dead (a live one keeps its claim visible until it has
+	// published, and the slot is still unpublished), so nobody else writes
+	// this slot until it is published.
+	s.len, s.flags = 0, mpmcSlotTombstone
+	if atomic.CompareAndSwapUint64(&s.seq, pos, pos+1) {
+		atomic.AddUint64(&q.h.tombstoned, 1)
+		wake(low32(&q.h.enq), &q.h.getWait, 1<<30)
+	}
+}
+
+// recoverConsumer frees the slot at the producers' position if a consumer
+// claimed it one lap earlier and died before releasing it (its message is
+// lost and counted). Slow path only.
+func (q *mpmc) recoverConsumer() {
+	pos := atomic.LoadUint64(&q.h.enq)
+	prev := pos - q.slots
+	s, _ := q.slot(pos)
+	if atomic.LoadUint64(&s.seq) != prev+1 || int64(atomic.LoadUint64(&q.h.deq)-prev) <= 0 {
+		return // full of unclaimed messages, or already released
+	}
+	if q.claimedByLive(opConsume, prev) || atomic.LoadUint64(&s.seq) != prev+1 {
+		return
+	}
+	s.flags = 0
+	if atomic.CompareAndSwapUint64(&s.seq, prev+1, pos) {
+		atomic.AddUint64(&q.h.tombstoned, 1)
+		wake(low32(&q.h.deq), &q.h.putWait, 1<<30)
+	}
+}
+
+func (q *mpmc) length() int {
+	d := atomic.LoadUint64(&q.h.deq)
+	e := atomic.LoadUint64(&q.h.enq)
+	n := int64(e - d)
+	if n < 0 {
+		return 0
+	}
+	return int(min(uint64(n), q.maxSize))
+}
+
+func (q *mpmc) waitPut(ctx context.Context, cfg *waitCfg) error {
+	return cfg.wait(ctx, &waitSpec{
+		ready: func() (bool, error) {
+			if q.closed() {
+				return true, nil
+			}
+			pos := atomic.LoadUint64(&q.h.enq)
+			if q.maxSize < q.slots && int64(pos-atomic.LoadUint64(&q.h.deq)) >= int64(q.maxSize) {
+				return false, nil
+			}
+			s, _ := q.slot(pos)
+			return int64(atomic.LoadUint64(&s.seq)-pos) >= 0, nil
+		},
+		word:   low32(&q.h.deq),
+		parked: &q.h.putWait,
+		peer:   func() error { q.recoverConsumer(); return nil },
+		gate:   &q.putGate,
+	})
+}
+
+func (q *mpmc) waitGet(ctx context.Context, cfg *waitCfg) error {
+	return cfg.wait(ctx, &waitSpec{
+		ready: func() (bool, error) {
+			pos := atomic.LoadUint64(&q.h.deq)
+			if q.closed() && atomic.LoadUint64(&q.h.enq) == pos {
+				return true, nil
+			}
+			s, _ := q.slot(pos)
+			return int64(atomic.LoadUint64(&s.seq)-(pos+1)) >= 0, nil
+		},
+		word:   low32(&q.h.enq),
+		parked: &q.h.getWait,
+		peer:   func() error { q.recoverProducer(); return nil },
+		gate:   &q.getGate,
+	})
+}
