@@ -78,7 +78,10 @@ func (v *AnyValue) Get() any {
 
 // Set atomically stores x, converted to the element type: an integer that
 // does not fit gives ErrRange, a float for an integer code ErrValueType.
-func (v *AnyValue) Set(x any) error { return v.c.setAny(0, x) }
+func (v *AnyValue) Set(x any) error {
+	_, err := v.c.setAny(0, x)
+	return err
+}
 
 // Add atomically adds delta and returns the new value (see RawValue.Add).
 func (v *AnyValue) Add(delta any) (any, error) { return v.c.addAny(0, delta) }
@@ -134,7 +137,10 @@ func (a *AnyArray) Len() int { return a.c.length() }
 func (a *AnyArray) Get(i int) (any, error) { return a.c.getAny(i) }
 
 // Set atomically stores x into element i (conversions as AnyValue.Set).
-func (a *AnyArray) Set(i int, x any) error { return a.c.setAny(i, x) }
+func (a *AnyArray) Set(i int, x any) error {
+	_, err := a.c.setAny(i, x)
+	return err
+}
 
 // Add atomically adds delta to element i and returns the new value.
 func (a *AnyArray) Add(i int, delta any) (any, error) { return a.c.addAny(i, delta) }

@@ -62,7 +62,7 @@ func convert[T Scalar](v any) (T, error) {
 type cells interface {
 	length() int
 	getAny(i int) (any, error)
-	setAny(i int, v any) error
+	setAny(i int, v any) (any, error) // returns the value stored
 	addAny(i int, delta any) (any, error)
 	float64At(i int) (float64, error)
 	int64At(i int) (int64, error)
@@ -78,12 +78,15 @@ func (a *RawArray[T]) getAny(i int) (any, error) {
 	return x, nil
 }
 
-func (a *RawArray[T]) setAny(i int, v any) error {
+func (a *RawArray[T]) setAny(i int, v any) (any, error) {
 	x, err := convert[T](v)
 	if err != nil {
-		return fmt.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
+		return nil, fmt.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
 	}
-	return a.Set(i, x)
+	if err := a.Set(i, x); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
 
 func (a *RawArray[T]) addAny(i int, delta any) (any, error) {
@@ -168,7 +171,7 @@ func initValues(code Typecode, sizeOrInit any) (int, func(c cells) error, error)
 		}
 		return n, func(c cells) error {
 			for i, v := range vals {
-				if err := c.setAny(i, v); err != nil {
+				if _, err := c.setAny(i, v); err != nil {
 					return err
 				}
 			}

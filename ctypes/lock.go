@@ -1,15 +1,356 @@
 package ctypes
 
-import "github.com/shmkit/shmkit/shm"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
 
-// guard is the lock attached to a Value or Array.
-type guard struct {
-	name string
+	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// Options configures the creation of a Value or Array (and their
+// typecode-driven forms). The zero value (or nil) picks the default
+// typecode for T and a new RLock.
+type Options struct {
+	// Typecode overrides TypecodeFor[T] in the generic API; it must hold T.
+	// The typecode-driven constructors take the code as an argument and
+	// ignore this field.
+	Typecode Typecode
+	// Lock is the lock to attach, a *futex.Lock or *futex.RLock in the
+	// same segment (Python's Value(..., lock=some_lock)). Its name is
+	// stored in the object so that Open attaches the same lock. Nil
+	// creates a new RLock named "<name>.lock".
+	Lock futex.Locker
 }
 
+func (o *Options) code() Typecode {
+	if o == nil {
+		return 0
+	}
+	return o.Typecode
+}
+
+// LockSuffix is appended to an object's name to name the RLock created for
+// it by default.
+const LockSuffix = ".lock"
+
+// makeLock returns the lock to attach to a new object: the caller's, or a
+// new RLock created before the object so that no opener ever finds the
+// object without its lock.
+func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
+	if o != nil && o.Lock != nil {
+		return o.Lock, nil
+	}
+	l, err := futex.NewRLock(seg, name+LockSuffix)
+	if err != nil {
+		return nil, fmt.Errorf("ctypes: create %q: %w", name, err)
+	}
+	return l, nil
+}
+
+// guard is the lock attached to a Value or Array, shared by the handle's
+// slices and views.
+type guard struct {
+	lock futex.Locker
+	// views holds futex.Exclusive views of lock, each with an Owner of its
+	// own, so that concurrent Updates through one handle exclude each other
+	// even though an RLock re-enters for its owner.
+	views sync.Pool
+}
+
+func newGuard(l futex.Locker) *guard {
+	g := &guard{lock: l}
+	g.views.New = func() any { return futex.Exclusive(l) }
+	return g
+}
+
+// attachGuard opens the lock named in obj's header; nil for a raw object.
 func attachGuard(seg *shm.Segment, obj *object) (*guard, error) {
 	if obj.lockName == "" {
 		return nil, nil
 	}
-	return nil, ErrNoLock
+	l, err := futex.OpenLocker(seg, obj.lockName)
+	if err != nil {
+		return nil, fmt.Errorf("ctypes: open %q: lock: %w", obj.obj.Name(), err)
+	}
+	return newGuard(l), nil
+}
+
+// requireGuard is attachGuard for the locked handles: a raw object is
+// ErrNoLock.
+func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
+	if obj.lockName == "" {
+		return nil, fmt.Errorf("ctypes: open %q: created without a lock: %w", obj.obj.Name(), ErrNoLock)
+	}
+	return attachGuard(seg, obj)
+}
+
+// do runs fn holding the lock exclusively (against other processes and
+// other goroutines of this one). If the previous holder died holding it,
+// fn still runs (every element is always consistent, since each store is
+// atomic), the lock is made consistent, and the error wraps
+// futex.ErrOwnerDead so the caller learns of it.
+func (g *guard) do(ctx context.Context, name string, fn func() error) (err error) {
+	l := g.views.Get().(futex.Locker)
+	aerr := l.Acquire(ctx)
+	dead := errors.Is(aerr, futex.ErrOwnerDead)
+	if aerr != nil && !dead {
+		g.views.Put(l)
+		return fmt.Errorf("ctypes: update %q: %w", name, aerr)
+	}
+	// Release even if fn panics, so that a panic leaves no lock held for
+	// ever by a live process.
+	defer func() {
+		if rerr := l.Release(); rerr != nil && err == nil {
+			err = fmt.Errorf("ctypes: update %q: release: %w", name, rerr)
+		}
+		g.views.Put(l)
+	}()
+	if dead {
+		if cerr := l.Consistent(); cerr != nil {
+			return fmt.Errorf("ctypes: update %q: %w", name, cerr)
+		}
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	if dead {
+		return fmt.Errorf("ctypes: update %q (applied): %w", name, aerr)
+	}
+	return nil
+}
+
+// Value is a single shared scalar with a lock, the counterpart of
+// multiprocessing.Value. It embeds the RawValue (Python's get_obj()), so
+// Load, Store, Swap, CompareAndSwap and Add are available and atomic; they
+// do not take the lock. GetLock returns the lock; Update applies a
+// function under it.
+//
+// The zero value is not usable; create with NewValue, attach with
+// OpenValue. A Value is safe for concurrent use.
+type Value[T Scalar] struct {
+	_ noCopy
+	*RawValue[T]
+	g *guard
+}
+
+// NewValue creates the value name in seg holding init, with a new RLock
+// named name+".lock" or the lock in o.
+func NewValue[T Scalar](seg *shm.Segment, name string, init T, o *Options) (*Value[T], error) {
+	code, err := codeFor[T](name, o.code())
+	if err != nil {
+		return nil, err
+	}
+	l, err := makeLock(seg, name, o)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := create(seg, name, code, shapeValue, 1, l.Name(), func(p []byte) error {
+		elems[T](p, 1)[0] = init
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Value[T]{RawValue: newRawValue[T](obj), g: newGuard(l)}, nil
+}
+
+// OpenValue attaches to the value name, which must hold T and have been
+// created with a lock (ErrNoLock otherwise), and to its lock.
+func OpenValue[T Scalar](seg *shm.Segment, name string) (*Value[T], error) {
+	obj, err := open(seg, name, shapeValue, 1, typeName[T](), fits[T])
+	if err != nil {
+		return nil, err
+	}
+	g, err := requireGuard(seg, obj)
+	if err != nil {
+		return nil, err
+	}
+	return &Value[T]{RawValue: newRawValue[T](obj), g: g}, nil
+}
+
+// GetLock returns the attached lock, as Python's get_lock(). Hold it for
+// compound operations on several objects; Load and Store inside need no
+// further locking. Do not call Update while holding it from the same
+// goroutine: Update acquires the lock for an owner of its own and would
+// wait for you.
+func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
+
+// Update applies fn to the value under the lock, stores the result, and
+// returns it: the equivalent of Python's "with v.get_lock(): v.value =
+// fn(v.value)". Updates exclude each other across processes and between
+// goroutines sharing this handle. If ctx ends first it returns ctx.Err()
+// and changes nothing. If a previous holder died holding the lock, fn is
+// still applied and the error wraps futex.ErrOwnerDead.
+func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (T, error) {
+	var x T
+	err := v.g.do(ctx, v.Name(), func() error {
+		x = fn(v.Load())
+		v.Store(x)
+		return nil
+	})
+	return x, err
+}
+
+// Array is a fixed-length shared array with a lock, the counterpart of
+// multiprocessing.Array. It embeds the RawArray, whose element operations
+// are atomic and do not take the lock; GetLock returns the lock, and
+// Update runs a function under it (use it for consistent bulk copies).
+//
+// The zero value is not usable; create with NewArray or NewArrayFrom,
+// attach with OpenArray. An Array is safe for concurrent use.
+type Array[T Scalar] struct {
+	_ noCopy
+	*RawArray[T]
+	g *guard
+}
+
+// NewArray creates the array name in seg with n zero elements, with a new
+// RLock named name+".lock" or the lock in o.
+func NewArray[T Scalar](seg *shm.Segment, name string, n int, o *Options) (*Array[T], error) {
+	return newArray[T](seg, name, n, nil, o)
+}
+
+// NewArrayFrom creates the array name in seg holding a copy of init, with
+// a new RLock named name+".lock" or the lock in o.
+func NewArrayFrom[T Scalar](seg *shm.Segment, name string, init []T, o *Options) (*Array[T], error) {
+	return newArray(seg, name, len(init), init, o)
+}
+
+func newArray[T Scalar](seg *shm.Segment, name string, n int, init []T, o *Options) (*Array[T], error) {
+	if _, err := codeFor[T](name, o.code()); err != nil {
+		return nil, err
+	}
+	l, err := makeLock(seg, name, o)
+	if err != nil {
+		return nil, err
+	}
+	a, err := newRawArray(seg, name, n, init, o.code(), l.Name())
+	if err != nil {
+		return nil, err
+	}
+	return &Array[T]{RawArray: a, g: newGuard(l)}, nil
+}
+
+// OpenArray attaches to the array name, which must hold T, have n elements
+// (AnyLen: any) and have been created with a lock (ErrNoLock otherwise),
+// and to its lock.
+func OpenArray[T Scalar](seg *shm.Segment, name string, n int) (*Array[T], error) {
+	obj, err := open(seg, name, shapeArray, n, typeName[T](), fits[T])
+	if err != nil {
+		return nil, err
+	}
+	g, err := requireGuard(seg, obj)
+	if err != nil {
+		return nil, err
+	}
+	return &Array[T]{RawArray: rawArrayOver[T](obj), g: g}, nil
+}
+
+// GetLock returns the attached lock, as Python's get_lock() (see
+// Value.GetLock).
+func (a *Array[T]) GetLock() futex.Locker { return a.g.lock }
+
+// Update runs fn on the raw array under the lock, excluding other Updates
+// across processes and between goroutines sharing this handle, and
+// returns fn's error. If ctx ends first it returns ctx.Err() without
+// running fn. If a previous holder died holding the lock, fn still runs and
+// the error wraps futex.ErrOwnerDead.
+func (a *Array[T]) Update(ctx context.Context, fn func(a *RawArray[T]) error) error {
+	return a.g.do(ctx, a.Name(), func() error { return fn(a.RawArray) })
+}
+
+// Slice returns elements [i, j) as an Array sharing the memory and the
+// lock; bounds outside 0 <= i <= j <= Len give ErrIndex.
+func (a *Array[T]) Slice(i, j int) (*Array[T], error) {
+	s, err := a.RawArray.Slice(i, j)
+	if err != nil {
+		return nil, err
+	}
+	return &Array[T]{RawArray: s, g: a.g}, nil
+}
+
+// NewValueOf creates the value name of typecode code holding init, with a
+// new RLock named name+".lock" or the lock in o: Python's
+// Value(code, init).
+func NewValueOf(seg *shm.Segment, name string, code Typecode, init any, o *Options) (*AnyValue, error) {
+	obj, c, g, err := createLockedAny(seg, name, code, shapeValue, []any{init}, o)
+	if err != nil {
+		return nil, err
+	}
+	return &AnyValue{obj: obj, c: c, guard: g}, nil
+}
+
+// NewArrayOf creates the array name of typecode code, with a new RLock
+// named name+".lock" or the lock in o: Python's Array(code,
+// size_or_initializer). sizeOrInit is a length (zero-filled) or a slice or
+// array of Go numbers.
+func NewArrayOf(seg *shm.Segment, name string, code Typecode, sizeOrInit any, o *Options) (*AnyArray, error) {
+	obj, c, g, err := createLockedAny(seg, name, code, shapeArray, sizeOrInit, o)
+	if err != nil {
+		return nil, err
+	}
+	return &AnyArray{obj: obj, c: c, guard: g}, nil
+}
+
+func createLockedAny(seg *shm.Segment, name string, code Typecode, shape byte, sizeOrInit any, o *Options) (*object, cells, *guard, error) {
+	if !code.Valid() {
+		return nil, nil, nil, fmt.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
+	}
+	if _, _, err := initValues(code, sizeOrInit); err != nil {
+		return nil, nil, nil, fmt.Errorf("ctypes: create %q (%v): %w", name, code, err)
+	}
+	l, err := makeLock(seg, name, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	obj, c, err := createAny(seg, name, code, shape, sizeOrInit, l.Name())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return obj, c, newGuard(l), nil
+}
+
+// GetLock returns the attached lock, or nil for a raw value.
+func (v *AnyValue) GetLock() futex.Locker {
+	if v.guard == nil {
+		return nil
+	}
+	return v.guard.lock
+}
+
+// Update applies fn to the value under the lock and stores the result,
+// converted as by Set, returning the stored value (see Value.Update). A
+// raw value gives ErrNoLock; a result that does not convert leaves the
+// value unchanged and gives the conversion error.
+func (v *AnyValue) Update(ctx context.Context, fn func(cur any) any) (any, error) {
+	if v.guard == nil {
+		return nil, fmt.Errorf("ctypes: update %q: %w", v.Name(), ErrNoLock)
+	}
+	var x any
+	err := v.guard.do(ctx, v.Name(), func() error {
+		var err error
+		x, err = v.c.setAny(0, fn(v.Get()))
+		return err
+	})
+	return x, err
+}
+
+// GetLock returns the attached lock, or nil for a raw array.
+func (a *AnyArray) GetLock() futex.Locker {
+	if a.guard == nil {
+		return nil
+	}
+	return a.guard.lock
+}
+
+// Update runs fn under the lock (see Array.Update); a raw array gives
+// ErrNoLock.
+func (a *AnyArray) Update(ctx context.Context, fn func(a *AnyArray) error) error {
+	if a.guard == nil {
+		return fmt.Errorf("ctypes: update %q: %w", a.Name(), ErrNoLock)
+	}
+	return a.guard.do(ctx, a.Name(), func() error { return fn(a) })
 }
