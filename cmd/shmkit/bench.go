@@ -23,11 +23,12 @@ import (
 const baseline = "unix"
 
 // defaultTransports: the in-process reference, the socket and pipe
-// baselines worth a row, and every shmkit transport (names "shm…").
+// baselines worth a row, and shmkit's transports with the default (hybrid)
+// wait plus the futex-only wait (the other wait ablations are in bench/).
 func defaultTransports() []string {
 	out := []string{"chan", "unix", "pipe", "tcp"}
 	for _, n := range benchkit.Names() {
-		if strings.HasPrefix(n, "shm") {
+		if strings.HasPrefix(n, "shm") && !strings.HasSuffix(n, "-spin") && !strings.HasSuffix(n, "-yield") {
 			out = append(out, n)
 		}
 	}
@@ -94,7 +95,7 @@ type report struct {
 	Machine    benchkit.Machine `json:"machine"`
 	Started    time.Time        `json:"started"`
 	WallSec    float64          `json:"wall_seconds"`
-	Pinned     bool             `json:"pinned"`
+	Placement  string           `json:"placement"`
 	Rounds     int              `json:"rounds"`
 	Duration   string           `json:"duration_per_run"`
 	Sizes      []int            `json:"sizes"`
@@ -120,7 +121,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	modesFlag := fs.String("modes", "throughput,pingpong", "what to measure: throughput, pingpong")
 	dur := fs.Duration("duration", 150*time.Millisecond, "length of one measurement")
 	rounds := fs.Int("rounds", 3, "measurements per transport and size, interleaved A B A B")
-	pin := fs.Bool("pin", true, "pin the two processes to different CPUs when allowed")
+	placeFlag := fs.String("placement", "pair", "where the two processes run: pair (two CPUs, pinned), shared (one CPU), free (the scheduler decides)")
 	out := fs.String("out", "bench-results", "directory for bench.json and bench.svg (\"\" writes neither)")
 	jsonOut := fs.Bool("json", false, "print the JSON report on stdout instead of the table")
 	fs.Usage = func() {
@@ -156,6 +157,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		trs = append(trs, t)
 	}
+	place, err := benchkit.ParsePlacement(*placeFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "shmkit bench: %v\n", err)
+		return 2
+	}
 	var modes []string
 	for _, m := range strings.Split(*modesFlag, ",") {
 		if m != benchkit.Throughput && m != benchkit.PingPong {
@@ -169,8 +175,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Machine: benchkit.Describe(), Started: time.Now(), Rounds: *rounds,
 		Duration: dur.String(), Sizes: sizes, Transports: names,
 	}
-	_, _, rep.Pinned = benchkit.PinPair()
-	rep.Pinned = rep.Pinned && *pin
+	rep.Placement = placementText(place)
 	prog := newProgress(stderr, len(sizes)*len(modes)*len(trs)**rounds)
 	// Interleave: for each size and mode, round r runs every transport once
 	// before round r+1 starts, so placement drift hits all of them alike.
@@ -192,14 +197,17 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 					if cell[i].Err != "" {
 						continue
 					}
-					res, err := benchkit.Run(ctx, t, mode, benchkit.Options{Size: size, Duration: *dur, Pin: *pin})
+					res, err := benchkit.Run(ctx, t, mode, benchkit.Options{Size: size, Duration: *dur, Placement: place})
 					if err != nil {
 						if ctx.Err() != nil {
 							continue
 						}
-						if errors.Is(err, benchkit.ErrTooLarge) {
+						switch {
+						case errors.Is(err, benchkit.ErrTooLarge):
 							cell[i].Err = "too large"
-						} else {
+						case errors.Is(err, benchkit.ErrMode):
+							cell[i].Err = "n/a"
+						default:
 							cell[i].Err = err.Error()
 						}
 						continue
@@ -335,13 +343,9 @@ func ratio(r float64) string {
 }
 
 func printTable(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []int) {
-	pin := "not pinned"
-	if rep.Pinned {
-		pin = "pinned to 2 CPUs"
-	}
 	fmt.Fprintf(w, "shmkit bench · %s\n", rep.Machine)
 	fmt.Fprintf(w, "%d interleaved rounds of %s per cell, %s; medians [min–max]; ×unix = times better than the Unix stream socket in this run; probe = spin ping-pong round trip beside each result (placement)\n\n",
-		rep.Rounds, rep.Duration, pin)
+		rep.Rounds, rep.Duration, rep.Placement)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "transport\tsize\tmsgs/s\t[min–max]\tGB/s\t×unix\trtt p50\t[min–max]\tp99\t×unix\tprobe\t")
 	for _, size := range sizes {
@@ -377,7 +381,7 @@ func printTable(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []int
 	}
 	tw.Flush()
 	for _, r := range rep.Rows {
-		if r.Err != "" && r.Err != "too large" {
+		if r.Err != "" && r.Err != "too large" && r.Err != "n/a" {
 			fmt.Fprintf(w, "error: %s %s %s: %s\n", r.Transport, benchkit.SizeLabel(r.Size), r.Mode, r.Err)
 		}
 	}
@@ -388,11 +392,25 @@ func cellErr(r *row) string {
 	if r == nil {
 		return "-"
 	}
-	if r.Err == "too large" {
-		return "too large"
+	if r.Err == "too large" || r.Err == "n/a" {
+		return r.Err
 	}
 	if r.Err != "" {
 		return "error"
 	}
 	return "-"
+}
+
+// placementText says in words where the processes ran.
+func placementText(p benchkit.Placement) string {
+	switch p {
+	case benchkit.Pair:
+		if a, b, ok := benchkit.PinPair(); ok {
+			return fmt.Sprintf("parent pinned to CPU %d, child to CPU %d", a, b)
+		}
+		return "not pinned (fewer than 2 CPUs allowed)"
+	case benchkit.Shared:
+		return "both processes pinned to one CPU"
+	}
+	return "placement left to the scheduler"
 }

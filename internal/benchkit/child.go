@@ -60,10 +60,13 @@ func Main() {
 	os.Exit(0)
 }
 
+// controlFile is the child's end of the control pipe, wrapped once: a
+// second os.File for the same descriptor would close it when collected.
+var controlFile = sync.OnceValue(func() *os.File { return os.NewFile(fdControl, "control") })
+
 // control writes one line to the parent.
 func control(format string, args ...any) {
-	f := os.NewFile(fdControl, "control")
-	fmt.Fprintf(f, format+"\n", args...)
+	fmt.Fprintf(controlFile(), format+"\n", args...)
 }
 
 // child is a running peer process, seen from the parent.

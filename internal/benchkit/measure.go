@@ -30,9 +30,8 @@ type Options struct {
 	N int
 	// Duration bounds a run with N == 0.
 	Duration time.Duration
-	// Pin puts the parent's and the child's hot threads on two different
-	// CPUs when the process may use two.
-	Pin bool
+	// Placement says where the parent's and the child's hot threads run.
+	Placement Placement
 	// Start and Stop, when set, are called just before and just after the
 	// timed part (b.ResetTimer and b.StopTimer in a benchmark).
 	Start, Stop func()
@@ -50,7 +49,7 @@ type Result struct {
 	RTTMedian   time.Duration `json:"rtt_median_ns,omitempty"`
 	RTTP99      time.Duration `json:"rtt_p99_ns,omitempty"`
 	Probe       time.Duration `json:"probe_rtt_ns"`
-	Pinned      bool          `json:"pinned"`
+	Placement   Placement     `json:"placement"`
 }
 
 // maxSamples caps the round trips a duration-bound ping-pong records.
@@ -68,6 +67,9 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	}
 	if o.N <= 0 && o.Duration <= 0 {
 		return res, errors.New("benchkit: neither N nor Duration set")
+	}
+	if t.ThroughputOnly && mode != Throughput {
+		return res, fmt.Errorf("benchkit: %s measures throughput only: %w", t.Name, ErrMode)
 	}
 	role := map[string]string{PingPong: "echo", Throughput: "sink"}[mode]
 	if role == "" {
@@ -92,10 +94,7 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if st.cleanup != nil {
 		defer st.cleanup()
 	}
-	pp, pc, pinned := -1, -1, false
-	if o.Pin {
-		pp, pc, pinned = PinPair()
-	}
+	pp, pc, pinned := o.Placement.cpus()
 	args := append([]string{t.Name, strconv.Itoa(o.Size), strconv.Itoa(len(st.files))}, st.args...)
 	c, err := spawn(role, args, probeFile, st.files, pc)
 	for _, f := range st.files {
@@ -124,7 +123,9 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if pinned {
 		defer pinThread(pp)()
 	}
-	res.Pinned = pinned
+	if pinned {
+		res.Placement = o.Placement
+	}
 	res.Probe = probeParent(mem)
 	if _, err := c.expect("ready", 10*time.Second); err != nil {
 		return fail(err)
@@ -151,6 +152,9 @@ func (r *Result) rates(size int) {
 		r.BytesPerSec = float64(r.Msgs) * float64(size) / s
 	}
 }
+
+// ErrMode: the transport does not support the mode asked.
+var ErrMode = errors.New("benchkit: mode not supported by transport")
 
 // ErrTooLarge: the transport cannot carry messages of the size asked.
 var ErrTooLarge = errors.New("benchkit: message too large for transport")
@@ -292,6 +296,21 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 	probeChild(mem)
 	control("ready")
 	buf := make([]byte, size)
+	if br, ok := conn.(batchReceiver); ok && br.batchable() {
+		for {
+			err := br.recvBatch(buf, func() error { return each(conn, buf) })
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if atEOF != nil {
+			atEOF()
+		}
+		return nil
+	}
 	for {
 		err := conn.Recv(buf)
 		if err == io.EOF {

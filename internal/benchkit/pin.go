@@ -1,10 +1,65 @@
 package benchkit
 
 import (
+	"fmt"
 	"runtime"
 
 	"golang.org/x/sys/unix"
 )
+
+// Placement says where a run puts the parent's and the child's hot threads.
+type Placement string
+
+// Placements.
+const (
+	// Free leaves both to the scheduler (often the same core, on a
+	// 2-vCPU VM, for ping-pong).
+	Free Placement = ""
+	// Pair pins them to two different CPUs: the cross-core figures.
+	Pair Placement = "pair"
+	// Shared pins both to the same CPU: the one-shared-core figures.
+	Shared Placement = "shared"
+)
+
+// ParsePlacement reads "pair", "shared" or "free".
+func ParsePlacement(s string) (Placement, error) {
+	switch s {
+	case "pair", "shared":
+		return Placement(s), nil
+	case "free", "":
+		return Free, nil
+	}
+	return Free, fmt.Errorf("benchkit: placement %q: want pair, shared or free", s)
+}
+
+// cpus returns the CPUs for the parent and the child and whether to pin;
+// Pair without two allowed CPUs does not pin.
+func (p Placement) cpus() (parent, child int, ok bool) {
+	switch p {
+	case Pair:
+		return PinPair()
+	case Shared:
+		a, _, ok := PinPair()
+		if !ok {
+			return firstCPU()
+		}
+		return a, a, true
+	}
+	return -1, -1, false
+}
+
+func firstCPU() (int, int, bool) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return -1, -1, false
+	}
+	for i := 0; i < len(set)*64; i++ {
+		if set.IsSet(i) {
+			return i, i, true
+		}
+	}
+	return -1, -1, false
+}
 
 // PinPair returns two distinct CPUs this process may run on, for the parent
 // and the child, and ok false when fewer than two are allowed (then nothing

@@ -30,7 +30,11 @@ type Transport struct {
 	// Desc says what it is in a few words.
 	Desc string
 	// Max is the largest message it carries, 0 for no limit.
-	Max     func() int
+	Max func() int
+	// ThroughputOnly marks a transport that has no ping-pong (batching
+	// holds messages back until a batch is full).
+	ThroughputOnly bool
+
 	prepare func(size int) (*setup, error)
 	open    func(args []string, fds []int, size int) (Conn, error)
 	// local runs an in-process transport instead (no child, no probe).

@@ -1,0 +1,303 @@
+package benchkit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/shmkit/shmkit/ring"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// shmkit's own transports. Each run gets an anonymous (memfd) segment that
+// the child inherits, so nothing is ever left under /dev/shm, even when the
+// run is interrupted: the memory goes with the last descriptor.
+//
+//	shm-spsc      two SPSC rings (one each way), Write / ReadInto: the
+//	              payload is copied into the ring and out of it
+//	shm-spsc-zc   the same rings, zero-copy receive: Peek, use the record
+//	              in place (the benchmark reads its first and last byte),
+//	              Release; the sender still copies its message in, standing
+//	              for an application that builds it in the ring
+//	shm-batch     throughput only: Reserve+Stage with one Flush (one
+//	              release-store of the tail) per 64 messages, Consume of up
+//	              to 256 records per release of the head
+//	shm-pipe      ring.Pipe (duplex, default capacity), SendBytes /
+//	              RecvBytesInto: what multiprocessing.Pipe users get
+//
+// The wait-strategy ablation registers shm-spsc-spin, -yield and -futex
+// (shm-spsc itself is the default, hybrid).
+
+// ringCapacity is each direction's ring: room for several of the largest
+// messages, the same for every size so only the size changes.
+const ringCapacity = 4 << 20
+
+// batchSize is how many messages shm-batch publishes per tail store.
+const batchSize = 64
+
+func init() {
+	for _, v := range []struct {
+		name, desc string
+		wait       ring.WaitStrategy
+		zc, batch  bool
+	}{
+		{"shm-spsc", "shmkit SPSC rings, copy in/out, hybrid wait", ring.Hybrid, false, false},
+		{"shm-spsc-zc", "shmkit SPSC rings, zero-copy receive (Peek/Release)", ring.Hybrid, true, false},
+		{"shm-batch", "shmkit SPSC ring, 64 messages per publish (throughput only)", ring.Hybrid, false, true},
+		{"shm-spsc-spin", "shmkit SPSC rings, spin wait", ring.Spin, false, false},
+		{"shm-spsc-yield", "shmkit SPSC rings, sched_yield wait", ring.Yield, false, false},
+		{"shm-spsc-futex", "shmkit SPSC rings, futex wait", ring.Futex, false, false},
+	} {
+		v := v
+		register(&Transport{
+			Name:           v.name,
+			Desc:           v.desc,
+			Max:            func() int { return ringCapacity/2 - 8 },
+			ThroughputOnly: v.batch,
+			prepare: func(size int) (*setup, error) {
+				return prepareRings(v.wait, v.zc, v.batch)
+			},
+			open: func(args []string, fds []int, size int) (Conn, error) {
+				return openRings(args, fds, v.zc, v.batch)
+			},
+		})
+	}
+	register(&Transport{
+		Name:    "shm-pipe",
+		Desc:    "shmkit ring.Pipe, duplex, default capacity",
+		prepare: preparePipe,
+		open:    openPipe,
+	})
+}
+
+// newBenchSegment makes an anonymous segment and a descriptor for the child
+// (a dup: the Segment keeps its own).
+func newBenchSegment(size int) (*shm.Segment, *os.File, error) {
+	seg, err := shm.Anonymous(size)
+	if err != nil {
+		return nil, nil, err
+	}
+	fd, err := unix.FcntlInt(seg.File().Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		seg.Close()
+		return nil, nil, fmt.Errorf("dup segment: %w", err)
+	}
+	return seg, os.NewFile(uintptr(fd), "segment"), nil
+}
+
+func attachBenchSegment(fds []int) (*shm.Segment, error) {
+	if len(fds) < 1 {
+		return nil, fmt.Errorf("no segment descriptor")
+	}
+	return shm.FromFile(os.NewFile(uintptr(fds[0]), "segment"))
+}
+
+// ringConn is a Conn over two SPSC rings.
+type ringConn struct {
+	seg    *shm.Segment // the child's attachment, closed with the conn
+	p      *ring.Producer
+	c      *ring.Consumer
+	zc     bool
+	batch  bool
+	staged int
+}
+
+var bg = context.Background()
+
+func (r *ringConn) Send(msg []byte) error {
+	if !r.batch {
+		return r.p.Write(bg, msg)
+	}
+	b, err := r.p.Reserve(bg, len(msg))
+	if err != nil {
+		return err
+	}
+	copy(b, msg)
+	if err := r.p.Stage(len(msg)); err != nil {
+		return err
+	}
+	if r.staged++; r.staged == batchSize {
+		r.p.Flush()
+		r.staged = 0
+	}
+	return nil
+}
+
+func (r *ringConn) Recv(p []byte) error {
+	if !r.zc {
+		n, err := r.c.ReadInto(bg, p)
+		if err != nil {
+			return err
+		}
+		if n != len(p) {
+			return fmt.Errorf("record of %d bytes, want %d", n, len(p))
+		}
+		return nil
+	}
+	b, err := r.c.Peek(bg)
+	if err != nil {
+		return err
+	}
+	if len(b) != len(p) {
+		return fmt.Errorf("record of %d bytes, want %d", len(b), len(p))
+	}
+	p[0], p[len(p)-1] = b[0], b[len(b)-1]
+	return r.c.Release()
+}
+
+// recvBatch hands up to 256 records at a time to each (copied into p) and
+// releases them with one store of the head.
+func (r *ringConn) recvBatch(p []byte, each func() error) error {
+	_, err := r.c.Consume(bg, 256, func(rec []byte) error {
+		if len(rec) != len(p) {
+			return fmt.Errorf("record of %d bytes, want %d", len(rec), len(p))
+		}
+		copy(p, rec)
+		return each()
+	})
+	return err
+}
+
+func (r *ringConn) CloseWrite() error { return r.p.Close() }
+
+func (r *ringConn) Close() error {
+	r.p.Close()
+	r.c.Close()
+	if r.seg != nil {
+		return r.seg.Close()
+	}
+	return nil
+}
+
+// batchReceiver is implemented by conns that consume many records per call.
+type batchReceiver interface {
+	batchable() bool
+	recvBatch(p []byte, each func() error) error
+}
+
+func (r *ringConn) batchable() bool { return r.batch }
+
+func prepareRings(wait ring.WaitStrategy, zc, batch bool) (*setup, error) {
+	seg, f, err := newBenchSegment(2*ringCapacity + 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	o := &ring.Options{Wait: wait}
+	down, err1 := ring.NewRing(seg, "down", ringCapacity, o)
+	up, err2 := ring.NewRing(seg, "up", ringCapacity, o)
+	if err1 != nil || err2 != nil {
+		f.Close()
+		seg.Close()
+		return nil, fmt.Errorf("rings: %v %v", err1, err2)
+	}
+	p, err1 := down.Producer()
+	c, err2 := up.Consumer()
+	if err1 != nil || err2 != nil {
+		f.Close()
+		seg.Close()
+		return nil, fmt.Errorf("ring ends: %v %v", err1, err2)
+	}
+	mine := &ringConn{p: p, c: c, zc: zc, batch: batch}
+	return &setup{
+		args:    []string{strconv.Itoa(int(wait))},
+		files:   []*os.File{f},
+		accept:  func() (Conn, error) { return mine, nil },
+		cleanup: func() { mine.Close(); seg.Close() },
+	}, nil
+}
+
+func openRings(args []string, fds []int, zc, batch bool) (Conn, error) {
+	if len(args) < 1 {
+		return nil, fmt.Errorf("no wait strategy")
+	}
+	w, err := strconv.Atoi(args[0])
+	if err != nil {
+		return nil, err
+	}
+	seg, err := attachBenchSegment(fds)
+	if err != nil {
+		return nil, err
+	}
+	o := &ring.Options{Wait: ring.WaitStrategy(w)}
+	down, err1 := ring.OpenRing(seg, "down", o)
+	up, err2 := ring.OpenRing(seg, "up", o)
+	if err1 != nil || err2 != nil {
+		seg.Close()
+		return nil, fmt.Errorf("rings: %v %v", err1, err2)
+	}
+	c, err1 := down.Consumer()
+	p, err2 := up.Producer()
+	if err1 != nil || err2 != nil {
+		seg.Close()
+		return nil, fmt.Errorf("ring ends: %v %v", err1, err2)
+	}
+	return &ringConn{seg: seg, p: p, c: c, zc: zc, batch: batch}, nil
+}
+
+// pipeConn is a Conn over one end of a ring.Pipe.
+type pipeConn struct {
+	seg *shm.Segment
+	c   *ring.Conn
+}
+
+func (p *pipeConn) Send(msg []byte) error { return p.c.SendBytes(bg, msg) }
+
+func (p *pipeConn) Recv(b []byte) error {
+	n, err := p.c.RecvBytesInto(bg, b)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return fmt.Errorf("message of %d bytes, want %d", n, len(b))
+	}
+	return nil
+}
+
+// CloseWrite closes the whole end: a Pipe end has no half-close, and the
+// child reports on the control pipe, not through the pipe.
+func (p *pipeConn) CloseWrite() error { return p.c.Close() }
+
+func (p *pipeConn) Close() error {
+	p.c.Close()
+	if p.seg != nil {
+		return p.seg.Close()
+	}
+	return nil
+}
+
+func preparePipe(int) (*setup, error) {
+	seg, f, err := newBenchSegment(2*ring.DefaultPipeCapacity + 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	c0, c1, err := ring.Pipe(seg, "pipe", true)
+	if err != nil {
+		f.Close()
+		seg.Close()
+		return nil, err
+	}
+	// End 1 is the child's: it takes it over with OpenPipe.
+	_ = c1
+	mine := &pipeConn{c: c0}
+	return &setup{
+		files:   []*os.File{f},
+		accept:  func() (Conn, error) { return mine, nil },
+		cleanup: func() { mine.Close(); seg.Close() },
+	}, nil
+}
+
+func openPipe(_ []string, fds []int, _ int) (Conn, error) {
+	seg, err := attachBenchSegment(fds)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ring.OpenPipe(seg, "pipe", 1, nil)
+	if err != nil {
+		seg.Close()
+		return nil, err
+	}
+	return &pipeConn{seg: seg, c: c}, nil
+}
