@@ -207,3 +207,9 @@ func low32(p *uint64) *uint32 { return (*uint32)(unsafe.Pointer(p)) }
 // anchor is a race-detector anchor (shm.Segment.Anchor), named here so that
 // no other file needs to import unsafe.
 type anchor = unsafe.Pointer
+
+// plainBytes returns the memory of *v as bytes, for codecs of pointer-free
+// fixed-size types (checked by the caller with reflect).
+func plainBytes[T any](v *T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(v)), unsafe.Sizeof(*v))
+}

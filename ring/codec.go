@@ -1,0 +1,202 @@
+package ring
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"reflect"
+	"sync"
+)
+
+// Codec turns values of type T into messages and back.
+type Codec[T any] interface {
+	// Append appends the encoding of *v to dst.
+	Append(dst []byte, v *T) ([]byte, error)
+	// Decode decodes b into *v. b may alias shared memory and is valid
+	// only during the call: Decode must copy what it keeps.
+	Decode(b []byte, v *T) error
+}
+
+// FixedCodec is a Codec whose encodings all have FixedSize bytes, so typed
+// senders can encode straight into a reserved record (zero copies besides
+// the encoding itself).
+type FixedCodec[T any] interface {
+	Codec[T]
+	FixedSize() int
+	// Put encodes *v into dst, which has FixedSize bytes.
+	Put(dst []byte, v *T)
+}
+
+// Plain is the zero-copy codec for fixed-size types without pointers
+// (numbers, bools, arrays and structs of them): a message is the value's
+// memory, native little-endian layout included padding. Create it with
+// NewPlain, which checks T.
+type Plain[T any] struct{ size int }
+
+// NewPlain returns the Plain codec for T, or ErrCodec if T holds a pointer,
+// slice, string, map, channel, function or interface (anything whose bytes
+// mean nothing in another process).
+func NewPlain[T any]() (*Plain[T], error) {
+	t := reflect.TypeFor[T]()
+	if err := plainType(t); err != nil {
+		return nil, fmt.Errorf("ring: plain codec for %v: %w: %v", t, ErrCodec, err)
+	}
+	return &Plain[T]{size: int(t.Size())}, nil
+}
+
+func plainType(t reflect.Type) error {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return nil
+	case reflect.Array:
+		return plainType(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if err := plainType(t.Field(i).Type); err != nil {
+				return fmt.Errorf("field %s: %w", t.Field(i).Name, err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%v is not plain data", t)
+}
+
+// FixedSize returns the size of T.
+func (p *Plain[T]) FixedSize() int { return p.size }
+
+// Append appends the bytes of *v.
+func (p *Plain[T]) Append(dst []byte, v *T) ([]byte, error) { return append(dst, plainBytes(v)...), nil }
+
+// Put copies the bytes of *v into dst.
+func (p *Plain[T]) Put(dst []byte, v *T) { copy(dst, plainBytes(v)) }
+
+// Decode copies b into *v; a message of another size is ErrCodec.
+func (p *Plain[T]) Decode(b []byte, v *T) error {
+	if len(b) != p.size {
+		return fmt.Errorf("ring: plain codec: message of %d bytes for a %d-byte value: %w", len(b), p.size, ErrCodec)
+	}
+	copy(plainBytes(v), b)
+	return nil
+}
+
+// Gob is the general codec: each message is a self-contained encoding/gob
+// stream of one value (type information included, so any process can
+// decode any message on its own). The zero value is ready to use.
+type Gob[T any] struct{}
+
+// Append appends the gob encoding of *v.
+func (Gob[T]) Append(dst []byte, v *T) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	if err := gob.NewEncoder(buf).Encode(v); err != nil {
+		return dst, fmt.Errorf("ring: gob encode: %w: %v", ErrCodec, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode decodes a gob message into *v.
+func (Gob[T]) Decode(b []byte, v *T) error {
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
+		return fmt.Errorf("ring: gob decode: %w: %v", ErrCodec, err)
+	}
+	return nil
+}
+
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// TypedQueue carries values of T through a Queue with a Codec.
+type TypedQueue[T any] struct {
+	Q     *Queue
+	Codec Codec[T]
+}
+
+// NewTypedQueue wraps q.
+func NewTypedQueue[T any](q *Queue, c Codec[T]) *TypedQueue[T] { return &TypedQueue[T]{Q: q, Codec: c} }
+
+func (t *TypedQueue[T]) encode(v *T, fn func([]byte) error) error {
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	b, err := t.Codec.Append((*bp)[:0], v)
+	if err != nil {
+		return err
+	}
+	*bp = b
+	return fn(b)
+}
+
+// Put encodes v and puts it (see Queue.Put).
+func (t *TypedQueue[T]) Put(ctx context.Context, v T) error {
+	return t.encode(&v, func(b []byte) error { return t.Q.Put(ctx, b) })
+}
+
+// TryPut encodes v and puts it without blocking (see Queue.TryPut).
+func (t *TypedQueue[T]) TryPut(v T) error {
+	return t.encode(&v, func(b []byte) error { return t.Q.TryPut(b) })
+}
+
+// Get gets and decodes a value (see Queue.Get).
+func (t *TypedQueue[T]) Get(ctx context.Context) (T, error) {
+	var v T
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	if cap(*bp) < t.Q.MaxMessage() {
+		*bp = make([]byte, t.Q.MaxMessage())
+	}
+	n, err := t.Q.GetInto(ctx, (*bp)[:cap(*bp)])
+	if err != nil {
+		return v, err
+	}
+	return v, t.Codec.Decode((*bp)[:n], &v)
+}
+
+// TypedConn carries values of T through a Conn with a Codec. With a
+// FixedCodec (such as Plain) small values are encoded straight into the
+// ring and decoded straight out of it.
+type TypedConn[T any] struct {
+	C     *Conn
+	Codec Codec[T]
+	buf   []byte
+}
+
+// NewTypedConn wraps c.
+func NewTypedConn[T any](c *Conn, codec Codec[T]) *TypedConn[T] {
+	return &TypedConn[T]{C: c, Codec: codec}
+}
+
+// Send encodes v and sends it as one message (see Conn.Send).
+func (t *TypedConn[T]) Send(ctx context.Context, v T) error {
+	if fc, ok := t.Codec.(FixedCodec[T]); ok && fc.FixedSize() <= t.C.frag {
+		if err := t.C.sender(); err != nil {
+			return err
+		}
+		b, err := t.C.send.Reserve(ctx, fc.FixedSize())
+		if err != nil {
+			return err
+		}
+		fc.Put(b, &v)
+		return t.C.send.Commit(len(b))
+	}
+	b, err := t.Codec.Append(t.buf[:0], &v)
+	if err != nil {
+		return err
+	}
+	t.buf = b
+	return t.C.SendBytes(ctx, b)
+}
+
+// Recv receives a message and decodes it in place (see Conn.Recv).
+func (t *TypedConn[T]) Recv(ctx context.Context) (T, error) {
+	var v T
+	if err := t.C.receiver(); err != nil {
+		return v, err
+	}
+	b, inPlace, err := t.C.next(ctx, true)
+	if err != nil {
+		return v, err
+	}
+	err = t.Codec.Decode(b, &v)
+	t.C.done(inPlace)
+	return v, err
+}
