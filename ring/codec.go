@@ -68,7 +68,9 @@ func plainType(t reflect.Type) error {
 func (p *Plain[T]) FixedSize() int { return p.size }
 
 // Append appends the bytes of *v.
-func (p *Plain[T]) Append(dst []byte, v *T) ([]byte, error) { return append(dst, plainBytes(v)...), nil }
+func (p *Plain[T]) Append(dst []byte, v *T) ([]byte, error) {
+	return append(dst, plainBytes(v)...), nil
+}
 
 // Put copies the bytes of *v into dst.
 func (p *Plain[T]) Put(dst []byte, v *T) { copy(dst, plainBytes(v)) }
