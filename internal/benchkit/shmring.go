@@ -27,6 +27,7 @@ import (
 //	              to 256 records per release of the head
 //	shm-pipe      ring.Pipe (duplex, default capacity), SendBytes /
 //	              RecvBytesInto: what multiprocessing.Pipe users get
+//	shm-queue     two ring.Queues (MPMC), Put / GetInto (shmqueue.go)
 //
 // The wait-strategy ablation registers shm-spsc-spin, -yield and -futex
 // (shm-spsc itself is the default, hybrid).
