@@ -5,8 +5,9 @@ package bench
 //	BenchmarkLock/impl=I/contention=C
 //	    one Lock+Unlock pair per op.
 //	    I: sync.Mutex (in-process reference), flock (flock(2) LOCK_EX on a
-//	       temp file), fcntl (F_OFD_SETLKW write lock on byte 0), and the
-//	       shmkit futex locks when present.
+//	       temp file), fcntl (F_OFD_SETLKW write lock on byte 0), and
+//	       shmkit's futex.Lock, futex.RLock and futex.Semaphore(1) (see
+//	       sync_test.go).
 //	    C: none (one goroutine, nobody else touches the lock), 2proc (a
 //	       child process locks and unlocks the same lock in a loop),
 //	       2goroutine (sync.Mutex only, which cannot cross processes: a
@@ -105,6 +106,11 @@ func BenchmarkLock(b *testing.B) {
 		stop.Store(true)
 		<-done
 	})
+	for _, impl := range []string{"shm-lock", "shm-rlock", "shm-semaphore"} {
+		for _, contention := range []string{"none", "2proc"} {
+			b.Run("impl="+impl+"/contention="+contention, func(b *testing.B) { benchShmLock(b, impl, contention) })
+		}
+	}
 	for _, impl := range []string{"flock", "fcntl"} {
 		for _, contention := range []string{"none", "2proc"} {
 			b.Run("impl="+impl+"/contention="+contention, func(b *testing.B) {

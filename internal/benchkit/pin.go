@@ -98,3 +98,11 @@ func pinThread(cpu int) (restore func()) {
 		runtime.UnlockOSThread()
 	}
 }
+
+// CPUs returns the CPUs the placement puts the parent and the child on, and
+// whether it pins at all.
+func (p Placement) CPUs() (parent, child int, ok bool) { return p.cpus() }
+
+// Pin locks the calling goroutine to its thread and the thread to cpu, for
+// harnesses that run their own children; call the returned function to undo.
+func Pin(cpu int) (restore func()) { return pinThread(cpu) }
