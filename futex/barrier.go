@@ -1,0 +1,321 @@
+package futex
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// KindBarrier tags Barrier objects.
+var KindBarrier = shm.MakeKind("BARR")
+
+// Barrier state word, bit by bit:
+//
+//	bits 0-15   parties arrived in the current generation
+//	bit 16      barrierBroken: aborted, or a party timed out or died
+//	bit 17      barrierWasReset: the last generation change was a Reset
+//	bits 32-63  generation, bumped when the last party arrives or on Reset
+//
+// Arrival slots hold gen<<32 | token of the party that took that index, so
+// that waiting parties can check the liveness of the others who arrived.
+const (
+	barrierCount    = 1<<16 - 1
+	barrierBroken   = 1 << 16
+	barrierWasReset = 1 << 17
+)
+
+// Barrier makes a fixed number of parties wait for each other, the
+// counterpart of threading.Barrier (multiprocessing.Barrier). Wait returns
+// a distinct index in 0..parties-1 to each party of a generation. A party
+// whose ctx ends while it waits, or that is found dead while others wait
+// for it, breaks the barrier for everyone (ErrBrokenBarrier) until Reset.
+// A party that dies before it arrives cannot be told from a slow one: the
+// others wait until their ctx ends, which then breaks the barrier. The zero
+// value is not usable; create with NewBarrier, attach with OpenBarrier.
+//
+// Memory model: everything a party did before its Wait happens before every
+// party's return from that generation's Wait.
+type Barrier struct {
+	_       noCopy
+	seg     *shm.Segment
+	name    string
+	st      *barrierState
+	slots   []uint64
+	parties int
+	anchor  anchor
+	relay   *relay
+}
+
+// NewBarrier creates a Barrier named name for parties parties
+// (1..1024).
+func NewBarrier(seg *shm.Segment, name string, parties int) (*Barrier, error) {
+	if parties < 1 || parties > barrierMaxParties {
+		return nil, fmt.Errorf("futex: new barrier %q: %d parties: %w", name, parties, ErrInvalidArgument)
+	}
+	size := barrierHdrSize + barrierSlotSize*parties
+	o, err := seg.CreateObject(name, KindBarrier, barrierVersion, size, func(b []byte) error {
+		barrierAt(b).parties = uint32(parties)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("futex: new barrier %q: %w", name, err)
+	}
+	return newBarrier(seg, o, parties), nil
+}
+
+// OpenBarrier attaches to the Barrier named name.
+func OpenBarrier(seg *shm.Segment, name string) (*Barrier, error) {
+	o, err := seg.OpenObject(name, KindBarrier, barrierVersion)
+	if err != nil {
+		return nil, fmt.Errorf("futex: open barrier %q: %w", name, err)
+	}
+	if o.Size() < barrierHdrSize {
+		return nil, fmt.Errorf("futex: open barrier %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
+	}
+	p := int(atomic.LoadUint32(&barrierAt(o.Bytes()).parties))
+	if p < 1 || p > barrierMaxParties || o.Size() < barrierHdrSize+barrierSlotSize*p {
+		return nil, fmt.Errorf("futex: open barrier %q: %d parties in %d bytes: %w", name, p, o.Size(), shm.ErrCorrupt)
+	}
+	return newBarrier(seg, o, p), nil
+}
+
+func newBarrier(seg *shm.Segment, o shm.Object, parties int) *Barrier {
+	return &Barrier{
+		seg: seg, name: o.Name(), st: barrierAt(o.Bytes()), slots: barrierSlots(o.Bytes(), parties),
+		parties: parties, anchor: seg.Anchor(o.Offset()), relay: relayFor(seg, o.Offset()),
+	}
+}
+
+// Name returns the barrier's object name.
+func (b *Barrier) Name() string { return b.name }
+
+// Parties returns the number of parties.
+func (b *Barrier) Parties() int { return b.parties }
+
+// NWaiting returns the number of parties waiting in the current generation
+// (0 when broken).
+func (b *Barrier) NWaiting() int {
+	s := atomic.LoadUint64(&b.st.state)
+	if s&barrierBroken != 0 {
+		return 0
+	}
+	return int(s & barrierCount)
+}
+
+// Broken reports whether the barrier is broken.
+func (b *Barrier) Broken() bool { return atomic.LoadUint64(&b.st.state)&barrierBroken != 0 }
+
+func (b *Barrier) errorf(err error) error { return fmt.Errorf("futex: barrier %q: %w", b.name, err) }
+
+// wake tells every waiter, in every process, that the state changed.
+func (b *Barrier) wake() {
+	atomic.AddUint32(&b.st.seq, 1)
+	if atomic.LoadUint32(&b.st.sleepers) != 0 {
+		Wake(&b.st.seq, 1<<31-1)
+	}
+}
+
+// Wait arrives at the barrier and waits for the other parties. It returns
+// this party's index in 0..Parties()-1 (the last to arrive gets
+// Parties()-1), or ErrBrokenBarrier when the barrier is or becomes broken
+// or is Reset. If ctx ends first, Wait breaks the barrier and returns an
+// error matching both ErrBrokenBarrier and ctx.Err(). A ctx already done
+// on entry returns ctx.Err() without arriving.
+func (b *Barrier) Wait(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err // not arrived: nothing changes
+	}
+	race.ReleaseMerge(b.anchor)
+	var gen uint64
+	var idx int
+	for {
+		s := atomic.LoadUint64(&b.st.state)
+		if s&barrierBroken != 0 {
+			return 0, b.errorf(ErrBrokenBarrier)
+		}
+		count := int(s & barrierCount)
+		if count >= b.parties {
+			return 0, b.errorf(fmt.Errorf("%d of %d parties arrived: %w", count, b.parties, shm.ErrCorrupt))
+		}
+		gen = s >> 32
+		if count+1 == b.parties {
+			if atomic.CompareAndSwapUint64(&b.st.state, s, (gen+1)<<32) {
+				race.Acquire(b.anchor)
+				b.wake()
+				return count, nil
+			}
+			continue
+		}
+		if atomic.CompareAndSwapUint64(&b.st.state, s, s+1) {
+			idx = count
+			break
+		}
+	}
+	atomic.StoreUint64(&b.slots[idx], gen<<32|uint64(b.seg.Token()))
+	slice := minSlice
+	for {
+		seq := atomic.LoadUint32(&b.st.seq)
+		if done, err := b.outcome(gen); done {
+			return idx, err
+		}
+		timedOut, err := b.relay.wait(ctx, &b.st.seq, seq, slice, &b.st.sleepers)
+		if err != nil {
+			b.breakGen(gen)
+			if done, oerr := b.outcome(gen); done && oerr == nil {
+				return idx, nil
+			}
+			return 0, b.errorf(fmt.Errorf("%w: %w", ErrBrokenBarrier, err))
+		}
+		if timedOut {
+			slice = nextSlice(slice)
+			if err := b.checkParties(gen); err != nil {
+				return 0, err
+			}
+		}
+	}
+}
+
+// outcome reports whether generation gen is over for a waiter, and how.
+func (b *Barrier) outcome(gen uint64) (bool, error) {
+	s := atomic.LoadUint64(&b.st.state)
+	switch g := s >> 32; {
+	case g == gen+1 && s&barrierWasReset != 0:
+		return true, b.errorf(ErrBrokenBarrier)
+	case g != gen:
+		race.Acquire(b.anchor)
+		return true, nil
+	case s&barrierBroken != 0:
+		return true, b.errorf(ErrBrokenBarrier)
+	}
+	return false, nil
+}
+
+// checkParties breaks generation gen if a party that arrived in it died.
+func (b *Barrier) checkParties(gen uint64) error {
+	s := atomic.LoadUint64(&b.st.state)
+	if s>>32 != gen {
+		return nil
+	}
+	n := min(int(s&barrierCount), b.parties)
+	for i := 0; i < n; i++ {
+		v := atomic.LoadUint64(&b.slots[i])
+		if v>>32 != gen {
+			continue // not written yet
+		}
+		alive, err := b.seg.Alive(shm.Token(uint32(v) & shm.TokenMask))
+		if err != nil {
+			return b.errorf(err)
+		}
+		if !alive {
+			b.breakGen(gen)
+			return nil
+		}
+	}
+	return nil
+}
+
+// breakGen marks generation gen broken, unless it is over.
+func (b *Barrier) breakGen(gen uint64) {
+	for {
+		s := atomic.LoadUint64(&b.st.state)
+		if s>>32 != gen || s&barrierBroken != 0 {
+			return
+		}
+		if atomic.CompareAndSwapUint64(&b.st.state, s, s|barrierBroken) {
+			b.wake()
+			return
+		}
+	}
+}
+
+// Abort breaks the barrier: current and future Waits return
+// ErrBrokenBarrier until Reset.
+func (b *Barrier) Abort() {
+	for {
+		s := atomic.LoadUint64(&b.st.state)
+		if s&barrierBroken != 0 || atomic.CompareAndSwapUint64(&b.st.state, s, s|barrierBroken) {
+			break
+		}
+	}
+	b.wake()
+}
+
+// Reset returns the barrier to its empty, unbroken state; parties waiting
+// in the current generation return ErrBrokenBarrier.
+func (b *Barrier) Reset() {
+	for {
+		s := atomic.LoadUint64(&b.st.state)
+		if atomic.CompareAndSwapUint64(&b.st.state, s, (s>>32+1)<<32|barrierWasReset) {
+			break
+		}
+	}
+	b.wake()
+}
+
+// A relay lets one goroutine per process park in the kernel on a primitive
+// whose waiters wait for different things (a Barrier's generations), where
+// a gate would queue a goroutine whose generation is over behind one that
+// waits for the next. The parker broadcasts to the others, who wait in Go,
+// each time it wakes; they re-check their own condition.
+type relay struct {
+	mu     sync.Mutex
+	parked bool
+	val    uint32        // the value the parker sleeps on
+	ch     chan struct{} // closed when the parker wakes
+}
+
+var relays struct {
+	sync.Mutex
+	m map[gateKey]*relay
+}
+
+func relayFor(seg *shm.Segment, off int) *relay {
+	relays.Lock()
+	defer relays.Unlock()
+	if relays.m == nil {
+		relays.m = make(map[gateKey]*relay)
+	}
+	k := gateKey{seg.CreationID(), off}
+	r := relays.m[k]
+	if r == nil {
+		r = &relay{ch: make(chan struct{})}
+		relays.m[k] = r
+	}
+	return r
+}
+
+// wait returns after this goroutine slept on addr (while it holds val) for
+// at most slice, or after the goroutine that sleeps there woke. A caller
+// whose val is stale returns at once to re-check.
+func (r *relay) wait(ctx context.Context, addr *uint32, val uint32, slice time.Duration, sleepers *uint32) (bool, error) {
+	r.mu.Lock()
+	if r.parked {
+		ch, same := r.ch, r.val == val
+		r.mu.Unlock()
+		if !same {
+			return false, ctx.Err()
+		}
+		select {
+		case <-ch:
+			return false, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	r.parked, r.val = true, val
+	r.mu.Unlock()
+	atomic.AddUint32(sleepers, 1)
+	timedOut, err := park(ctx, addr, val, slice)
+	atomic.AddUint32(sleepers, ^uint32(0))
+	r.mu.Lock()
+	r.parked = false
+	close(r.ch)
+	r.ch = make(chan struct{})
+	r.mu.Unlock()
+	return timedOut, err
+}

@@ -1,0 +1,300 @@
+package futex
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// KindCondition tags Condition objects.
+var KindCondition = shm.MakeKind("COND")
+
+// Condition state word: waiting<<32 | signals. waiting counts waiters that
+// registered (under the lock) and have not left; signals counts
+// notifications handed out and not yet taken. Notify adds signals for at
+// most waiting-signals waiters; any live waiter may take any signal. A
+// waiter that dies leaves its registration behind, so a later notification
+// may go to the pool with nobody to take it at once, but never to the dead
+// waiter alone: the pool is shared, so a live waiter takes it (no lost
+// notification, FAULTS F12; at worst a later Wait returns early).
+const (
+	condWaiterOne = 1 << 32
+	condSignals   = 1<<32 - 1
+)
+
+// Condition is a condition variable in shared memory over a Lock or RLock,
+// the counterpart of multiprocessing.Condition. The zero value is not
+// usable; create with NewCondition, attach with OpenCondition.
+//
+// The Condition acts through its Locker: with an RLock, the owner is that
+// handle's Owner (see Owner), so goroutines that wait on one Condition at
+// the same time should each use their own handle (OpenCondition) or view
+// (As).
+//
+// Memory model: a Notify happens before the return of a Wait that takes the
+// notification; the lock gives the rest.
+type Condition struct {
+	_      noCopy
+	name   string
+	st     *condState
+	anchor anchor
+	gate   *gate
+	lock   Locker
+}
+
+// NewCondition creates a Condition named name over lock, which must be a
+// *Lock or an *RLock in the same segment. A nil lock creates an RLock named
+// name+".lock", as CPython's Condition defaults to an RLock.
+func NewCondition(seg *shm.Segment, name string, lock Locker) (*Condition, error) {
+	if lock == nil {
+		r, err := NewRLock(seg, name+".lock")
+		if err != nil {
+			return nil, fmt.Errorf("futex: new condition %q: %w", name, err)
+		}
+		lock = r
+	}
+	switch lock.(type) {
+	case *Lock, *RLock:
+	default:
+		return nil, fmt.Errorf("futex: new condition %q: lock %T: %w", name, lock, ErrInvalidArgument)
+	}
+	ln := lock.Name()
+	if len(ln) > condNameMax {
+		return nil, fmt.Errorf("futex: new condition %q: lock name too long: %w", name, ErrInvalidArgument)
+	}
+	o, err := seg.CreateObject(name, KindCondition, conditionVersion, condSize, func(b []byte) error {
+		st := condAt(b)
+		st.nameLen = uint32(len(ln))
+		copy(st.name[:], ln)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("futex: new condition %q: %w", name, err)
+	}
+	return newCondition(seg, o, lock), nil
+}
+
+// OpenCondition attaches to the Condition named name and to its lock.
+func OpenCondition(seg *shm.Segment, name string) (*Condition, error) {
+	o, err := seg.OpenObject(name, KindCondition, conditionVersion)
+	if err != nil {
+		return nil, fmt.Errorf("futex: open condition %q: %w", name, err)
+	}
+	if o.Size() < condSize {
+		return nil, fmt.Errorf("futex: open condition %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
+	}
+	st := condAt(o.Bytes())
+	n := atomic.LoadUint32(&st.nameLen)
+	if n == 0 || n > condNameMax {
+		return nil, fmt.Errorf("futex: open condition %q: lock name length %d: %w", name, n, shm.ErrCorrupt)
+	}
+	lock, err := OpenLocker(seg, string(st.name[:n]))
+	if err != nil {
+		return nil, fmt.Errorf("futex: open condition %q: %w", name, err)
+	}
+	return newCondition(seg, o, lock), nil
+}
+
+func newCondition(seg *shm.Segment, o shm.Object, lock Locker) *Condition {
+	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), gate: gateFor(seg, o.Offset()), lock: lock}
+}
+
+// As returns a view of the Condition whose lock acts for owner o (for an
+// RLock; a Lock has no owners and the view is equivalent).
+func (c *Condition) As(o *Owner) *Condition {
+	v := &Condition{name: c.name, st: c.st, anchor: c.anchor, gate: c.gate, lock: c.lock}
+	if r, ok := c.lock.(*RLock); ok {
+		v.lock = r.As(o)
+	}
+	return v
+}
+
+// Name returns the condition's object name.
+func (c *Condition) Name() string { return c.name }
+
+// Locker returns the Condition's lock.
+func (c *Condition) Locker() Locker { return c.lock }
+
+// Acquire acquires the Condition's lock.
+func (c *Condition) Acquire(ctx context.Context) error { return c.lock.Acquire(ctx) }
+
+// TryAcquire acquires the Condition's lock without waiting.
+func (c *Condition) TryAcquire() (bool, error) { return c.lock.TryAcquire() }
+
+// Release releases the Condition's lock.
+func (c *Condition) Release() error { return c.lock.Release() }
+
+func (c *Condition) errorf(err error) error { return fmt.Errorf("futex: condition %q: %w", c.name, err) }
+
+// held reports whether the caller holds the lock: for an RLock its owner,
+// for a Lock this participant (a Lock has no finer owner).
+func (c *Condition) held() bool {
+	switch l := c.lock.(type) {
+	case *RLock:
+		return l.mine()
+	case *Lock:
+		return l.c.heldByParticipant()
+	}
+	return false
+}
+
+// releaseAll releases the lock completely and returns the depth to restore.
+func (c *Condition) releaseAll() (uint32, error) {
+	if r, ok := c.lock.(*RLock); ok {
+		d := atomic.LoadUint32(&r.c.st.depth)
+		atomic.StoreUint32(&r.c.st.depth, 1)
+		return d, r.Release()
+	}
+	return 1, c.lock.Release()
+}
+
+// restore re-acquires the lock at the saved depth, whatever ctx says.
+func (c *Condition) restore(ctx context.Context, depth uint32) error {
+	err := c.lock.Acquire(context.WithoutCancel(ctx))
+	if r, ok := c.lock.(*RLock); ok && (err == nil || isOwnerDead(err)) {
+		atomic.StoreUint32(&r.c.st.depth, max(depth, 1))
+	}
+	return err
+}
+
+// Wait releases the lock (all levels of an RLock), waits for a Notify or
+// for ctx to be done, and re-acquires the lock at its previous depth before
+// it returns, in every case. It returns nil when notified and ctx.Err()
+// when ctx ended the wait; ErrNotHeld (without waiting) if the caller does
+// not hold the lock; an error of the lock's Acquire (ErrOwnerDead, with the
+// lock held) if re-acquiring reported one. Like CPython's, a Wait may
+// return nil without the caller's predicate being true: use WaitFor.
+func (c *Condition) Wait(ctx context.Context) error {
+	if !c.held() {
+		return c.errorf(ErrNotHeld)
+	}
+	atomic.AddUint64(&c.st.state, condWaiterOne)
+	depth, err := c.releaseAll()
+	if err != nil {
+		c.leave()
+		return err
+	}
+	werr := c.waitSignal(ctx)
+	if err := c.restore(ctx, depth); err != nil {
+		return err
+	}
+	return werr
+}
+
+// take takes a signal if one is pending, unregistering the waiter.
+func (c *Condition) take() bool {
+	for {
+		s := atomic.LoadUint64(&c.st.state)
+		if s&condSignals == 0 || s < condWaiterOne {
+			return false
+		}
+		if atomic.CompareAndSwapUint64(&c.st.state, s, s-condWaiterOne-1) {
+			race.Acquire(c.anchor)
+			return true
+		}
+	}
+}
+
+// leave unregisters a waiter that gives up; it reports whether it took a
+// signal after all (then the wait counts as notified and no notification
+// is wasted).
+func (c *Condition) leave() bool {
+	for {
+		s := atomic.LoadUint64(&c.st.state)
+		if s < condWaiterOne {
+			return false // corrupt: nothing to unregister
+		}
+		n := s - condWaiterOne
+		took := s&condSignals != 0
+		if took {
+			n--
+		}
+		if atomic.CompareAndSwapUint64(&c.st.state, s, n) {
+			if took {
+				race.Acquire(c.anchor)
+			}
+			return took
+		}
+	}
+}
+
+func (c *Condition) waitSignal(ctx context.Context) error {
+	if c.take() {
+		return nil
+	}
+	if err := c.gate.enter(ctx); err != nil {
+		if c.leave() {
+			return nil
+		}
+		return err
+	}
+	defer c.gate.leave()
+	slice := minSlice
+	for {
+		seq := atomic.LoadUint32(&c.st.seq)
+		if c.take() {
+			return nil
+		}
+		atomic.AddUint32(&c.st.sleepers, 1)
+		timedOut, err := park(ctx, &c.st.seq, seq, slice)
+		atomic.AddUint32(&c.st.sleepers, ^uint32(0))
+		if err != nil {
+			if c.leave() {
+				return nil
+			}
+			return err
+		}
+		if timedOut {
+			slice = nextSlice(slice)
+		}
+	}
+}
+
+// WaitFor waits until pred returns true, calling it first with the lock
+// held and again after every wake-up. It returns pred's last result, with
+// ctx.Err() if ctx ended the wait (the lock is held again in every case).
+func (c *Condition) WaitFor(ctx context.Context, pred func() bool) (bool, error) {
+	for !pred() {
+		if err := c.Wait(ctx); err != nil {
+			return pred(), err
+		}
+	}
+	return true, nil
+}
+
+// Notify wakes at most n of the current waiters, in any process. The caller
+// must hold the lock (ErrNotHeld otherwise). Unlike CPython's, it does not
+// wait for the woken waiters to run.
+func (c *Condition) Notify(n int) error {
+	if !c.held() {
+		return c.errorf(ErrNotHeld)
+	}
+	if n <= 0 {
+		return nil
+	}
+	race.ReleaseMerge(c.anchor)
+	var k uint64
+	for {
+		s := atomic.LoadUint64(&c.st.state)
+		waiting, signals := s>>32, s&condSignals
+		if signals >= waiting {
+			return nil
+		}
+		k = min(uint64(n), waiting-signals)
+		if atomic.CompareAndSwapUint64(&c.st.state, s, s+k) {
+			break
+		}
+	}
+	atomic.AddUint32(&c.st.seq, 1)
+	if atomic.LoadUint32(&c.st.sleepers) != 0 {
+		Wake(&c.st.seq, int(min(k, math.MaxInt32)))
+	}
+	return nil
+}
+
+// NotifyAll wakes every current waiter.
+func (c *Condition) NotifyAll() error { return c.Notify(math.MaxInt32) }
