@@ -128,7 +128,9 @@ func (c *Condition) TryAcquire() (bool, error) { return c.lock.TryAcquire() }
 // Release releases the Condition's lock.
 func (c *Condition) Release() error { return c.lock.Release() }
 
-func (c *Condition) errorf(err error) error { return fmt.Errorf("futex: condition %q: %w", c.name, err) }
+func (c *Condition) errorf(err error) error {
+	return fmt.Errorf("futex: condition %q: %w", c.name, err)
+}
 
 // held reports whether the caller holds the lock: for an RLock its owner,
 // for a Lock this participant (a Lock has no finer owner).
