@@ -12,6 +12,8 @@ package ctypes_test
 //	go test -run=^$ -bench=. -count=10 ./ctypes | tee new.txt; benchstat new.txt
 
 import (
+	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -93,6 +95,91 @@ func BenchmarkAddParallel(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				v.Add(1)
+			}
+		})
+	})
+}
+
+// BenchmarkUpdate is "with v.get_lock(): v.value += 1" (about 370 ns in
+// CPython): ctypes' Update under the attached RLock against the same
+// read-modify-write of a Go float64 under a sync.Mutex.
+func BenchmarkUpdate(b *testing.B) {
+	b.Run("impl=ctypes", func(b *testing.B) {
+		seg, _ := newSegment(b, 1<<20)
+		v, err := ctypes.NewValue(seg, "v", 0.0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		inc := func(x float64) float64 { return x + 1 }
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Update(ctx, inc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=ctypes-lock", func(b *testing.B) {
+		// The lock held by hand around Load/Store: Python's idiom.
+		seg, _ := newSegment(b, 1<<20)
+		v, err := ctypes.NewValue(seg, "v", 0.0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		l := v.GetLock()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := l.Acquire(ctx); err != nil {
+				b.Fatal(err)
+			}
+			v.Store(v.Load() + 1)
+			if err := l.Release(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=sync-mutex", func(b *testing.B) {
+		var mu sync.Mutex
+		var v float64
+		inc := func(x float64) float64 { return x + 1 }
+		b.ReportAllocs()
+		for b.Loop() {
+			mu.Lock()
+			v = inc(v)
+			mu.Unlock()
+		}
+		if v == 0 {
+			b.Fatal("no update")
+		}
+	})
+}
+
+func BenchmarkUpdateParallel(b *testing.B) {
+	b.Run("impl=ctypes", func(b *testing.B) {
+		seg, _ := newSegment(b, 1<<20)
+		v, err := ctypes.NewValue(seg, "v", 0.0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inc := func(x float64) float64 { return x + 1 }
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := v.Update(context.Background(), inc); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("impl=sync-mutex", func(b *testing.B) {
+		var mu sync.Mutex
+		var v float64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				mu.Lock()
+				v++
+				mu.Unlock()
 			}
 		})
 	})

@@ -1,0 +1,156 @@
+package ctypes_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/shmkit/shmkit/ctypes"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// f is the "child" of Python's classic example. It attaches to the segment
+// by name, as a separate process would (a second attachment with its own
+// participant slot; a runnable Example cannot re-execute the test binary,
+// see TestChildFillsArray for a real child process), and opens the objects
+// by name with their typecodes checked.
+func f(segName string) error {
+	seg, err := shm.Open(segName)
+	if err != nil {
+		return err
+	}
+	defer seg.Close()
+	num, err := ctypes.OpenValueOf(seg, "num", 'd')
+	if err != nil {
+		return err
+	}
+	arr, err := ctypes.OpenArrayOf(seg, "arr", 'i', 10)
+	if err != nil {
+		return err
+	}
+	if err := num.Set(3.14); err != nil {
+		return err
+	}
+	return arr.Update(context.Background(), func(a *ctypes.AnyArray) error {
+		for i := range a.Len() {
+			x, err := a.Int64(i)
+			if err != nil {
+				return err
+			}
+			if err := a.Set(i, -x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Example is Python's multiprocessing example for shared ctypes objects:
+//
+//	num = Value('d', 0.0)
+//	arr = Array('i', range(10))
+//	p = Process(target=f, args=(num, arr)); p.start(); p.join()
+//	print(num.value); print(arr[:])
+func Example() {
+	name := fmt.Sprintf("shmkit-example-ctypes.%d", os.Getpid())
+	seg, err := shm.Create(name, 1<<20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer shm.Unlink(name)
+	defer seg.Close()
+
+	num, err := ctypes.NewValueOf(seg, "num", 'd', 0.0, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	arr, err := ctypes.NewArrayOf(seg, "arr", 'i', []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	if err := f(name); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	fmt.Println(num.Get())
+	var out []any
+	for i := range arr.Len() {
+		x, _ := arr.Get(i)
+		out = append(out, x)
+	}
+	fmt.Println(out)
+	// Output:
+	// 3.14
+	// [0 -1 -2 -3 -4 -5 -6 -7 -8 -9]
+}
+
+// ExampleRawValue counts across processes without a lock: Add is one
+// atomic instruction on the shared word.
+func ExampleRawValue() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	hits, err := ctypes.NewRawValue[int64](seg, "hits", 0, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for range 5 {
+		hits.Add(1)
+	}
+	fmt.Println(hits.Load(), hits.CompareAndSwap(5, 100), hits.Load())
+	// Output: 5 true 100
+}
+
+// ExampleValue_Update applies a read-modify-write under the value's lock,
+// like "with v.get_lock(): v.value += 1.5" in Python.
+func ExampleValue_Update() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	v, err := ctypes.NewValue(seg, "balance", 10.0, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	got, err := v.Update(context.Background(), func(x float64) float64 { return x * 1.5 })
+	fmt.Println(got, err, v.GetLock().Name())
+	// Output: 15 <nil> balance.lock
+}
+
+// ExampleRawArray shows the typed array API: bounds errors instead of
+// panics, slices sharing memory, bulk copies.
+func ExampleRawArray() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	a, err := ctypes.NewRawArrayFrom(seg, "samples", []float32{1, 2, 3, 4}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = a.Get(4)
+	fmt.Println(err)
+	mid, _ := a.Slice(1, 3)
+	mid.Set(0, 20)
+	out := make([]float32, a.Len())
+	a.CopyTo(out)
+	fmt.Println(out, a.Typecode())
+	// Output:
+	// ctypes: "samples"[4] of 4 elements: ctypes: index out of range
+	// [1 20 3 4] f
+}
