@@ -126,6 +126,7 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 	h := xxhash.Sum64String(name)
 	mask := s.entries - 1
 	me := uint64(s.token) << 32
+	retries := 0
 	for i := 0; i < s.entries; i++ {
 		idx := (int(h) + i) & mask
 		e := s.entryAt(idx)
@@ -135,8 +136,14 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 		}
 		switch byte(st) {
 		case entryFree:
-			if !atomic.CompareAndSwapUint64(&e.state, 0, me|entryClaimed) {
-				i-- // lost the race for this entry: look at it again
+			if !atomic.CompareAndSwapUint64(&e.state, st, me|entryClaimed) {
+				// Lost the race for this entry: look at it again. A
+				// live creator moves it on at once; an entry that keeps
+				// changing under us is a scribbling peer.
+				if retries++; retries > 1000 {
+					return Object{}, fmt.Errorf("shm: create object %q: entry %d keeps changing: %w", name, idx, ErrCorrupt)
+				}
+				i--
 				continue
 			}
 			return s.fill(idx, e, name, h, kind, version, size, init)
