@@ -107,6 +107,28 @@ func TestGcRemovesDeadKeepsLive(t *testing.T) {
 	}
 }
 
+// A creator that died before publishing the magic leaves a file with a
+// valid header and no magic (FAULTS.md F21): gc recognises and removes it.
+func TestGcRemovesHalfCreated(t *testing.T) {
+	dir := privateDir(t)
+	deadSegment(t, "half")
+	f, err := os.OpenFile(filepath.Join(dir, "half"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(make([]byte, 8), 0) // unpublish: magic back to zero
+	f.Close()
+	// A file that merely starts with zeros is not taken for one.
+	os.WriteFile(filepath.Join(dir, "zeros"), make([]byte, 4096), 0o600)
+	rc, out, _ := shmkit(t, "gc")
+	if rc != 0 || !strings.Contains(out, "removed half") || !strings.Contains(out, "never initialised") {
+		t.Errorf("gc: rc %d, out %q; want half removed as never initialised", rc, out)
+	}
+	if exists(filepath.Join(dir, "half")) || !exists(filepath.Join(dir, "zeros")) {
+		t.Errorf("after gc: half exists %v, zeros exists %v; want false, true", exists(filepath.Join(dir, "half")), exists(filepath.Join(dir, "zeros")))
+	}
+}
+
 func TestLsInspectRm(t *testing.T) {
 	dir := privateDir(t)
 	s, err := shm.Create("seg-one", 1<<16)
