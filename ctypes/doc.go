@@ -17,7 +17,9 @@
 //
 //	v, err := ctypes.NewValueOf(seg, "num", 'd', 0.0, nil)
 //	a, err := ctypes.NewArrayOf(seg, "arr", 'i', []int{0, 1, 2}, nil)
+//	z, err := ctypes.NewRawArrayOf(seg, "zeros", 'f', 100) // zero-filled
 //	x := v.Get() // float64
+//	w, err := ctypes.OpenValueOf(seg, "num", 'd')
 //
 // Values come out of the typecode-driven API as the Go type of the typecode
 // (see Typecode) and go in as any Go number the type can represent.
@@ -42,14 +44,27 @@
 // observes it. Floats compare by bit pattern in CompareAndSwap. Integer Add
 // wraps around.
 //
-// Value and Array carry a lock, a futex RLock by default, created as the
-// named object "<name>.lock" in the same segment, as multiprocessing.Value
-// does; Options.LockName uses an existing Lock or RLock instead. Its name is
-// stored in the object, so Open attaches the same lock. GetLock returns it
-// for compound operations, and Update applies a function under it. The
-// atomic accessors do not take the lock (a single atomic access needs none);
-// CopyTo, CopyFrom and View are not atomic as a whole, so take the lock
-// around them when writers may run. RawValue and RawArray have no lock.
+// Value and Array carry a lock, a futex.RLock by default, created as the
+// named object "<name>.lock" in the same segment before the object itself,
+// as multiprocessing.Value does; Options.Lock attaches a caller's
+// futex.Lock or futex.RLock instead (it must live in the same segment).
+// The lock's name is stored in the object, so OpenValue and OpenArray (and
+// OpenValueOf/OpenArrayOf) attach the same lock. GetLock returns it, as
+// get_lock() does, for compound operations; Update applies a function under
+// it. Update acquires the lock for an owner of its own (futex.Exclusive),
+// so Updates exclude each other across processes and between goroutines
+// sharing one handle; for the same reason a goroutine must not call Update
+// while it holds GetLock() itself. If the previous holder died holding the
+// lock, Update still applies the function (the elements are always
+// consistent, each store being atomic), makes the lock consistent, and
+// returns an error wrapping futex.ErrOwnerDead along with the result.
+//
+// The atomic accessors do not take the lock: a single atomic access needs
+// none, and Python's locked item access gives nothing more. CopyTo,
+// CopyFrom and View are not atomic as a whole, so run them inside Update
+// (or hold the lock) when writers may be active. RawValue and RawArray have
+// no lock; OpenRawValue and OpenRawArray attach to locked objects too and
+// ignore the lock, like Python's get_obj().
 //
 // # Memory layout
 //
@@ -75,10 +90,13 @@
 //	128  n*sz  elements   any participant   any participant (atomically)
 //
 // The header is written before shm publishes the object and never again.
-// A Python reader attaches with multiprocessing.shared_memory.SharedMemory(
-// segment name), then reads struct '<BBBBIQI' at the header and
+// A Python reader attaches with
+// multiprocessing.shared_memory.SharedMemory(segmentName), takes the offset
+// of element 0 from Offset() (or from shm's directory: payload offset +
+// 128), reads struct '<BBBBIQI' at offset-128 for the header and
 // buf[off:off+n*size].cast(code) for the elements; testdata/interop.py does
-// exactly that.
+// exactly that. Python 3.13+ should pass track=False (3.11 and 3.12: call
+// resource_tracker.unregister) so that it never unlinks the segment.
 //
 // # Errors and CPython
 //
@@ -88,6 +106,7 @@
 //	ErrRange           OverflowError (an integer that does not fit)
 //	ErrValueType       TypeError (a float for an integer code, a string)
 //	ErrNoLock          a locked handle opened on an object created raw
+//	futex.ErrOwnerDead from Update: a peer died holding the lock (applied)
 //	shm.ErrCorrupt     a header that a peer scribbled over
 //
 // Unlike ctypes, which silently truncates an int that does not fit a

@@ -8,21 +8,21 @@ import (
 // Typecode is one of Python's array/multiprocessing type codes, with the C
 // sizes of Linux/amd64. It is stored in shared memory as one ASCII byte.
 //
-//	code  C type          Go type  size
-//	b     signed char     int8     1
-//	B     unsigned char   uint8    1
-//	h     short           int16    2
-//	H     unsigned short  uint16   2
-//	i     int             int32    4
-//	I     unsigned int    uint32   4
-//	l     long            int64    8
-//	L     unsigned long   uint64   8
-//	q     long long       int64    8
-//	Q     unsigned long   uint64   8
-//	f     float           float32  4
-//	d     double          float64  8
-//	c     char            uint8    1   (a byte, ctypes.c_char)
-//	u     wchar_t         int32    4   (a code point, ctypes.c_wchar)
+//	code  C type              Go type  size
+//	b     signed char         int8     1
+//	B     unsigned char       uint8    1
+//	h     short               int16    2
+//	H     unsigned short      uint16   2
+//	i     int                 int32    4
+//	I     unsigned int        uint32   4
+//	l     long                int64    8
+//	L     unsigned long       uint64   8
+//	q     long long           int64    8
+//	Q     unsigned long long  uint64   8
+//	f     float               float32  4
+//	d     double              float64  8
+//	c     char                uint8    1    (a byte, ctypes.c_char)
+//	u     wchar_t             int32    4    (a code point, ctypes.c_wchar)
 type Typecode byte
 
 // The typecodes.
