@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"strconv"
 
 	"github.com/shmkit/shmkit/internal/benchkit"
 )
@@ -129,8 +130,5 @@ func panel(w io.Writer, title string, left int, data map[string][]point, rep *re
 }
 
 func tick(v float64) string {
-	if v >= 1 {
-		return fmt.Sprintf("%g", v)
-	}
-	return fmt.Sprintf("%.0e", v)
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }

@@ -96,7 +96,8 @@ func Names() []string {
 	return out
 }
 
-var order = []string{"chan", "unix", "seqpacket", "socketpair", "pipe", "tcp"}
+var order = []string{"chan", "unix", "seqpacket", "socketpair", "pipe", "tcp",
+	"shm-spsc", "shm-spsc-zc", "shm-batch", "shm-queue", "shm-pipe", "shm-spsc-spin", "shm-spsc-yield", "shm-spsc-futex"}
 
 func rank(name string) int {
 	for i, n := range order {
