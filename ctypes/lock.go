@@ -41,6 +41,11 @@ const LockSuffix = ".lock"
 // object without its lock.
 func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
 	if o != nil && o.Lock != nil {
+		// The name is all that is stored: check that it names a lock in
+		// this segment, which catches a lock from another segment.
+		if _, err := futex.OpenLocker(seg, o.Lock.Name()); err != nil {
+			return nil, fmt.Errorf("ctypes: create %q: Options.Lock %q is not a lock in this segment: %w", name, o.Lock.Name(), err)
+		}
 		return o.Lock, nil
 	}
 	l, err := futex.NewRLock(seg, name+LockSuffix)

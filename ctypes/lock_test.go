@@ -11,10 +11,12 @@ import (
 	"github.com/shmkit/shmkit/ctypes"
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/shm"
 )
 
 func init() {
 	testproc.Register("ctypes-update", helperUpdate)
+	testproc.Register("ctypes-die-holding", helperDieHolding)
 }
 
 func TestValueLock(t *testing.T) {
@@ -109,8 +111,16 @@ func TestCallerLock(t *testing.T) {
 	if got, err := w.Update(context.Background(), func(x int32) int32 { return x + 5 }); err != nil || got != 5 {
 		t.Errorf("Update = %v, %v; want 5", got, err)
 	}
-	if _, err := seg.OpenObject("a"+ctypes.LockSuffix, futex.KindRLock, 1<<16); err == nil {
-		t.Errorf("a default lock was created although the caller gave one")
+	if _, err := futex.OpenLocker(seg, "a"+ctypes.LockSuffix); !errors.Is(err, shm.ErrNotExist) {
+		t.Errorf("OpenLocker(\"a.lock\") = %v; want ErrNotExist: no default lock when the caller gives one", err)
+	}
+	other, _ := newSegment(t, 1<<20)
+	foreign, err := futex.NewRLock(other, "elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctypes.NewValue[int32](seg, "c", 0, &ctypes.Options{Lock: foreign}); !errors.Is(err, shm.ErrNotExist) {
+		t.Errorf("NewValue with a lock from another segment = %v; want ErrNotExist", err)
 	}
 }
 
@@ -309,5 +319,44 @@ func TestCrossProcessUpdate(t *testing.T) {
 	}
 	if got, want := v.Load(), float64(procs*per); got != want {
 		t.Errorf("value = %v; want %v", got, want)
+	}
+}
+
+// helperDieHolding takes the lock of value Arg(1) and waits to be killed.
+func helperDieHolding() {
+	seg := openSegment(testproc.Arg(0))
+	v, err := ctypes.OpenValue[float64](seg, testproc.Arg(1))
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	if err := v.GetLock().Acquire(context.Background()); err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	testproc.Send("held")
+	select {}
+}
+
+// TestUpdateOwnerDied kills a process holding a Value's lock: the next
+// Update applies its function, reports futex.ErrOwnerDead, and leaves the
+// lock usable.
+func TestUpdateOwnerDied(t *testing.T) {
+	seg, name := newSegment(t, 1<<20)
+	v, err := ctypes.NewValue(seg, "num", 1.0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testproc.Start(t, "ctypes-die-holding", testproc.Options{Args: []string{name, "num"}})
+	if got := c.Recv(time.Minute); got != "held" {
+		t.Fatalf("child sent %q; want held", got)
+	}
+	c.Kill()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := v.Update(ctx, func(x float64) float64 { return x + 1 })
+	if !errors.Is(err, futex.ErrOwnerDead) || got != 2 || v.Load() != 2 {
+		t.Fatalf("Update after the holder died = %v, %v, value %v; want 2, ErrOwnerDead", got, err, v.Load())
+	}
+	if got, err := v.Update(ctx, func(x float64) float64 { return x + 1 }); err != nil || got != 3 {
+		t.Errorf("next Update = %v, %v; want 3, nil", got, err)
 	}
 }
