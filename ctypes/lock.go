@@ -92,37 +92,56 @@ func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
 	return attachGuard(seg, obj)
 }
 
-// do runs fn holding the lock exclusively (against other processes and
-// other goroutines of this one). If the previous holder died holding it,
-// fn still runs (every element is always consistent, since each store is
-// atomic), the lock is made consistent, and the error wraps
-// futex.ErrOwnerDead so the caller learns of it.
+// enter acquires the lock exclusively (against other processes and other
+// goroutines of this one) through a view with an Owner of its own, and
+// returns that view for leave. If the previous holder died holding the
+// lock, it makes the lock consistent and reports dead: the elements are
+// always consistent, since each store is atomic, so the caller goes on.
+func (g *guard) enter(ctx context.Context, name string) (l futex.Locker, dead bool, err error) {
+	l = g.views.Get().(futex.Locker)
+	err = l.Acquire(ctx)
+	if err == nil {
+		return l, false, nil
+	}
+	if !errors.Is(err, futex.ErrOwnerDead) {
+		g.views.Put(l)
+		return nil, false, fmt.Errorf("ctypes: update %q: %w", name, err)
+	}
+	if cerr := l.Consistent(); cerr != nil {
+		g.leave(l, name, nil)
+		return nil, false, fmt.Errorf("ctypes: update %q: %w", name, cerr)
+	}
+	return l, true, nil
+}
+
+// leave releases a lock taken by enter. Callers defer it, so that a
+// panicking fn leaves no lock held for ever by a live process. It returns
+// *errp, or the release error if *errp is nil.
+func (g *guard) leave(l futex.Locker, name string, errp *error) {
+	rerr := l.Release()
+	g.views.Put(l)
+	if rerr != nil && errp != nil && *errp == nil {
+		*errp = fmt.Errorf("ctypes: update %q: release: %w", name, rerr)
+	}
+}
+
+// ownerDied is the error of an Update applied after a holder died.
+func ownerDied(name string) error {
+	return fmt.Errorf("ctypes: update %q (applied): %w", name, futex.ErrOwnerDead)
+}
+
+// do runs fn between enter and leave.
 func (g *guard) do(ctx context.Context, name string, fn func() error) (err error) {
-	l := g.views.Get().(futex.Locker)
-	aerr := l.Acquire(ctx)
-	dead := errors.Is(aerr, futex.ErrOwnerDead)
-	if aerr != nil && !dead {
-		g.views.Put(l)
-		return fmt.Errorf("ctypes: update %q: %w", name, aerr)
+	l, dead, err := g.enter(ctx, name)
+	if err != nil {
+		return err
 	}
-	// Release even if fn panics, so that a panic leaves no lock held for
-	// ever by a live process.
-	defer func() {
-		if rerr := l.Release(); rerr != nil && err == nil {
-			err = fmt.Errorf("ctypes: update %q: release: %w", name, rerr)
-		}
-		g.views.Put(l)
-	}()
-	if dead {
-		if cerr := l.Consistent(); cerr != nil {
-			return fmt.Errorf("ctypes: update %q: %w", name, cerr)
-		}
-	}
+	defer g.leave(l, name, &err)
 	if err := fn(); err != nil {
 		return err
 	}
 	if dead {
-		return fmt.Errorf("ctypes: update %q (applied): %w", name, aerr)
+		return ownerDied(name)
 	}
 	return nil
 }
@@ -189,14 +208,18 @@ func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
 // goroutines sharing this handle. If ctx ends first it returns ctx.Err()
 // and changes nothing. If a previous holder died holding the lock, fn is
 // still applied and the error wraps futex.ErrOwnerDead.
-func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (T, error) {
-	var x T
-	err := v.g.do(ctx, v.Name(), func() error {
-		x = fn(v.Load())
-		v.Store(x)
-		return nil
-	})
-	return x, err
+func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
+	l, dead, err := v.g.enter(ctx, v.Name())
+	if err != nil {
+		return x, err
+	}
+	defer v.g.leave(l, v.Name(), &err)
+	x = fn(v.Load())
+	v.Store(x)
+	if dead {
+		return x, ownerDied(v.Name())
+	}
+	return x, nil
 }
 
 // Array is a fixed-length shared array with a lock, the counterpart of
