@@ -3,9 +3,7 @@ package futex
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
@@ -255,67 +253,4 @@ func (b *Barrier) Reset() {
 		}
 	}
 	b.wake()
-}
-
-// A relay lets one goroutine per process park in the kernel on a primitive
-// whose waiters wait for different things (a Barrier's generations), where
-// a gate would queue a goroutine whose generation is over behind one that
-// waits for the next. The parker broadcasts to the others, who wait in Go,
-// each time it wakes; they re-check their own condition.
-type relay struct {
-	mu     sync.Mutex
-	parked bool
-	val    uint32        // the value the parker sleeps on
-	ch     chan struct{} // closed when the parker wakes
-}
-
-var relays struct {
-	sync.Mutex
-	m map[gateKey]*relay
-}
-
-func relayFor(seg *shm.Segment, off int) *relay {
-	relays.Lock()
-	defer relays.Unlock()
-	if relays.m == nil {
-		relays.m = make(map[gateKey]*relay)
-	}
-	k := gateKey{seg.CreationID(), off}
-	r := relays.m[k]
-	if r == nil {
-		r = &relay{ch: make(chan struct{})}
-		relays.m[k] = r
-	}
-	return r
-}
-
-// wait returns after this goroutine slept on addr (while it holds val) for
-// at most slice, or after the goroutine that sleeps there woke. A caller
-// whose val is stale returns at once to re-check.
-func (r *relay) wait(ctx context.Context, addr *uint32, val uint32, slice time.Duration, sleepers *uint32) (bool, error) {
-	r.mu.Lock()
-	if r.parked {
-		ch, same := r.ch, r.val == val
-		r.mu.Unlock()
-		if !same {
-			return false, ctx.Err()
-		}
-		select {
-		case <-ch:
-			return false, nil
-		case <-ctx.Done():
-			return false, ctx.Err()
-		}
-	}
-	r.parked, r.val = true, val
-	r.mu.Unlock()
-	atomic.AddUint32(sleepers, 1)
-	timedOut, err := park(ctx, addr, val, slice)
-	atomic.AddUint32(sleepers, ^uint32(0))
-	r.mu.Lock()
-	r.parked = false
-	close(r.ch)
-	r.ch = make(chan struct{})
-	r.mu.Unlock()
-	return timedOut, err
 }

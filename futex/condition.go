@@ -15,12 +15,16 @@ var KindCondition = shm.MakeKind("COND")
 
 // Condition state word: waiting<<32 | signals. waiting counts waiters that
 // registered (under the lock) and have not left; signals counts
-// notifications handed out and not yet taken. Notify adds signals for at
-// most waiting-signals waiters; any live waiter may take any signal. A
-// waiter that dies leaves its registration behind, so a later notification
-// may go to the pool with nobody to take it at once, but never to the dead
-// waiter alone: the pool is shared, so a live waiter takes it (no lost
-// notification, FAULTS F12; at worst a later Wait returns early).
+// notifications handed out and not yet taken. Notify (under the lock) adds
+// signals for at most waiting-signals waiters and bumps seq. A waiter
+// remembers seq when it registers and may take a signal only once seq has
+// moved on, so a notification goes to the waiters that were waiting when it
+// was issued, never to a later one (CPython: "wakes current sleepers");
+// among those, any may take any signal. A waiter that dies leaves its
+// registration and, once notified, its signal behind; they cancel out in
+// waiting-signals, and since the signals are pooled among the eligible
+// waiters, a live waiter is never starved by a dead one (no lost
+// notification, FAULTS F12).
 const (
 	condWaiterOne = 1 << 32
 	condSignals   = 1<<32 - 1
@@ -42,7 +46,7 @@ type Condition struct {
 	name   string
 	st     *condState
 	anchor anchor
-	gate   *gate
+	relay  *relay
 	lock   Locker
 }
 
@@ -100,13 +104,13 @@ func OpenCondition(seg *shm.Segment, name string) (*Condition, error) {
 }
 
 func newCondition(seg *shm.Segment, o shm.Object, lock Locker) *Condition {
-	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), gate: gateFor(seg, o.Offset()), lock: lock}
+	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: relayFor(seg, o.Offset()), lock: lock}
 }
 
 // As returns a view of the Condition whose lock acts for owner o (for an
 // RLock; a Lock has no owners and the view is equivalent).
 func (c *Condition) As(o *Owner) *Condition {
-	v := &Condition{name: c.name, st: c.st, anchor: c.anchor, gate: c.gate, lock: c.lock}
+	v := &Condition{name: c.name, st: c.st, anchor: c.anchor, relay: c.relay, lock: c.lock}
 	if r, ok := c.lock.(*RLock); ok {
 		v.lock = r.As(o)
 	}
@@ -174,21 +178,26 @@ func (c *Condition) Wait(ctx context.Context) error {
 	if !c.held() {
 		return c.errorf(ErrNotHeld)
 	}
+	g0 := atomic.LoadUint32(&c.st.seq)
 	atomic.AddUint64(&c.st.state, condWaiterOne)
 	depth, err := c.releaseAll()
 	if err != nil {
-		c.leave()
+		c.leave(g0)
 		return err
 	}
-	werr := c.waitSignal(ctx)
+	werr := c.waitSignal(ctx, g0)
 	if err := c.restore(ctx, depth); err != nil {
 		return err
 	}
 	return werr
 }
 
-// take takes a signal if one is pending, unregistering the waiter.
-func (c *Condition) take() bool {
+// take takes a signal if one is pending and was issued after the waiter
+// registered at seq g0, unregistering the waiter.
+func (c *Condition) take(g0 uint32) bool {
+	if atomic.LoadUint32(&c.st.seq) == g0 {
+		return false
+	}
 	for {
 		s := atomic.LoadUint64(&c.st.state)
 		if s&condSignals == 0 || s < condWaiterOne {
@@ -204,14 +213,15 @@ func (c *Condition) take() bool {
 // leave unregisters a waiter that gives up; it reports whether it took a
 // signal after all (then the wait counts as notified and no notification
 // is wasted).
-func (c *Condition) leave() bool {
+func (c *Condition) leave(g0 uint32) bool {
+	eligible := atomic.LoadUint32(&c.st.seq) != g0
 	for {
 		s := atomic.LoadUint64(&c.st.state)
 		if s < condWaiterOne {
 			return false // corrupt: nothing to unregister
 		}
 		n := s - condWaiterOne
-		took := s&condSignals != 0
+		took := eligible && s&condSignals != 0
 		if took {
 			n--
 		}
@@ -224,28 +234,16 @@ func (c *Condition) leave() bool {
 	}
 }
 
-func (c *Condition) waitSignal(ctx context.Context) error {
-	if c.take() {
-		return nil
-	}
-	if err := c.gate.enter(ctx); err != nil {
-		if c.leave() {
-			return nil
-		}
-		return err
-	}
-	defer c.gate.leave()
+func (c *Condition) waitSignal(ctx context.Context, g0 uint32) error {
 	slice := minSlice
 	for {
 		seq := atomic.LoadUint32(&c.st.seq)
-		if c.take() {
+		if c.take(g0) {
 			return nil
 		}
-		atomic.AddUint32(&c.st.sleepers, 1)
-		timedOut, err := park(ctx, &c.st.seq, seq, slice)
-		atomic.AddUint32(&c.st.sleepers, ^uint32(0))
+		timedOut, err := c.relay.wait(ctx, &c.st.seq, seq, slice, &c.st.sleepers)
 		if err != nil {
-			if c.leave() {
+			if c.leave(g0) {
 				return nil
 			}
 			return err
@@ -279,21 +277,22 @@ func (c *Condition) Notify(n int) error {
 		return nil
 	}
 	race.ReleaseMerge(c.anchor)
-	var k uint64
 	for {
 		s := atomic.LoadUint64(&c.st.state)
 		waiting, signals := s>>32, s&condSignals
 		if signals >= waiting {
 			return nil
 		}
-		k = min(uint64(n), waiting-signals)
+		k := min(uint64(n), waiting-signals)
 		if atomic.CompareAndSwapUint64(&c.st.state, s, s+k) {
 			break
 		}
 	}
 	atomic.AddUint32(&c.st.seq, 1)
+	// Wake every parked thread: one per process, and the k eligible
+	// waiters may sit in any of them.
 	if atomic.LoadUint32(&c.st.sleepers) != 0 {
-		Wake(&c.st.seq, int(min(k, math.MaxInt32)))
+		Wake(&c.st.seq, math.MaxInt32)
 	}
 	return nil
 }
