@@ -120,6 +120,12 @@
 // may write any bit pattern into an element (a signalling NaN, say); only
 // the header is validated. The typecode-driven API converts values through
 // reflection and is slower than the generic one. Objects are never freed
-// (shm's allocator does not free). The layout is that of Linux/amd64 C
-// types ('l' is 8 bytes, 'u' is a 4-byte wchar_t) on every platform.
+// (shm's allocator does not free). An array holds at most 2 GiB of
+// elements. The layout is that of Linux/amd64 C types ('l' is 8 bytes, 'u'
+// is a 4-byte wchar_t) on every platform. Python sees no lock: a Python
+// process reading the segment must not rely on the Go side's RLock (it
+// cannot take it) and should use the atomic nature of aligned accesses or
+// its own protocol. The Update of a Value is not linearisable with
+// lock-free Store/Add by others that ignore the lock: a Store between
+// Update's load and store is overwritten, as in Python.
 package ctypes

@@ -15,6 +15,9 @@ var Kind = shm.MakeKind("CTYP")
 // major version fails to open with shm.ErrVersion.
 const Version uint32 = 1<<16 | 0
 
+// maxBytes bounds an object's size: arrays hold at most 2 GiB of elements.
+const maxBytes = math.MaxInt32
+
 // AnyLen, given as the length to OpenArray and friends, accepts an array of
 // any length.
 const AnyLen = -1
@@ -39,7 +42,7 @@ func create(seg *shm.Segment, name string, code Typecode, shape byte, n int, loc
 	if !code.Valid() {
 		return nil, fmt.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
 	}
-	if n < 0 || n > (math.MaxInt32-hdrSize)/code.Size() {
+	if n < 0 || n > (maxBytes-hdrSize)/code.Size() {
 		return nil, fmt.Errorf("ctypes: create %q: length %d: %w", name, n, shm.ErrInvalidSize)
 	}
 	if len(lockName) > lockNameMax {
@@ -79,7 +82,10 @@ func open(seg *shm.Segment, name string, shape byte, n int, want string, accept 
 	if len(p) < hdrSize {
 		return nil, fmt.Errorf("ctypes: open %q: payload %d bytes, header needs %d: %w", name, len(p), hdrSize, shm.ErrCorrupt)
 	}
-	h := headerOf(p)
+	// One copy, then validate and use only the copy: a peer rewriting the
+	// header meanwhile cannot slip a length past the check (double fetch).
+	hv := *headerOf(p)
+	h := &hv
 	code := Typecode(h.typecode)
 	switch {
 	case !code.Valid() || int(h.elemSize) != code.Size():
