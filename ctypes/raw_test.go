@@ -311,3 +311,42 @@ func TestCorruptHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestSmallElementsConcurrent has goroutines add to neighbouring 1-byte
+// elements that share a 4-byte word, and to one 2-byte element: no update
+// may be lost or spill into a neighbour.
+func TestSmallElementsConcurrent(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	bytes, err := ctypes.NewRawArray[uint8](seg, "bytes", 8, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shorts, err := ctypes.NewRawArray[int16](seg, "shorts", 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const per = 2000
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range per {
+				bytes.Add(g, 1)
+				shorts.Add(g%2, -1)
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	for i := range 8 {
+		if x, _ := bytes.Get(i); x != per%256 {
+			t.Errorf("bytes[%d] = %d; want %d", i, x, per%256)
+		}
+	}
+	for i := range 2 {
+		if x, _ := shorts.Get(i); x != -4*per {
+			t.Errorf("shorts[%d] = %d; want %d", i, x, -4*per)
+		}
+	}
+}
