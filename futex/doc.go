@@ -1,3 +1,167 @@
 // Package futex provides cross-process synchronisation in shared memory,
-// built on the Linux futex system call (shared, non-private operations).
+// built on the Linux futex system call (shared, non-private operations):
+// the Go counterpart of Python's multiprocessing.synchronize.
+//
+// # Primitives
+//
+// Each primitive is a fixed-size object in a shm.Segment, created with
+// NewX(seg, name, ...) and attached from any process with OpenX(seg, name);
+// opening another kind or another major layout version is an error
+// (shm.ErrTypeMismatch, shm.ErrVersion). Handles are safe for concurrent
+// use by goroutines; their zero values are not usable.
+//
+//	Lock              non-recursive; any process may Release it
+//	RLock             re-entrant for its Owner; Release by another: ErrNotOwner
+//	Semaphore         counting, ownerless; Value, ReleaseN
+//	BoundedSemaphore  Release above the initial value: ErrReleasedTooManyTimes
+//	Event             Set, Clear, IsSet, Wait(ctx) returning the flag
+//	Condition         over a Lock or RLock (default RLock); Wait, WaitFor, Notify(n), NotifyAll
+//	Barrier           Wait returns a distinct index; Abort, Reset, Broken, NWaiting, Parties
+//
+// Every blocking call takes a context.Context: when it is cancelled or its
+// deadline passes, the call returns ctx.Err() and leaves the state as it
+// was (a Condition re-acquires its lock before returning; a Barrier wait
+// breaks the barrier, as in CPython). Every blocking call has a
+// non-blocking TryAcquire or equivalent. Lock and RLock satisfy Locker;
+// OpenLocker opens whichever of the two is stored under a name.
+//
+// Wait and Wake are the raw futex operations on a 32-bit word in shared
+// memory, for packages that build their own waiting (ring).
+//
+// # Fast paths and waiting
+//
+// An uncontended Acquire or Release is one atomic compare-and-swap and no
+// system call; FUTEX_WAKE is issued only when the word (or a sleeper count)
+// shows a sleeper. A contended acquirer spins for a few microseconds with a
+// yield between rounds, then sleeps in FUTEX_WAIT in slices of 1 ms doubling
+// to 50 ms, re-checking its context and, for Lock and RLock, the liveness of
+// the holder between slices.
+//
+// Inside one process at most one OS thread sleeps in the kernel per
+// primitive: other goroutines queue in Go (a per-process gate, or for
+// Condition and Barrier a relay that rebroadcasts the sleeper's wake-ups),
+// keyed by the segment's creation id and the object's offset, so all
+// handles to the object share it. 10,000 goroutines blocked on one Lock
+// cost one thread, not 10,000 (a runtime that exceeds 10,000 threads dies).
+//
+// # Owner death (Lock, RLock)
+//
+// The 32-bit lock word holds the holder's participant token (shm.Token,
+// written by the acquiring CAS) and three flags: waiters (bit 31),
+// owner-died (bit 30), not-recoverable (bit 29). When a waiter's slice
+// passes without a wake-up it asks seg.Alive(token), which is definitive
+// (the kernel drops the holder's liveness lock when it dies, also before it
+// is reaped; a reused slot changes the token's generation): a dead holder
+// is replaced, in one CAS, by the asking participant, which returns holding
+// the lock with ErrOwnerDead. Exactly one contender wins that CAS. A
+// waiter notices a dead holder within one slice plus one fcntl, under
+// 60 ms. A stopped (SIGSTOP) or slow holder is alive: waiters reach their
+// deadline and nothing is taken from it. TryAcquire also takes over a dead
+// holder's lock (one fcntl when the holder is another process).
+//
+// After ErrOwnerDead the new holder repairs what the lock protects and
+// calls Consistent, then Release; a Release without Consistent marks the
+// lock not recoverable, and every Acquire in every process then returns
+// ErrNotRecoverable (POSIX robust mutex semantics). If the recovering
+// holder dies before Consistent, the next acquirer gets ErrOwnerDead again.
+// An RLock taken over this way has depth 1.
+//
+// # RLock owners
+//
+// Goroutines have no identity, so an RLock belongs to an Owner, not to a
+// thread. Every RLock handle has its own default Owner: one goroutine using
+// its own handle gets CPython's behaviour. RLock.As(o) gives a view of the
+// same lock acting for another Owner (NewOwner); Exclusive(locker) gives a
+// view with a fresh Owner (or the Lock itself) for one critical section.
+// Goroutines that share one handle share its Owner and re-enter each
+// other's hold, so they are NOT mutually exclusive through it.
+//
+// A package that attaches an RLock to a shared object and must make
+// goroutines sharing one handle exclude each other (ctypes Value.Update)
+// does, per call:
+//
+//	l := futex.Exclusive(v.lock) // *RLock: a view with a new Owner
+//	if err := l.Acquire(ctx); err != nil && !errors.Is(err, futex.ErrOwnerDead) {
+//		return err
+//	}
+//	defer l.Release()
+//
+// and keeps the lock's name in shared memory so that other processes
+// reattach with OpenLocker(seg, name). A Condition acts through its lock's
+// Owner; goroutines waiting on one Condition at the same time each use a
+// view (Condition.As(NewOwner())) or their own handle.
+//
+// # Semantics as in CPython (multiprocessing.synchronize)
+//
+//	CPython                                      shmkit
+//	Lock.release() of an unlocked lock: ValueError  ErrReleasedTooManyTimes
+//	  "semaphore or lock released too many times"
+//	RLock.release() by a non-owner: AssertionError  ErrNotOwner
+//	BoundedSemaphore.release() above the initial    ErrReleasedTooManyTimes
+//	  value: ValueError
+//	Condition.wait()/notify() without the lock:     ErrNotHeld
+//	  AssertionError
+//	Barrier wait on a broken/aborted/reset barrier,  ErrBrokenBarrier
+//	  or a wait that timed out: BrokenBarrierError
+//	acquire(timeout=...) returning False            ctx.Err() (context.DeadlineExceeded)
+//	Event.wait(timeout) returning False              (false, ctx.Err())
+//	Condition.wait(timeout) returning False          ctx.Err(), lock held again
+//	(no equivalent: robust mutex EOWNERDEAD)         ErrOwnerDead, ErrNotRecoverable
+//	semaphore value beyond SEM_VALUE_MAX             ErrReleasedTooManyTimes
+//
+// Condition.Notify(n) wakes at most n of the waiters that were waiting when
+// it was called (never a later one); unlike CPython it does not wait for
+// them to run. Barrier.Wait gives the last party to arrive the index
+// Parties()-1 and has no action callback.
+//
+// # Memory layout
+//
+// Little-endian, the same on every architecture; every object starts on a
+// 64-byte line (the shm object header precedes it). Offsets are relative to
+// the object's payload.
+//
+//	off  size  field            written by               read by
+//	Lock, RLock (64 bytes)
+//	0    4     word             acquirer (CAS), releaser  all
+//	4    4     depth (RLock)    holder                    holder, tools
+//	8    8     owner id (RLock) holder                    processes of the holder
+//	Semaphore, BoundedSemaphore (64 bytes)
+//	0    4     value            acquirers, releasers      all
+//	4    4     sleepers         parked waiters            releasers
+//	8    4     max              creator                   releasers
+//	Event (64 bytes)
+//	0    4     word: flag | sets<<1   Set, Clear           waiters
+//	4    4     sleepers         parked waiters            Set
+//	Condition (192 bytes)
+//	0    8     waiting<<32 | signals  waiters, Notify      waiters, Notify
+//	8    4     seq              Notify                    waiters (futex word)
+//	12   4     sleepers         parked waiters            Notify
+//	64   4     lock name length creator                   OpenCondition
+//	68   120   lock name        creator                   OpenCondition
+//	Barrier (64 + 8*parties bytes)
+//	0    8     gen<<32 | flags | count  parties, Abort, Reset   parties
+//	8    4     seq              every transition          waiters (futex word)
+//	12   4     sleepers         parked waiters            transitions
+//	16   4     parties          creator                   all
+//	64   8*n   slot i: gen<<32 | token of party i   party i   waiters (liveness)
+//
+// # What it does not promise
+//
+//   - Fairness: a releasing or arriving goroutine may take a lock again
+//     before a woken waiter does.
+//   - Semaphore and BoundedSemaphore are ownerless: permits held by a
+//     process that dies are lost (the bound of a BoundedSemaphore then
+//     stays out of reach). Lock is ownerless for Release (any process may
+//     release it) and owned only for crash recovery and Consistent.
+//   - A Barrier party that dies before it arrives cannot be told from a
+//     slow one: the others wait until their contexts end (which breaks the
+//     barrier). A party that dies while waiting breaks it within a slice.
+//   - A Condition waiter that dies keeps its registration; a Wait may return
+//     without its predicate holding (use WaitFor), as in CPython.
+//   - Protection from hostile peers: a peer can forge a lock word. Corrupt
+//     words yield errors (shm.ErrCorrupt), never panics or hangs past the
+//     caller's context, but mutual exclusion among peers that scribble on
+//     the segment is not defended.
+//   - Cancellation is honoured within one wait slice (at most 50 ms) when
+//     ctx has no deadline; deadlines cut the slice short.
 package futex

@@ -1,8 +1,8 @@
 package futex
 
-// This file encapsulates usage of unsafe: the fixed-size structs laid over
-// each primitive's payload, their offsets pinned at compile time, and the
-// conversion of a word's address for the futex system call.
+// This file encapsulates usage of unsafe. It holds the fixed-size structs
+// laid over each primitive's payload, their offsets pinned at compile time,
+// and the futex system call, which takes a word's address.
 
 import (
 	"unsafe"

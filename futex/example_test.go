@@ -1,0 +1,159 @@
+package futex_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/shm"
+)
+
+func ExampleLock() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	l, err := futex.NewLock(seg, "counter-lock")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Another process would call futex.OpenLock(seg, "counter-lock").
+	ctx := context.Background()
+	if err := l.Acquire(ctx); errors.Is(err, futex.ErrOwnerDead) {
+		// The previous holder died: repair the protected data, then
+		l.Consistent()
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("locked:", l.Locked())
+	if err := l.Release(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("second release:", l.Release())
+	// Output:
+	// locked: true
+	// second release: futex: lock "counter-lock": futex: semaphore or lock released too many times
+}
+
+func ExampleRLock_As() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	r, err := futex.NewRLock(seg, "r")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	r.Acquire(ctx)
+	r.Acquire(ctx) // re-entrant for the handle's owner
+	fmt.Println("depth:", r.Depth())
+	other := r.As(futex.NewOwner())
+	ok, _ := other.TryAcquire()
+	fmt.Println("other owner got it:", ok)
+	fmt.Println("other owner releases:", errors.Is(other.Release(), futex.ErrNotOwner))
+	r.Release()
+	r.Release()
+	ok, _ = other.TryAcquire()
+	fmt.Println("other owner got it after release:", ok)
+	// Output:
+	// depth: 2
+	// other owner got it: false
+	// other owner releases: true
+	// other owner got it after release: true
+}
+
+func ExampleCondition() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	c, err := futex.NewCondition(seg, "ready", nil) // over a new RLock "ready.lock"
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	done := make(chan struct{})
+	ready := false
+	go func() {
+		defer close(done)
+		w := c.As(futex.NewOwner()) // this goroutine's own owner of the RLock
+		w.Acquire(ctx)
+		ok, err := w.WaitFor(ctx, func() bool { return ready })
+		fmt.Println("waiter saw ready:", ok, err)
+		w.Release()
+	}()
+	c.Acquire(ctx)
+	ready = true
+	c.NotifyAll()
+	c.Release()
+	<-done
+	// Output:
+	// waiter saw ready: true <nil>
+}
+
+func ExampleBarrier() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	b, err := futex.NewBarrier(seg, "b", 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	idx := make(chan int)
+	go func() {
+		i, _ := b.Wait(context.Background())
+		idx <- i
+	}()
+	i, _ := b.Wait(context.Background())
+	fmt.Println("indices:", i+<-idx == 1)
+	b.Abort()
+	_, err = b.Wait(context.Background())
+	fmt.Println(errors.Is(err, futex.ErrBrokenBarrier))
+	// Output:
+	// indices: true
+	// true
+}
+
+func ExampleEvent() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	e, err := futex.NewEvent(seg, "go")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go e.Set()
+	ok, err := e.Wait(context.Background())
+	fmt.Println(ok, err)
+	// Output:
+	// true <nil>
+}
+
+func ExampleSemaphore() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	s, err := futex.NewSemaphore(seg, "slots", 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.Acquire(context.Background())
+	fmt.Println("value:", s.Value())
+	s.Release()
+	fmt.Println("value:", s.Value())
+	// Output:
+	// value: 1
+	// value: 2
+}
