@@ -37,7 +37,8 @@ const (
 // The Condition acts through its Locker: with an RLock, the owner is that
 // handle's Owner (see Owner), so goroutines that wait on one Condition at
 // the same time should each use their own handle (OpenCondition) or view
-// (As).
+// (As). Over a Lock, which has no owner finer than the process, "holds the
+// lock" (for Wait and Notify) means held by this process's attachment.
 //
 // Memory model: a Notify happens before the return of a Wait that takes the
 // notification; the lock gives the rest.

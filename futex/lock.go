@@ -195,6 +195,11 @@ func (c *lockCore) release() error {
 	if atomic.CompareAndSwapUint32(&c.st.word, c.tok, 0) {
 		return nil
 	}
+	return c.releaseSlow()
+}
+
+// releaseSlow handles a word with flags, another holder, or none.
+func (c *lockCore) releaseSlow() error {
 	for {
 		w := atomic.LoadUint32(&c.st.word)
 		switch {
@@ -287,7 +292,15 @@ func (l *Lock) Name() string { return l.c.name }
 // the lock. It returns ErrNotRecoverable (not holding) for a lock released
 // without Consistent after an owner death, and ctx.Err() (not holding) when
 // ctx is done first. A Lock is not re-entrant: acquiring it twice blocks.
-func (l *Lock) Acquire(ctx context.Context) error { return l.c.acquire(ctx) }
+func (l *Lock) Acquire(ctx context.Context) error {
+	// The fast path is written out here so that Acquire inlines
+	// (TestInlining).
+	if atomic.CompareAndSwapUint32(&l.c.st.word, 0, l.c.tok) {
+		race.Acquire(l.c.anchor)
+		return nil
+	}
+	return l.c.acquireSlow(ctx)
+}
 
 // TryAcquire acquires the lock if that needs no waiting and reports whether
 // it did. A lock whose holder is dead is taken over: (true, ErrOwnerDead).
@@ -305,7 +318,13 @@ func (l *Lock) TryAcquire() (bool, error) {
 // unlocked Lock returns ErrReleasedTooManyTimes. Releasing in the owner-died
 // state without Consistent succeeds and makes the lock unrecoverable: every
 // later Acquire, in every process, returns ErrNotRecoverable.
-func (l *Lock) Release() error { return l.c.release() }
+func (l *Lock) Release() error {
+	race.Release(l.c.anchor)
+	if atomic.CompareAndSwapUint32(&l.c.st.word, l.c.tok, 0) {
+		return nil
+	}
+	return l.c.releaseSlow()
+}
 
 // Consistent marks a lock obtained with ErrOwnerDead as consistent again, so
 // that Release returns it to normal use. It returns ErrNotOwner unless this

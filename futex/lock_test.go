@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -304,5 +305,51 @@ func TestOpenLocker(t *testing.T) {
 	}
 	if _, err := OpenLocker(seg, "none"); !errors.Is(err, shm.ErrNotExist) {
 		t.Errorf("OpenLocker(none): got %v; want ErrNotExist", err)
+	}
+}
+
+// TestLockRecovererDies: a holder that got ErrOwnerDead and leaves before
+// Consistent passes ErrOwnerDead on (FAULTS F2); a Release without
+// Consistent wakes parked waiters with ErrNotRecoverable (F1).
+func TestLockRecovererDies(t *testing.T) {
+	seg, name := newSegment(t)
+	l, err := NewLock(seg, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attach := func() (*shm.Segment, *Lock) {
+		s, err := shm.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, err := OpenLock(s, "l")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, lo
+	}
+	s1, l1 := attach()
+	if err := l1.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	s2, l2 := attach()
+	if err := l2.Acquire(context.Background()); !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("first recoverer: got %v; want ErrOwnerDead", err)
+	}
+	s2.Close() // dies before Consistent
+	s3, l3 := attach()
+	defer s3.Close()
+	if err := l3.Acquire(context.Background()); !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("second recoverer: got %v; want ErrOwnerDead", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- l.Acquire(context.Background()) }()
+	waitFor(t, func() bool { return atomic.LoadUint32(&l.c.st.word)&lockWaiters != 0 })
+	if err := l3.Release(); err != nil {
+		t.Fatalf("Release without Consistent: %v", err)
+	}
+	if err := <-errc; !errors.Is(err, ErrNotRecoverable) {
+		t.Errorf("parked waiter after Release without Consistent: got %v; want ErrNotRecoverable", err)
 	}
 }

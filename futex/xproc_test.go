@@ -504,3 +504,42 @@ func TestXprocManyWaiters(t *testing.T) {
 		t.Errorf("counter = %d, acquired = %d; want %d", counter, acquired.Load(), n)
 	}
 }
+
+// TestXprocParkedWaiterNoticesDeath parks a waiter long enough for its wait
+// slices to reach their maximum, then kills the holder: the waiter must
+// return with ErrOwnerDead within the detection budget (200 ms; the bound
+// asserted is looser so that a loaded 2-core VM does not flake).
+func TestXprocParkedWaiterNoticesDeath(t *testing.T) {
+	seg, name := newSegment(t)
+	l, err := NewLock(seg, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testproc.Start(t, "futex-hold", testproc.Options{Args: []string{name, "l", "1"}})
+	if got := c.Recv(time.Minute); got != "held" {
+		t.Fatalf("child: got %q; want held", got)
+	}
+	type result struct {
+		err error
+		at  time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := l.Acquire(ctx)
+		done <- result{err, time.Now()}
+	}()
+	time.Sleep(400 * time.Millisecond)
+	killed := time.Now()
+	c.Kill()
+	r := <-done
+	if !errors.Is(r.err, ErrOwnerDead) {
+		t.Fatalf("parked Acquire: got %v; want ErrOwnerDead", r.err)
+	}
+	d := r.at.Sub(killed)
+	t.Logf("parked waiter noticed the death after %v", d)
+	if d > 2*time.Second {
+		t.Errorf("parked waiter took %v to notice the holder's death; want well under 1s (budget 200ms)", d)
+	}
+}
