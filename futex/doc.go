@@ -38,8 +38,10 @@
 // the holder between slices.
 //
 // Inside one process at most one OS thread sleeps in the kernel per
-// primitive: other goroutines queue in Go (a per-process gate, or for
-// Condition and Barrier a relay that rebroadcasts the sleeper's wake-ups),
+// primitive: other goroutines queue in Go (a per-process gate for Lock,
+// RLock and the semaphores; for Event, Condition and Barrier, whose waiters
+// may wait for different things, a relay that rebroadcasts the sleeper's
+// wake-ups),
 // keyed by the segment's creation id and the object's offset, so all
 // handles to the object share it. 10,000 goroutines blocked on one Lock
 // cost one thread, not 10,000 (a runtime that exceeds 10,000 threads dies).

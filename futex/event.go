@@ -28,7 +28,7 @@ type Event struct {
 	name   string
 	st     *eventState
 	anchor anchor
-	gate   *gate
+	relay  *relay
 }
 
 // NewEvent creates a clear Event named name.
@@ -53,7 +53,7 @@ func OpenEvent(seg *shm.Segment, name string) (*Event, error) {
 }
 
 func newEvent(seg *shm.Segment, o shm.Object) *Event {
-	return &Event{name: o.Name(), st: eventAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), gate: gateFor(seg, o.Offset())}
+	return &Event{name: o.Name(), st: eventAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: relayFor(seg, o.Offset())}
 }
 
 // Name returns the event's object name.
@@ -104,18 +104,14 @@ func (e *Event) Wait(ctx context.Context) (bool, error) {
 		race.Acquire(e.anchor)
 		return true, nil
 	}
-	if err := e.gate.enter(ctx); err != nil {
-		return e.IsSet(), err
-	}
-	defer e.gate.leave()
+	// A relay, not a gate: waiters that started before and after a
+	// Set+Clear wait for different words.
 	slice := minSlice
 	for {
 		if w := atomic.LoadUint32(&e.st.word); w != w0 {
 			return e.IsSet(), nil
 		}
-		atomic.AddUint32(&e.st.sleepers, 1)
-		timedOut, err := park(ctx, &e.st.word, w0, slice)
-		atomic.AddUint32(&e.st.sleepers, ^uint32(0))
+		timedOut, err := e.relay.wait(ctx, &e.st.word, w0, slice, &e.st.sleepers)
 		if err != nil {
 			return e.IsSet(), err
 		}

@@ -163,6 +163,20 @@ func TestEventSemantics(t *testing.T) {
 	if e.IsSet() {
 		t.Errorf("IsSet = true after Clear")
 	}
+	// A waiter that sleeps through Set+Clear still wakes (it reports the
+	// flag as it finds it, usually false, as CPython's wait does); without
+	// the Set count in the word it would sleep until its deadline.
+	res := make(chan error, 1)
+	go func() {
+		_, err := e.Wait(shortCtx(t, time.Minute))
+		res <- err
+	}()
+	waitFor(t, func() bool { return atomic.LoadUint32(&e.st.sleepers) == 1 })
+	e.Set()
+	e.Clear()
+	if err := <-res; err != nil {
+		t.Errorf("Wait across Set+Clear: %v; want it to wake", err)
+	}
 }
 
 func TestConditionSemantics(t *testing.T) {
