@@ -337,3 +337,9 @@ func (l *Lock) Consistent() error { return l.c.consistent() }
 func (l *Lock) Locked() bool {
 	return atomic.LoadUint32(&l.c.st.word)&lockTokenMask != 0
 }
+
+// Holder returns the participant token of the lock's holder (0 when free),
+// for tools such as shmkit inspect; seg.Alive tells whether it lives.
+func (l *Lock) Holder() shm.Token {
+	return shm.Token(atomic.LoadUint32(&l.c.st.word) & lockTokenMask)
+}

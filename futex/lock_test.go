@@ -27,6 +27,9 @@ func TestLockSemantics(t *testing.T) {
 	if !l.Locked() {
 		t.Errorf("Locked() = false after Acquire")
 	}
+	if got, want := l.Holder(), seg.Token(); got != want {
+		t.Errorf("Holder() = %v; want %v", got, want)
+	}
 	if ok, err := l.TryAcquire(); ok || err != nil {
 		t.Errorf("TryAcquire on held: got (%v, %v); want (false, nil)", ok, err)
 	}
@@ -48,8 +51,8 @@ func TestLockSemantics(t *testing.T) {
 	if err := l2.Release(); err != nil {
 		t.Errorf("Release through other handle: %v", err)
 	}
-	if l.Locked() {
-		t.Errorf("Locked() = true after Release")
+	if l.Locked() || l.Holder() != 0 {
+		t.Errorf("Locked() = true or Holder() = %v after Release", l.Holder())
 	}
 	if ok, err := l.TryAcquire(); !ok || err != nil {
 		t.Errorf("TryAcquire on free: got (%v, %v); want (true, nil)", ok, err)

@@ -150,3 +150,9 @@ func (r *RLock) Depth() int {
 func (r *RLock) Locked() bool {
 	return atomic.LoadUint32(&r.c.st.word)&lockTokenMask != 0
 }
+
+// Holder returns the participant token of the process holding the lock (0
+// when free), for tools; seg.Alive tells whether it lives.
+func (r *RLock) Holder() shm.Token {
+	return shm.Token(atomic.LoadUint32(&r.c.st.word) & lockTokenMask)
+}
