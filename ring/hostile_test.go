@@ -37,7 +37,7 @@ func TestHostileControlWords(t *testing.T) {
 		{"tail behind head", 64, 0, nil},
 		{"bad magic", 0, 16, map[uint64]uint64{0: 8 | 0xdead<<48}},
 		{"unknown kind", 0, 16, map[uint64]uint64{0: word(8, 9)}},
-		{"length beyond capacity", 0, 16, map[uint64]uint64{0: word(1 << 31, recData)}},
+		{"length beyond capacity", 0, 16, map[uint64]uint64{0: word(1<<31, recData)}},
 		{"record beyond tail", 0, 16, map[uint64]uint64{0: word(64, recData)}},
 		{"record crossing the end", 240, 256 + 16, map[uint64]uint64{240: word(24, recData)}},
 		{"padding at zero", 0, 256, map[uint64]uint64{0: word(248, recPad)}},
