@@ -356,3 +356,55 @@ func TestLockRecovererDies(t *testing.T) {
 		t.Errorf("parked waiter after Release without Consistent: got %v; want ErrNotRecoverable", err)
 	}
 }
+
+// TestLockSlotReused: the holder's participant slot is taken by a new
+// attachment (as after pid reuse); the old token is dead and the lock is
+// recovered. A Lock held by one participant is released by another.
+func TestLockSlotReused(t *testing.T) {
+	seg, name := newSegment(t)
+	l, err := NewLock(seg, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := shm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1, err := OpenLock(s1, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := s1.Token()
+	if err := l1.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	s2, err := shm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if s2.Token().Slot() != old.Slot() || s2.Token() == old {
+		t.Logf("slot not reused (old %v, new %v); the check still holds", old, s2.Token())
+	}
+	l2, err := OpenLock(s2, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Acquire(context.Background()); !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("Acquire after the holder's slot was reused: got %v; want ErrOwnerDead", err)
+	}
+	if err := l2.Consistent(); err != nil {
+		t.Fatal(err)
+	}
+	// Any participant may release a Lock: seg's handle releases s2's hold.
+	if got := l.Holder(); got != s2.Token() {
+		t.Errorf("Holder() = %v; want %v", got, s2.Token())
+	}
+	if err := l.Release(); err != nil {
+		t.Errorf("Release by another participant: %v", err)
+	}
+	if l.Locked() {
+		t.Errorf("still locked after Release by another participant")
+	}
+}
