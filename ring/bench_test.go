@@ -239,11 +239,12 @@ func BenchmarkSPSC(b *testing.B) {
 	}
 }
 
-// benchPipeEcho: echoes messages on end 1 of pipe Arg(1) until io.EOF.
+// benchPipeEcho: echoes messages on end 1 of pipe Arg(1) until io.EOF,
+// waiting with strategy Arg(2).
 func benchPipeEcho() {
 	seg := openSegment(testproc.Arg(0))
 	defer seg.Close()
-	c, err := ring.OpenPipe(seg, testproc.Arg(1), 1, nil)
+	c, err := ring.OpenPipe(seg, testproc.Arg(1), 1, &ring.Options{Wait: ring.WaitStrategy(testproc.IntArg(2))})
 	if err != nil {
 		testproc.Fatalf("%v", err)
 	}
@@ -307,7 +308,7 @@ func BenchmarkPingPong(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			child := testproc.Start(b, "bench-pipe-echo", testproc.Options{Args: []string{name, "pp"}})
+			child := testproc.Start(b, "bench-pipe-echo", testproc.Options{Args: []string{name, "pp", strconv.Itoa(int(w))}})
 			child.WaitReady()
 			msg := make([]byte, 64)
 			ctx := context.Background()

@@ -247,6 +247,8 @@ type Producer struct {
 	closed bool
 	err    error // sticky ErrCorrupt
 	gate   gate
+	ws     *waitSpec
+	waitN  int
 }
 
 // room reports whether total more bytes fit, reloading head only when the
@@ -359,18 +361,22 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 }
 
 func (p *Producer) waitRoom(ctx context.Context, n int) error {
-	return p.cfg.wait(ctx, &waitSpec{
-		ready:  func() (bool, error) { return p.fits(n) },
-		word:   low32(&p.r.h.head),
-		parked: &p.r.h.prodWait,
-		peer: func() error {
-			if p.r.closedBits()&2 != 0 {
-				return fmt.Errorf("ring %q: %w", p.r.name, ErrBrokenPipe)
-			}
-			return p.r.alive(&p.r.h.consTok)
-		},
-		gate: &p.gate,
-	})
+	p.waitN = n
+	if p.ws == nil { // built once: a wait allocates nothing
+		p.ws = &waitSpec{
+			ready:  func() (bool, error) { return p.fits(p.waitN) },
+			word:   low32(&p.r.h.head),
+			parked: &p.r.h.prodWait,
+			peer: func() error {
+				if p.r.closedBits()&2 != 0 {
+					return fmt.Errorf("ring %q: %w", p.r.name, ErrBrokenPipe)
+				}
+				return p.r.alive(&p.r.h.consTok)
+			},
+			gate: &p.gate,
+		}
+	}
+	return p.cfg.wait(ctx, p.ws)
 }
 
 // Stage finishes the reserved record with n payload bytes (n may be less
@@ -488,6 +494,7 @@ type Consumer struct {
 	closed bool
 	err    error
 	gate   gate
+	ws     *waitSpec
 }
 
 // next returns the record at head, skipping a padding record: at most two
@@ -558,24 +565,27 @@ func (c *Consumer) publish() {
 }
 
 func (c *Consumer) waitData(ctx context.Context) error {
-	return c.cfg.wait(ctx, &waitSpec{
-		ready: func() (bool, error) {
-			if c.head != c.tailC {
-				return true, nil
-			}
-			t := atomic.LoadUint64(&c.r.h.tail)
-			return t != c.head, nil // validated by next
-		},
-		word:   low32(&c.r.h.tail),
-		parked: &c.r.h.consWait,
-		peer: func() error {
-			if c.r.closedBits()&1 != 0 {
-				return io.EOF
-			}
-			return c.r.alive(&c.r.h.prodTok)
-		},
-		gate: &c.gate,
-	})
+	if c.ws == nil { // built once: a wait allocates nothing
+		c.ws = &waitSpec{
+			ready: func() (bool, error) {
+				if c.head != c.tailC {
+					return true, nil
+				}
+				t := atomic.LoadUint64(&c.r.h.tail)
+				return t != c.head, nil // validated by next
+			},
+			word:   low32(&c.r.h.tail),
+			parked: &c.r.h.consWait,
+			peer: func() error {
+				if c.r.closedBits()&1 != 0 {
+					return io.EOF
+				}
+				return c.r.alive(&c.r.h.prodTok)
+			},
+			gate: &c.gate,
+		}
+	}
+	return c.cfg.wait(ctx, c.ws)
 }
 
 // peek returns the next record of any kind, waiting for one.

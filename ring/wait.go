@@ -73,10 +73,24 @@ type waitCfg struct {
 	strategy WaitStrategy
 	spin     time.Duration
 	yield    time.Duration
+	// Adaptive spin budget (Hybrid), in ns, accessed atomically: it halves
+	// each time a spin ends empty-handed and doubles (up to spin) each time
+	// one succeeds. Two processes sharing one core never succeed (the peer
+	// cannot run while we spin), so their budget falls to zero within a few
+	// waits and they hand the core over with sched_yield at once; every
+	// probeEvery-th wait with a zero budget probes with probeSpin, so a
+	// later move to separate cores is noticed.
+	spinCur int64
+	waits   uint32
 }
 
+const (
+	probeEvery = 128
+	probeSpin  = 2 * time.Microsecond
+)
+
 func (o *Options) cfg() (waitCfg, error) {
-	c := waitCfg{strategy: Hybrid, spin: DefaultSpinTime, yield: DefaultYieldTime}
+	c := waitCfg{strategy: Hybrid, spin: DefaultSpinTime, yield: DefaultYieldTime, spinCur: int64(DefaultSpinTime)}
 	if o == nil {
 		return c, nil
 	}
@@ -90,6 +104,7 @@ func (o *Options) cfg() (waitCfg, error) {
 	if o.YieldTime != 0 {
 		c.yield = max(o.YieldTime, 0)
 	}
+	c.spinCur = int64(c.spin)
 	return c, nil
 }
 
@@ -136,6 +151,13 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 	}
 
 	spinFor, yieldFor := c.spin, c.yield
+	adaptive := c.strategy == Hybrid && c.spin > 0
+	if adaptive {
+		spinFor = time.Duration(atomic.LoadInt64(&c.spinCur))
+		if spinFor == 0 && atomic.AddUint32(&c.waits, 1)%probeEvery == 0 {
+			spinFor = min(probeSpin, c.spin)
+		}
+	}
 	switch c.strategy {
 	case Spin:
 		spinFor, yieldFor = -1, 0
@@ -145,7 +167,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 		spinFor, yieldFor = 0, 0
 	}
 
-	// Spin with back-off: 1, 2, 4 ... 64 empty iterations between loads of
+	// Spin with back-off: 1, 2, 4 ... 16 empty iterations between loads of
 	// the shared word, and a clock read every few checks.
 	if spinFor != 0 {
 		pause := 1
@@ -153,10 +175,13 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 			for i := 0; i < pause; i++ {
 				spinHint()
 			}
-			if pause < 64 {
+			if pause < 16 {
 				pause <<= 1
 			}
 			if ok, err := s.ready(); ok || err != nil {
+				if adaptive && err == nil {
+					atomic.StoreInt64(&c.spinCur, int64(min(max(2*spinFor, probeSpin), c.spin)))
+				}
 				return err
 			}
 			if n&15 == 15 {
@@ -168,6 +193,13 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 					break
 				}
 			}
+		}
+		if adaptive {
+			next := spinFor / 2
+			if next < probeSpin/4 {
+				next = 0
+			}
+			atomic.StoreInt64(&c.spinCur, int64(next))
 		}
 	}
 	if yieldFor != 0 {

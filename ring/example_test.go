@@ -1,0 +1,133 @@
+package ring_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/shmkit/shmkit/ring"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// A duplex pipe: both ends here for brevity; another process would take
+// end 1 with ring.OpenPipe(seg, "chat", 1, nil).
+func ExamplePipe() {
+	seg, err := shm.Anonymous(1 << 22)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	parent, child, err := ring.Pipe(seg, "chat", true)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	parent.SendBytes(ctx, []byte("ping"))
+	msg, _ := child.RecvBytes(ctx)
+	child.SendBytes(ctx, append(msg, " pong"...))
+	reply, _ := parent.RecvBytes(ctx)
+	fmt.Println(string(reply))
+
+	// A buffer too short leaves the message in the pipe.
+	child.SendBytes(ctx, []byte("a longer message"))
+	small := make([]byte, 4)
+	n, err := parent.RecvBytesInto(ctx, small)
+	fmt.Println(n, errors.Is(err, ring.ErrBufferTooShort))
+	buf := make([]byte, n)
+	parent.RecvBytesInto(ctx, buf)
+	fmt.Println(string(buf))
+
+	child.Close()
+	_, err = parent.RecvBytes(ctx)
+	fmt.Println(err == io.EOF)
+	// Output:
+	// ping pong
+	// 16 true
+	// a longer message
+	// true
+}
+
+// A Queue with multiprocessing.Queue semantics.
+func ExampleQueue() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	q, err := ring.NewQueue(seg, "jobs", &ring.QueueOptions{MaxSize: 2, MaxMessage: 64})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	q.TryPut([]byte("one"))
+	q.TryPut([]byte("two"))
+	fmt.Println(q.Len(), q.Full(), errors.Is(q.TryPut([]byte("three")), ring.ErrFull))
+	q.Close()
+	for {
+		b, err := q.Get(context.Background())
+		if err != nil {
+			fmt.Println(errors.Is(err, ring.ErrClosed))
+			break
+		}
+		fmt.Println(string(b))
+	}
+	// Output:
+	// 2 true true
+	// one
+	// two
+	// true
+}
+
+// Zero-copy writing and reading of an SPSC ring.
+func ExampleProducer_Reserve() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	r, err := ring.NewRing(seg, "r", 4096, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, _ := r.Producer()
+	c, _ := r.Consumer()
+	ctx := context.Background()
+	b, _ := p.Reserve(ctx, 5)
+	copy(b, "hello")
+	p.Commit(5)
+	rec, _ := c.Peek(ctx)
+	fmt.Println(string(rec))
+	c.Release()
+	// Output: hello
+}
+
+// Typed messages with the zero-copy Plain codec.
+func ExampleNewPlain() {
+	type tick struct {
+		Seq   uint64
+		Price float64
+	}
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	q, _ := ring.NewQueue(seg, "ticks", &ring.QueueOptions{MaxSize: 8, MaxMessage: 16})
+	codec, err := ring.NewPlain[tick]()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tq := ring.NewTypedQueue[tick](q, codec)
+	tq.Put(context.Background(), tick{1, 99.5})
+	v, _ := tq.Get(context.Background())
+	fmt.Printf("%+v\n", v)
+	// Output: {Seq:1 Price:99.5}
+}
