@@ -9,8 +9,9 @@ package ring_test
 //	    write per message, the baseline). A = single (Write/ReadInto, one
 //	    tail store per message), batch (WriteBatch of 64 / Consume of 64,
 //	    one index store per batch), zerocopy (Reserve+copy in / Peek in place
-//	    +Release: one copy instead of two). Copies of >256 KiB go in 256 KiB
-//	    pieces.
+//	    +Release: one copy instead of two), pipe (Conn.SendBytes /
+//	    RecvBytesInto over a 1 MiB duplex Pipe: messages above 256 KiB go as
+//	    256 KiB fragments). Copies of >256 KiB go in 256 KiB pieces.
 //	BenchmarkPingPong/transport=T/wait=W/size=64B
 //	    round trip: parent sends, child echoes. T = shm (duplex Pipe) or unix.
 //	BenchmarkMPMC/transport=T/producers=2/size=64B
@@ -48,6 +49,27 @@ func init() {
 	testproc.Register("bench-queue-producer", benchQueueProducer)
 	testproc.Register("bench-seqpacket-producer", benchSeqpacketProducer)
 	testproc.Register("bench-queue-echo", benchQueueEcho)
+	testproc.Register("bench-pipe-consumer", benchPipeConsumer)
+}
+
+// benchPipeConsumer: receives Arg(2) messages of Arg(3) bytes on end 1 of
+// pipe Arg(1).
+func benchPipeConsumer() {
+	seg := openSegment(testproc.Arg(0))
+	defer seg.Close()
+	c, err := ring.OpenPipe(seg, testproc.Arg(1), 1, nil)
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	n, size := testproc.IntArg(2), testproc.IntArg(3)
+	buf := make([]byte, size)
+	testproc.Ready()
+	for i := 0; i < n; i++ {
+		if k, err := c.RecvBytesInto(context.Background(), buf); err != nil || k != size {
+			testproc.Fatalf("recv %d: %d, %v", i, k, err)
+		}
+	}
+	testproc.Send("done")
 }
 
 const testWait = time.Minute
@@ -183,6 +205,33 @@ func BenchmarkSPSC(b *testing.B) {
 			b.StopTimer()
 			child.MustWait()
 		})
+		if sz.n >= 64<<10 {
+			// A Pipe sends a message above a quarter of its 1 MiB ring as
+			// 256 KiB fragments: both copies pipeline through the cache.
+			b.Run("transport=shm/api=pipe/size="+sz.name, func(b *testing.B) {
+				seg, name := newSegment(b, 4<<20)
+				c0, _, err := ring.PipeWith(seg, "bp", true, 1<<20, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				child := testproc.Start(b, "bench-pipe-consumer", testproc.Options{
+					Args: []string{name, "bp", strconv.Itoa(b.N), strconv.Itoa(sz.n)}})
+				child.WaitReady()
+				msg := make([]byte, sz.n)
+				ctx := context.Background()
+				b.SetBytes(int64(sz.n))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := c0.SendBytes(ctx, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				child.Recv(testWait)
+				b.StopTimer()
+				child.MustWait()
+			})
+		}
 		apis := []string{"single", "batch", "zerocopy"}
 		for _, api := range apis {
 			if api == "batch" && sz.n > 4<<10 {

@@ -145,7 +145,8 @@ type Conn struct {
 	cut    bool      // a fragmented send was cancelled: terminate it first
 	closed bool
 
-	partial []byte // a fragmented message being assembled
+	partial []byte // a fragmented message being assembled (buffer reused)
+	inMsg   bool   // partial holds the start of a message
 	want    uint64 // its announced length
 	full    bool   // partial is complete and not yet delivered
 	rbuf    []byte // Read: the rest of the current message
@@ -250,34 +251,37 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 			b, kind, err = c.recv.next()
 		}
 		if err != nil {
-			if (err == io.EOF || isPeerDead(err)) && c.partial != nil {
+			if (err == io.EOF || isPeerDead(err)) && c.inMsg {
 				return nil, false, io.ErrUnexpectedEOF
 			}
 			return nil, false, err
 		}
 		switch kind {
 		case recData:
-			if c.partial != nil {
+			if c.inMsg {
 				return nil, false, c.recv.r.corrupt("whole message inside a fragmented one")
 			}
 			return b, true, nil
 		case recEOF:
 			c.recv.peekN = 0
-			if c.partial != nil {
+			if c.inMsg {
 				return nil, false, io.ErrUnexpectedEOF
 			}
 			return nil, false, io.EOF
 		case recFirst:
-			if c.partial != nil || len(b) < 8 {
+			if c.inMsg || len(b) < 8 {
 				return nil, false, c.recv.r.corrupt("misplaced first fragment")
 			}
 			c.want = binary.LittleEndian.Uint64(b)
 			if c.want > MaxMessage {
 				return nil, false, c.recv.r.corrupt("message of %d bytes announced", c.want)
 			}
-			c.partial = append(make([]byte, 0, min(c.want, 1<<20)), b[8:]...)
+			// The buffer is kept between messages; it grows as fragments
+			// arrive, never by the announced (untrusted) length alone.
+			c.partial = append(c.partial[:0], b[8:]...)
+			c.inMsg = true
 		case recMiddle, recLast:
-			if c.partial == nil || uint64(len(c.partial)+len(b)) > c.want {
+			if !c.inMsg || uint64(len(c.partial)+len(b)) > c.want {
 				return nil, false, c.recv.r.corrupt("misplaced fragment")
 			}
 			c.partial = append(c.partial, b...)
@@ -285,7 +289,7 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 		c.recv.Release()
 		if kind == recLast {
 			if uint64(len(c.partial)) != c.want {
-				c.partial, c.want = nil, 0
+				c.partial, c.want, c.inMsg = c.partial[:0], 0, false
 				return nil, false, io.ErrUnexpectedEOF
 			}
 			c.full = true
@@ -302,7 +306,7 @@ func (c *Conn) done(inPlace bool) {
 		c.recv.Release()
 		return
 	}
-	c.partial, c.want, c.full = nil, 0, false
+	c.partial, c.want, c.full, c.inMsg = c.partial[:0], 0, false, false
 }
 
 // Recv returns the next message (a copy), waiting for one: io.EOF once the
@@ -323,6 +327,8 @@ func (c *Conn) RecvBytes(ctx context.Context) ([]byte, error) {
 	if inPlace {
 		out = make([]byte, len(b))
 		copyChunked(out, b)
+	} else {
+		c.partial = nil // the caller owns the assembled buffer now
 	}
 	c.done(inPlace)
 	return out, nil
