@@ -80,11 +80,119 @@
 //	6    2     magic      "RE"
 //	8    len   payload    then zero to seven bytes of padding
 //
+// # Pipes
+//
+// Pipe(seg, name, duplex) creates a pipe object holding one SPSC ring per
+// direction (ring 0 carries end 1 → end 0, ring 1 end 0 → end 1) and
+// returns both ends as Conns; another process takes over an end with
+// OpenPipe(seg, name, end, opts). One-way (duplex false): end 0 only
+// receives, end 1 only sends, as multiprocessing.Pipe(duplex=False) returns
+// (reader, writer). Messages keep their boundaries; one larger than a
+// quarter of the ring goes as fragments (first, middle..., last; the first
+// carries the total length) and is reassembled. RecvBytesInto with a short
+// buffer returns the message's length and ErrBufferTooShort and leaves the
+// message in the pipe. Conn is an io.ReadWriteCloser: Write sends one
+// message, Read streams message bytes. Close sends an end-of-stream record;
+// the peer drains and then gets io.EOF.
+//
+// # Queues
+//
+// Queue is an MPMC ring after Vyukov's bounded queue: 2^k fixed-size slots,
+// each with a 64-bit sequence number (pos: free for the producer of
+// position pos; pos+1: holds that position's message; pos+slots: free for
+// the next lap). A producer claims position pos by CAS on the enqueue index
+// once the slot's sequence says free, copies the message in and
+// release-stores pos+1; a consumer claims by CAS on the dequeue index once
+// the sequence says pos+1, copies the message out and release-stores
+// pos+slots. At most MaxSize messages are held (checked against the dequeue
+// index when MaxSize is below the slot count). SimpleQueue and
+// JoinableQueue are Queue with fewer or more calls; JoinableQueue keeps the
+// unfinished-task count in the ring header, so Join works across processes.
+//
+// Dead claimants (FAULTS.md c3): before each claim CAS a participant
+// publishes {ring, op, pos} in one of two pairs of its participant slot's
+// pending words (shm.Segment.Pending) and clears it after publishing or
+// releasing the slot. A Get blocked behind a claimed but unpublished slot,
+// or a Put blocked behind a claimed but unreleased one, scans the pending
+// words of live participants between wait slices (never on the fast path);
+// when no live participant holds the claim and the slot is still stuck, the
+// claimant is dead: a producer's slot becomes a tombstone (published empty
+// and skipped: no message existed), a consumer's slot is freed (its message
+// is lost). Both are counted in Tombstoned.
+//
+// Typed messages go through a Codec: Plain (the value's bytes; T must be
+// fixed-size and pointer-free, checked by reflect in NewPlain) or Gob.
+// TypedConn with a fixed-size codec encodes straight into a reserved record
+// and decodes straight out of the ring.
+//
+// Pipe layout (kind "PIPE", version 1.0): a 64-byte header, then one or two
+// SPSC ring regions of ring size bytes each, laid out as above:
+//
+//	off  size  field      written by   read by
+//	0    4     magic      creator      openers ("PIPE")
+//	4    4     duplex     creator      openers (0 one-way, 1 duplex)
+//	8    8     ring size  creator      openers (256 + capacity)
+//	64   ...   ring 0, then ring 1
+//
+// Queue layout (kind "RMPM", version 1.0):
+//
+//	off  size  field       written by           read by
+//	0    4     magic       creator              openers ("MPMC")
+//	4    4     slot size   creator              openers (64·k)
+//	8    8     slots       creator              openers (2^k)
+//	16   4     max message creator              openers
+//	20   4     max size    creator              producers (capacity, messages)
+//	24   4     closed      Close                everyone
+//	32   8     tombstoned  recovery (add)       Tombstoned
+//	64   8     enqueue     producers (CAS)      producers, Len; own line
+//	128  8     dequeue     consumers (CAS)      consumers, Len; own line
+//	192  4     get wait    parked getters       producers after publishing
+//	196  4     put wait    parked putters       consumers after releasing
+//	256  4     unfinished  Put (add), TaskDone  Join (futex word)
+//	260  4     join wait   parked Join callers  TaskDone
+//	320  ...   slots
+//
+// Each slot, slot size bytes:
+//
+//	off  size  field     written by                 read by
+//	0    8     sequence  claimant (release store)   producers, consumers
+//	8    4     length    producer                   consumer (validated)
+//	12   4     flags     producer, recovery         consumer (2 message, 1 tombstone)
+//	16   ...   payload
+//
+// # Errors and CPython
+//
+//	ring error          CPython
+//	ErrFull             queue.Full (put_nowait, put with timeout)
+//	ErrEmpty            queue.Empty (get_nowait, get with timeout)
+//	ctx.Err()           queue.Full / queue.Empty / False from poll, when a
+//	                    deadline passes; state is unchanged
+//	ErrClosed           ValueError "Queue is closed"; OSError "handle is closed"
+//	ErrTaskDone         ValueError "task_done() called too many times"
+//	ErrBufferTooShort   multiprocessing.BufferTooShort (message not consumed)
+//	ErrReadOnly         OSError "connection is read-only"
+//	ErrWriteOnly        OSError "connection is write-only"
+//	io.EOF              EOFError
+//	io.ErrUnexpectedEOF OSError "got end of file during message"
+//	ErrBrokenPipe       BrokenPipeError
+//	ErrTooLarge         (CPython has no limit; shared memory has)
+//	ErrPeerDead         (no equivalent: CPython waits for ever)
+//	ErrCorrupt          (no equivalent)
+//
 // # What it does not promise
 //
 // Data integrity against a hostile peer of the same user (it can always
-// write garbage that validates); only memory safety, no hang past a
-// deadline, and ErrCorrupt for what is detectably impossible. Exactly-once
-// delivery when a consumer dies between Peek and Release. More than one
-// producer or consumer per SPSC ring at a time.
+// write garbage that validates; there are no per-record checksums): only
+// memory safety, no hang past a deadline, and ErrCorrupt for what is
+// detectably impossible. Exactly-once delivery when a consumer dies between
+// Peek and Release (SPSC redelivers) or between claiming and releasing a
+// Queue slot (the message is lost, counted). More than one producer or
+// consumer per SPSC ring at a time. Strict FIFO across producers of a Queue
+// (per-producer order only), or a bound in bytes (capacity is in messages
+// of at most MaxMessage bytes). Unbounded queues (maxsize <= 0 means
+// DefaultQueueSize). That a Put racing with Close is refused. That Join
+// returns when a worker died holding a task (use a deadline). That Len,
+// Empty and Full are more than snapshots. Parallel claims by more than two
+// goroutines of one process (on any Queue of one segment) take turns on the
+// participant's two pending-word pairs: correct, slower.
 package ring
