@@ -13,4 +13,10 @@
 // ping-pong round trip measured just before it, so the placement is on
 // record next to the figure. `go run ./cmd/shmkit bench` runs a curated,
 // interleaved subset and prints the comparison table.
+//
+// bench/python/mp_bench.py (standard library only) measures CPython's
+// multiprocessing Pipe, Queue, Lock and Value the same way, for the
+// comparison with Python:
+//
+//	python3 bench/python/mp_bench.py
 package bench
