@@ -20,8 +20,8 @@ package bench
 // (127.0.0.1, TCP_NODELAY), shm-spsc (SPSC rings, copy in/out), shm-spsc-zc
 // (zero-copy receive), shm-batch (64 messages per publish; throughput
 // only), shm-pipe (ring.Pipe), shm-queue (ring.Queue, MPMC); S one of
-// 8B 64B 512B 4KiB 64KiB 1MiB. A transport that cannot carry S (seqpacket above the send buffer) or has no
-// such mode (shm-batch ping-pong) skips.
+// 8B 64B 512B 4KiB 64KiB 1MiB. A transport that cannot carry S (seqpacket
+// above the send buffer) or has no such mode (shm-batch ping-pong) skips.
 //
 // The two processes are pinned to two different CPUs by default; pass
 // -args -placement=shared to pin both to one CPU (the shared-core figures)
