@@ -27,6 +27,10 @@ const (
 	maxSteps  = 1 << 16 // CAS retries before a ring is judged corrupt
 )
 
+// testHookClaimed, when set (by tests only), runs right after a claim CAS
+// succeeds: a crash point between claiming and publishing or releasing.
+var testHookClaimed func(op int)
+
 // claims hands out this process's two pending-word pairs of a segment to
 // concurrent claims in different goroutines.
 type claims struct {
@@ -171,6 +175,9 @@ func (q *mpmc) tryPut(msg []byte) error {
 		case dif == 0:
 			words, pair := q.claims.begin(q.tag|opProduce, pos)
 			if atomic.CompareAndSwapUint64(&q.h.enq, pos, pos+1) {
+				if testHookClaimed != nil {
+					testHookClaimed(opProduce)
+				}
 				copyChunked(payload, msg)
 				s.len, s.flags = uint32(len(msg)), mpmcSlotPublished
 				race.ReleaseMerge(q.anchor)
@@ -219,6 +226,9 @@ func (q *mpmc) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
 				continue
 			}
 			race.Acquire(q.anchor)
+			if testHookClaimed != nil {
+				testHookClaimed(opConsume)
+			}
 			n, flags = s.len, s.flags // ours now: read once more, validate
 			var out []byte
 			var err error
