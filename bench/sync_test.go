@@ -10,7 +10,9 @@ package bench
 //	    child wakes the parent back; ns/op is one round trip (two
 //	    wake-ups), p50-ns and p99-ns its median and 99th percentile.
 //	    P = event (futex.Event Set / Wait / Clear), semaphore
-//	    (futex.Semaphore Release / Acquire). The kernel baseline is
+//	    (futex.Semaphore Release / Acquire), condition (futex.Condition
+//	    over a futex.Lock: store the turn in a shared word, Notify(1),
+//	    Wait until the other side's turn). The kernel baseline is
 //	    BenchmarkPingPong/transport=pipe/size=8B.
 //	BenchmarkValue/impl=I/contention=C
 //	    one increment of a shared int64.
@@ -146,6 +148,34 @@ func init() {
 			pong.wake()
 		}
 	})
+	// cond-echo CPU: answer each odd turn with the next even one.
+	testproc.Register("cond-echo", func() {
+		pinChild(0)
+		seg := childSegment()
+		c, err := futex.OpenCondition(seg, "cond")
+		if err != nil {
+			testproc.Fatalf("%v", err)
+		}
+		turn, err := ctypes.OpenRawValue[int64](seg, "turn")
+		if err != nil {
+			testproc.Fatalf("%v", err)
+		}
+		if err := c.Acquire(bg); err != nil {
+			testproc.Fatalf("acquire: %v", err)
+		}
+		testproc.Ready()
+		for i := int64(0); ; i++ {
+			for turn.Load() != 2*i+1 {
+				if err := c.Wait(bg); err != nil {
+					testproc.Fatalf("wait: %v", err)
+				}
+			}
+			turn.Store(2*i + 2)
+			if err := c.Notify(1); err != nil {
+				testproc.Fatalf("notify: %v", err)
+			}
+		}
+	})
 	// value-hammer IMPL CPU: increment the value until killed.
 	testproc.Register("value-hammer", func() {
 		pinChild(1)
@@ -266,11 +296,57 @@ func BenchmarkWakeup(b *testing.B) {
 				samples = append(samples, time.Since(t0))
 			}
 			b.StopTimer()
-			slices.Sort(samples)
-			b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "p50-ns")
-			b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds()), "p99-ns")
+			reportPercentiles(b, samples)
 		})
 	}
+	b.Run("prim=condition", benchConditionWakeup)
+}
+
+// benchConditionWakeup is BenchmarkWakeup/prim=condition: the parent
+// holds the lock except inside Wait, like the child.
+func benchConditionWakeup(b *testing.B) {
+	seg := anonSegment(b)
+	l, err := futex.NewLock(seg, "cond.lock")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := futex.NewCondition(seg, "cond", l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	turn, err := ctypes.NewRawValue[int64](seg, "turn", 0, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	startPinned(b, "cond-echo", seg)
+	if err := c.Acquire(bg); err != nil {
+		b.Fatal(err)
+	}
+	defer c.Release()
+	samples := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := int64(0); i < int64(b.N); i++ {
+		t0 := time.Now()
+		turn.Store(2*i + 1)
+		if err := c.Notify(1); err != nil {
+			b.Fatal(err)
+		}
+		for turn.Load() != 2*i+2 {
+			if err := c.Wait(bg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		samples = append(samples, time.Since(t0))
+	}
+	b.StopTimer()
+	reportPercentiles(b, samples)
+}
+
+func reportPercentiles(b *testing.B, samples []time.Duration) {
+	slices.Sort(samples)
+	b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds()), "p99-ns")
 }
 
 func BenchmarkValue(b *testing.B) {
