@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/shmkit/shmkit/internal/benchkit"
 )
@@ -75,7 +76,7 @@ func writeSVG(w io.Writer, rep *report) {
 		x := panelLeft1 + (i%5)*legendColumn
 		y := legendTop + (i/5)*20
 		c := palette[i%len(palette)]
-		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/>`, x, y, x+24, y, c)
+		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s/>`, x, y, x+24, y, c, dash(t))
 		fmt.Fprintf(w, `<text x="%d" y="%d">%s</text>`+"\n", x+30, y+4, html.EscapeString(t))
 	}
 	fmt.Fprintln(w, "</svg>")
@@ -117,7 +118,7 @@ func panel(w io.Writer, title string, left int, data map[string][]point, rep *re
 			continue
 		}
 		c := palette[i%len(palette)]
-		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="2" points="`, c)
+		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="`, c, dash(t))
 		for _, p := range ps {
 			fmt.Fprintf(w, "%.1f,%.1f ", xa.at(p.x), ya.at(p.y))
 		}
@@ -127,6 +128,15 @@ func panel(w io.Writer, title string, left int, data map[string][]point, rep *re
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// dash draws the baselines (sockets, pipes, channels) dashed and shmkit's
+// transports solid.
+func dash(transport string) string {
+	if strings.HasPrefix(transport, "shm") {
+		return ""
+	}
+	return ` stroke-dasharray="6 4"`
 }
 
 func tick(v float64) string {
