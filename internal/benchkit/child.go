@@ -50,7 +50,7 @@ func Main() {
 	}
 	if c := os.Getenv(envCPU); c != "" {
 		if cpu, err := strconv.Atoi(c); err == nil {
-			pinThread(cpu)
+			pinThread(cpu) // stays pinned (and locked) for the child's life
 		}
 	}
 	if err := fn(os.Args[1:]); err != nil {

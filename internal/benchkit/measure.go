@@ -121,10 +121,11 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 		return fail(err)
 	}
 	if pinned {
-		defer pinThread(pp)()
-	}
-	if pinned {
-		res.Placement = o.Placement
+		restore, ok := pinThread(pp)
+		defer restore()
+		if ok {
+			res.Placement = o.Placement
+		}
 	}
 	res.Probe = probeParent(mem)
 	if _, err := c.expect("ready", 10*time.Second); err != nil {

@@ -82,21 +82,21 @@ func PinPair() (parent, child int, ok bool) {
 }
 
 // pinThread locks the calling goroutine to its OS thread and that thread to
-// cpu. It reports whether the affinity took; the goroutine stays locked
-// either way (for the child's lifetime, or until unpin).
-func pinThread(cpu int) (restore func()) {
+// cpu, and reports whether the affinity took (a container may forbid it);
+// the goroutine stays locked either way, until restore.
+func pinThread(cpu int) (restore func(), pinned bool) {
 	runtime.LockOSThread()
 	var old unix.CPUSet
 	haveOld := unix.SchedGetaffinity(0, &old) == nil
 	var set unix.CPUSet
 	set.Set(cpu)
-	pinned := unix.SchedSetaffinity(0, &set) == nil
+	pinned = unix.SchedSetaffinity(0, &set) == nil
 	return func() {
 		if pinned && haveOld {
 			unix.SchedSetaffinity(0, &old)
 		}
 		runtime.UnlockOSThread()
-	}
+	}, pinned
 }
 
 // CPUs returns the CPUs the placement puts the parent and the child on, and
@@ -105,4 +105,7 @@ func (p Placement) CPUs() (parent, child int, ok bool) { return p.cpus() }
 
 // Pin locks the calling goroutine to its thread and the thread to cpu, for
 // harnesses that run their own children; call the returned function to undo.
-func Pin(cpu int) (restore func()) { return pinThread(cpu) }
+func Pin(cpu int) (restore func()) {
+	restore, _ = pinThread(cpu)
+	return restore
+}
