@@ -118,7 +118,10 @@
 // when no live participant holds the claim and the slot is still stuck, the
 // claimant is dead: a producer's slot becomes a tombstone (published empty
 // and skipped: no message existed), a consumer's slot is freed (its message
-// is lost). Both are counted in Tombstoned.
+// is lost). Both are counted in Tombstoned. Recoverers take a stuck
+// producer slot by CAS of its sequence to pos-2·slots (read as "not ready"
+// by everyone) before writing the tombstone, so concurrent recoverers never
+// write into a slot that has moved on.
 //
 // Typed messages go through a Codec: Plain (the value's bytes; T must be
 // fixed-size and pointer-free, checked by reflect in NewPlain) or Gob.
@@ -190,7 +193,9 @@
 // consumer per SPSC ring at a time. Strict FIFO across producers of a Queue
 // (per-producer order only), or a bound in bytes (capacity is in messages
 // of at most MaxMessage bytes). Unbounded queues (maxsize <= 0 means
-// DefaultQueueSize). That a Put racing with Close is refused. That Join
+// DefaultQueueSize). That a Put racing with Close is refused. Recovery of a slot whose
+// recoverer is itself killed inside its few-instruction tombstone write
+// (the slot then stays "not ready"). That Join
 // returns when a worker died holding a task (use a deadline). That Len,
 // Empty and Full are more than snapshots. Parallel claims by more than two
 // goroutines of one process (on any Queue of one segment) take turns on the
