@@ -147,6 +147,8 @@ type Conn struct {
 
 	partial []byte // a fragmented message being assembled (buffer reused)
 	inMsg   bool   // partial holds the start of a message
+	dst     []byte // RecvBytesInto's buffer, lent while it waits
+	lent    bool   // partial aliases dst
 	want    uint64 // its announced length
 	full    bool   // partial is complete and not yet delivered
 	rbuf    []byte // Read: the rest of the current message
@@ -278,6 +280,11 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 			}
 			// The buffer is kept between messages; it grows as fragments
 			// arrive, never by the announced (untrusted) length alone.
+			// RecvBytesInto lends its buffer when the message fits, so
+			// the fragments are copied once, straight into it.
+			if c.dst != nil && c.want <= uint64(len(c.dst)) {
+				c.partial, c.lent = c.dst[:0], true
+			}
 			c.partial = append(c.partial[:0], b[8:]...)
 			c.inMsg = true
 		case recMiddle, recLast:
@@ -342,7 +349,19 @@ func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
 	if err := c.receiver(); err != nil {
 		return 0, err
 	}
+	c.dst = buf
 	b, inPlace, err := c.next(ctx, true)
+	c.dst = nil
+	if c.lent {
+		if err != nil && c.inMsg {
+			// Interrupted: keep the fragments received so far in our own
+			// memory, not in a buffer the caller gets back.
+			c.partial = append([]byte(nil), c.partial...)
+		} else {
+			c.partial = nil // aliases buf: never append to it later
+		}
+		c.lent = false
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -352,7 +371,10 @@ func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
 		}
 		return len(b), fmt.Errorf("ring: pipe %q: message of %d bytes, buffer %d: %w", c.name, len(b), len(buf), ErrBufferTooShort)
 	}
-	n := copyChunked(buf, b)
+	n := len(b)
+	if n > 0 && &b[0] != &buf[0] {
+		copyChunked(buf, b)
+	}
 	c.done(inPlace)
 	return n, nil
 }
