@@ -51,8 +51,9 @@
 // The lock's name is stored in the object, so OpenValue and OpenArray (and
 // OpenValueOf/OpenArrayOf) attach the same lock. GetLock returns it, as
 // get_lock() does, for compound operations; Update applies a function under
-// it. Update acquires the lock for an owner of its own (futex.Exclusive),
-// so Updates exclude each other across processes and between goroutines
+// it. Update acquires the lock through its Unowned view
+// (futex.RLock.Unowned, which never re-enters; a Lock as it is), so
+// Updates exclude each other across processes and between goroutines
 // sharing one handle; for the same reason a goroutine must not call Update
 // while it holds GetLock() itself. If the previous holder died holding the
 // lock, Update still applies the function (the elements are always

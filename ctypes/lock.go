@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/shm"
@@ -59,15 +58,19 @@ func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
 // slices and views.
 type guard struct {
 	lock futex.Locker
-	// views holds futex.Exclusive views of lock, each with an Owner of its
-	// own, so that concurrent Updates through one handle exclude each other
-	// even though an RLock re-enters for its owner.
-	views sync.Pool
+	// excl is the Locker Updates take: for an RLock its Unowned view,
+	// which never re-enters, so that concurrent Updates through one handle
+	// exclude each other although an RLock re-enters for its Owner; for a
+	// Lock the Lock itself. Made once: an Update allocates nothing and
+	// stores no owner.
+	excl futex.Locker
 }
 
 func newGuard(l futex.Locker) *guard {
-	g := &guard{lock: l}
-	g.views.New = func() any { return futex.Exclusive(l) }
+	g := &guard{lock: l, excl: l}
+	if r, ok := l.(*futex.RLock); ok {
+		g.excl = r.Unowned()
+	}
 	return g
 }
 
@@ -93,34 +96,29 @@ func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
 }
 
 // enter acquires the lock exclusively (against other processes and other
-// goroutines of this one) through a view with an Owner of its own, and
-// returns that view for leave. If the previous holder died holding the
-// lock, it makes the lock consistent and reports dead: the elements are
+// goroutines of this one) through excl. If the previous holder died holding
+// the lock, it makes the lock consistent and reports dead: the elements are
 // always consistent, since each store is atomic, so the caller goes on.
-func (g *guard) enter(ctx context.Context, name string) (l futex.Locker, dead bool, err error) {
-	l = g.views.Get().(futex.Locker)
-	err = l.Acquire(ctx)
+func (g *guard) enter(ctx context.Context, name string) (dead bool, err error) {
+	err = g.excl.Acquire(ctx)
 	if err == nil {
-		return l, false, nil
+		return false, nil
 	}
 	if !errors.Is(err, futex.ErrOwnerDead) {
-		g.views.Put(l)
-		return nil, false, fmt.Errorf("ctypes: update %q: %w", name, err)
+		return false, fmt.Errorf("ctypes: update %q: %w", name, err)
 	}
-	if cerr := l.Consistent(); cerr != nil {
-		g.leave(l, name, nil)
-		return nil, false, fmt.Errorf("ctypes: update %q: %w", name, cerr)
+	if cerr := g.excl.Consistent(); cerr != nil {
+		g.leave(name, nil)
+		return false, fmt.Errorf("ctypes: update %q: %w", name, cerr)
 	}
-	return l, true, nil
+	return true, nil
 }
 
 // leave releases a lock taken by enter. Callers defer it, so that a
-// panicking fn leaves no lock held for ever by a live process. It returns
-// *errp, or the release error if *errp is nil.
-func (g *guard) leave(l futex.Locker, name string, errp *error) {
-	rerr := l.Release()
-	g.views.Put(l)
-	if rerr != nil && errp != nil && *errp == nil {
+// panicking fn leaves no lock held for ever by a live process. It sets
+// *errp to the release error if *errp is nil.
+func (g *guard) leave(name string, errp *error) {
+	if rerr := g.excl.Release(); rerr != nil && errp != nil && *errp == nil {
 		*errp = fmt.Errorf("ctypes: update %q: release: %w", name, rerr)
 	}
 }
@@ -132,11 +130,11 @@ func ownerDied(name string) error {
 
 // do runs fn between enter and leave.
 func (g *guard) do(ctx context.Context, name string, fn func() error) (err error) {
-	l, dead, err := g.enter(ctx, name)
+	dead, err := g.enter(ctx, name)
 	if err != nil {
 		return err
 	}
-	defer g.leave(l, name, &err)
+	defer g.leave(name, &err)
 	if err := fn(); err != nil {
 		return err
 	}
@@ -209,11 +207,11 @@ func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
 // and changes nothing. If a previous holder died holding the lock, fn is
 // still applied and the error wraps futex.ErrOwnerDead.
 func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
-	l, dead, err := v.g.enter(ctx, v.Name())
+	dead, err := v.g.enter(ctx, v.Name())
 	if err != nil {
 		return x, err
 	}
-	defer v.g.leave(l, v.Name(), &err)
+	defer v.g.leave(v.Name(), &err)
 	x = fn(v.Load())
 	v.Store(x)
 	if dead {

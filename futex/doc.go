@@ -78,20 +78,29 @@
 // Goroutines that share one handle share its Owner and re-enter each
 // other's hold, so they are NOT mutually exclusive through it.
 //
-// A package that attaches an RLock to a shared object and must make
-// goroutines sharing one handle exclude each other (ctypes Value.Update)
-// does, per call:
+// RLock.Unowned gives a view whose holds belong to no Owner: it never
+// re-enters, so it excludes every goroutine, and like a Lock its Release
+// does not tell goroutines apart. A package that attaches an RLock to a
+// shared object and must make goroutines sharing one handle exclude each
+// other (ctypes Value.Update) makes that view once and, per call:
 //
-//	l := futex.Exclusive(v.lock) // *RLock: a view with a new Owner
-//	if err := l.Acquire(ctx); err != nil && !errors.Is(err, futex.ErrOwnerDead) {
+//	if err := u.Acquire(ctx); err != nil && !errors.Is(err, futex.ErrOwnerDead) {
 //		return err
 //	}
-//	defer l.Release()
+//	defer u.Release()
 //
 // and keeps the lock's name in shared memory so that other processes
 // reattach with OpenLocker(seg, name). A Condition acts through its lock's
 // Owner; goroutines waiting on one Condition at the same time each use a
 // view (Condition.As(NewOwner())) or their own handle.
+//
+// The holder's Owner id and depth are process-local (they mean nothing in
+// another process); only the participant token is in the shared word. An
+// uncontended Acquire+Release costs two compare-and-swaps plus, for an
+// Owner, two stores of the process-local owner slot (the id after the
+// acquiring CAS, 0 before the releasing one, so that no other goroutine of
+// the process ever reads its own id while another holds); for an Unowned
+// view, the two compare-and-swaps alone.
 //
 // # Semantics as in CPython (multiprocessing.synchronize)
 //
@@ -125,8 +134,8 @@
 //	off  size  field            written by               read by
 //	Lock, RLock (64 bytes)
 //	0    4     word             acquirer (CAS), releaser  all
-//	4    4     depth (RLock)    holder                    holder, tools
-//	8    8     owner id (RLock) holder                    processes of the holder
+//	4    4     reserved, 0 (an RLock's depth and Owner are process-local)
+//	8    8     reserved, 0
 //	Semaphore, BoundedSemaphore (64 bytes)
 //	0    4     value            acquirers, releasers      all
 //	4    4     sleepers         parked waiters            releasers

@@ -14,7 +14,7 @@ import (
 
 // Object kinds and layout versions (major<<16 | minor).
 const (
-	lockVersion      uint32 = 1 << 16
+	lockVersion      uint32 = 1<<16 | 1
 	semVersion       uint32 = 1 << 16
 	eventVersion     uint32 = 1 << 16
 	conditionVersion uint32 = 1 << 16
@@ -25,8 +25,8 @@ const (
 const (
 	lockSize     = 64
 	lockWordOff  = 0 // futex word: owner token | flags
-	lockDepthOff = 4 // RLock recursion depth, written by the holder
-	lockOwnerOff = 8 // RLock owner id (process-local), written by the holder
+	lockDepthOff = 4 // reserved, 0 (RLock depth is process-local since 1.1)
+	lockOwnerOff = 8 // reserved, 0 (RLock owner id is process-local since 1.1)
 )
 
 type lockState struct {

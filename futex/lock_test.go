@@ -408,3 +408,133 @@ func TestLockSlotReused(t *testing.T) {
 		t.Errorf("still locked after Release by another participant")
 	}
 }
+
+func TestRLockUnowned(t *testing.T) {
+	seg, _ := newSegment(t)
+	r, err := NewRLock(seg, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	u := r.Unowned()
+	if err := u.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Unowned Release of free lock: got %v; want ErrNotOwner", err)
+	}
+	if err := u.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := u.TryAcquire(); ok || err != nil {
+		t.Errorf("Unowned TryAcquire while held unowned: got (%v, %v); want (false, nil): it must not re-enter", ok, err)
+	}
+	if ok, err := r.TryAcquire(); ok || err != nil {
+		t.Errorf("owner TryAcquire while held unowned: got (%v, %v); want (false, nil)", ok, err)
+	}
+	if err := r.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("owner Release while held unowned: got %v; want ErrNotOwner", err)
+	}
+	if got := r.Depth(); got != 0 {
+		t.Errorf("owner Depth while held unowned = %d; want 0", got)
+	}
+	if got := u.Depth(); got != 1 {
+		t.Errorf("Unowned Depth = %d; want 1", got)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := u.Acquire(tctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("second Unowned Acquire: got %v; want DeadlineExceeded", err)
+	}
+	if err := u.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Locked() {
+		t.Errorf("locked after the Unowned Release")
+	}
+	if err := u.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("second Unowned Release: got %v; want ErrNotOwner", err)
+	}
+	// An owner's hold is not the Unowned view's.
+	if err := r.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Unowned Release of an owner's hold: got %v; want ErrNotOwner", err)
+	}
+	if ok, err := u.TryAcquire(); ok || err != nil {
+		t.Errorf("Unowned TryAcquire of an owner's hold: got (%v, %v); want (false, nil)", ok, err)
+	}
+	if err := r.Release(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRLockOwnerHandover has goroutines with distinct Owners (and some
+// through the Unowned view) take one RLock in turn, re-entering it. A
+// goroutine that mistook itself for the holder while another holds (the
+// owner slot cleared after the releasing CAS instead of before) would
+// re-enter instead of waiting, and the plain counter would lose updates or
+// the race detector would report it.
+func TestRLockOwnerHandover(t *testing.T) {
+	seg, _ := newSegment(t)
+	r, err := NewRLock(seg, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, per := 6, 5000
+	if testing.Short() {
+		per = 1000
+	}
+	u := r.Unowned()
+	counter := 0
+	var wg sync.WaitGroup
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			mine := r.As(NewOwner())
+			for i := 0; i < per; i++ {
+				if g%3 == 0 {
+					if err := u.Acquire(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+					counter++
+					if err := u.Release(); err != nil {
+						t.Error(err)
+						return
+					}
+					continue
+				}
+				if err := mine.Acquire(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				if d := mine.Depth(); d != 1 {
+					t.Errorf("Depth after first Acquire = %d; want 1", d)
+					return
+				}
+				if err := mine.Acquire(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				counter++
+				if err := mine.Release(); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := mine.Release(); err != nil {
+					t.Error(err)
+					return
+				}
+				if d := mine.Depth(); d != 0 {
+					t.Errorf("Depth after last Release = %d; want 0", d)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if counter != n*per {
+		t.Errorf("counter = %d; want %d", counter, n*per)
+	}
+}

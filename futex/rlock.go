@@ -5,26 +5,32 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
 
 // Owner identifies who holds an RLock within one process. Goroutines have
 // no identity in Go, so an RLock cannot belong to "the current thread" as in
 // CPython: it belongs to an Owner. The holder of an RLock is the pair
-// (participant token of the process, Owner id); the depth and the Owner id
-// live in shared memory beside the lock word.
+// (participant token of the process, Owner id); the token is in the shared
+// lock word, the Owner id and the depth are process-local (Owner ids mean
+// nothing in another process).
 //
 // Every RLock handle has its own default Owner, so a handle used by one
 // goroutine at a time behaves like CPython's RLock. Goroutines that share a
 // handle share its Owner and therefore re-enter each other's hold; give each
 // of them (or each critical section) its own Owner with RLock.As(NewOwner())
-// or Exclusive when they must exclude each other.
+// or Exclusive when they must exclude each other, or use RLock.Unowned.
 type Owner struct{ id uint64 }
 
 var ownerSeq atomic.Uint64
 
 // NewOwner returns a new Owner, distinct from every other in this process.
 func NewOwner() *Owner { return &Owner{id: ownerSeq.Add(1)} }
+
+// unowned is the Owner of Unowned views: id 0, which no NewOwner returns
+// and which the process-local owner slot holds whenever no Owner does.
+var unowned = &Owner{}
 
 // RLock is a re-entrant lock in shared memory, the counterpart of
 // multiprocessing.RLock: its Owner may acquire it again, and only the
@@ -71,16 +77,38 @@ func (r *RLock) Owner() *Owner { return r.owner }
 // Name returns the lock's object name.
 func (r *RLock) Name() string { return r.c.name }
 
-// mine reports whether this handle's owner holds the lock.
+// Unowned returns a view of the same lock whose holds belong to no Owner:
+// Acquire through it never re-enters (a second Acquire waits, as for a
+// Lock), so it excludes every other goroutine, also those sharing r's
+// Owner, and no Owner's Acquire re-enters its hold. Like a Lock's, its
+// Release cannot tell which goroutine of this process took the hold:
+// release only what you acquired through it. Its uncontended Acquire and
+// Release are one compare-and-swap each, with no store for an owner or a
+// depth (ctypes Value.Update uses it). Make the view once and keep it.
+func (r *RLock) Unowned() *RLock { return &RLock{c: r.c, owner: unowned} }
+
+// mine reports whether this handle's owner holds the lock: the word holds
+// this participant's token and the process-local owner slot this owner's
+// id (0 for an Unowned hold).
+//
+// Why a goroutine never mistakes itself for the holder: the owner slot is
+// non-zero only between a holder's acquiring CAS (followed by its store of
+// its id) and its store of 0, which Release makes BEFORE its releasing CAS.
+// So when another goroutine of this process wins the word next, the slot
+// already reads 0 until that goroutine stores its own id: a goroutine whose
+// Owner held the lock before sees its token in the word but not its id, in
+// every interleaving. A holder in another process never touches this
+// process's slot, and a dead holder's slot died with its process, so a
+// takeover never inherits a stale id.
 func (r *RLock) mine() bool {
-	return r.c.heldByParticipant() && atomic.LoadUint64(&r.c.st.owner) == r.owner.id
+	return r.c.heldByParticipant() && r.c.gate.owner.Load() == r.owner.id
 }
 
 // Acquire acquires the lock, or adds one level if this owner holds it. The
 // errors are those of Lock.Acquire.
 func (r *RLock) Acquire(ctx context.Context) error {
-	if r.mine() {
-		atomic.AddUint32(&r.c.st.depth, 1)
+	if r.owner.id != 0 && r.mine() {
+		r.c.gate.extra.Add(1)
 		return nil
 	}
 	err := r.c.acquire(ctx)
@@ -88,22 +116,31 @@ func (r *RLock) Acquire(ctx context.Context) error {
 	return err
 }
 
-// took records a new hold: owner, then depth 1.
+// took records a new hold: depth 1 (no extra levels), then the owner's id
+// (nothing for an Unowned hold). After a normal release extra is already 0;
+// after a takeover it is reset, in case.
 func (r *RLock) took(err error) {
-	if err == nil || isOwnerDead(err) {
-		atomic.StoreUint64(&r.c.st.owner, r.owner.id)
-		atomic.StoreUint32(&r.c.st.depth, 1)
+	switch {
+	case err == nil:
+	case isOwnerDead(err):
+		r.c.gate.extra.Store(0)
+	default:
+		return
+	}
+	if r.owner.id != 0 {
+		r.c.gate.owner.Store(r.owner.id)
 	}
 }
 
 // TryAcquire acquires the lock without waiting if it is free, held by this
 // owner, or held by a dead participant ((true, ErrOwnerDead)).
 func (r *RLock) TryAcquire() (bool, error) {
-	if r.mine() {
-		atomic.AddUint32(&r.c.st.depth, 1)
+	if r.owner.id != 0 && r.mine() {
+		r.c.gate.extra.Add(1)
 		return true, nil
 	}
 	if r.c.tryFast() {
+		race.Acquire(r.c.anchor)
 		r.took(nil)
 		return true, nil
 	}
@@ -120,12 +157,16 @@ func (r *RLock) Release() error {
 	if !r.mine() {
 		return r.c.errorf(ErrNotOwner)
 	}
-	if d := atomic.LoadUint32(&r.c.st.depth); d > 1 {
-		atomic.StoreUint32(&r.c.st.depth, d-1)
+	g := r.c.gate
+	if g.extra.Load() != 0 {
+		g.extra.Add(^uint32(0))
 		return nil
 	}
-	atomic.StoreUint32(&r.c.st.depth, 0)
-	atomic.StoreUint64(&r.c.st.owner, 0)
+	// Clear the owner slot before the releasing CAS (see mine): once the
+	// word is free, no goroutine of this process may still read this id.
+	if r.owner.id != 0 {
+		g.owner.Store(0)
+	}
 	return r.c.release()
 }
 
@@ -143,7 +184,7 @@ func (r *RLock) Depth() int {
 	if !r.mine() {
 		return 0
 	}
-	return int(atomic.LoadUint32(&r.c.st.depth))
+	return int(r.c.gate.extra.Load()) + 1
 }
 
 // Locked reports whether anyone holds the lock, at the moment of the call.

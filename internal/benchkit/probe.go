@@ -12,8 +12,8 @@ import (
 
 const (
 	probeRounds   = 2000
-	probeLimit    = time.Second // a probe never takes longer
-	spinsPerYield = 4096        // give a shared core away now and then
+	probeLimit    = 200 * time.Millisecond // a probe never takes longer
+	spinsPerYield = 4096                   // give a shared core away now and then
 )
 
 // newProbePage makes the shared page the spin probe runs on.
