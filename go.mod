@@ -3,6 +3,6 @@ module github.com/shmkit/shmkit
 go 1.26.0
 
 require (
-	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0
+	golang.org/x/sys v0.49.0
 )
