@@ -170,6 +170,36 @@ func TestQueueAndLockAcrossProcesses(t *testing.T) {
 	}
 }
 
+// TestReadmeShowsExample checks that the README's Go block is the example
+// program verbatim, so the front door never shows code that does not build,
+// and that the README names the two commands a newcomer needs.
+func TestReadmeShowsExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../examples/queue-and-lock/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```go\n")
+	if !ok {
+		t.Fatal("README.md has no ```go block")
+	}
+	block, _, ok := strings.Cut(rest, "```\n")
+	if !ok {
+		t.Fatal("README.md's ```go block is not closed")
+	}
+	if block != string(src) {
+		t.Errorf("README.md's Go block differs from examples/queue-and-lock/main.go; copy the file into it")
+	}
+	for _, cmd := range []string{"go run ./cmd/shmkit bench", "CGO_ENABLED=0 go test ./..."} {
+		if !strings.Contains(string(readme), cmd) {
+			t.Errorf("README.md does not show the command %q", cmd)
+		}
+	}
+}
+
 // TestReadmeExample builds the README's two-process example with
 // CGO_ENABLED=0 and runs it.
 func TestReadmeExample(t *testing.T) {

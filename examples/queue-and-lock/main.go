@@ -1,99 +1,152 @@
 // Command queue-and-lock is the README's example: two processes share a
 // queue and a lock in one shared-memory segment. The parent creates the
-// segment, a Queue and a Lock, starts a copy of itself as the worker, and
-// feeds it jobs; both print under the shared lock, and the worker adds each
-// job to a total kept in the segment, also under the lock.
+// segment, a Queue of jobs, a Lock and a total, starts a copy of itself as
+// the worker, and feeds it jobs; the worker adds each job to the total
+// under the lock (a read-modify-write that only the lock keeps exact).
 //
 //	go run ./examples/queue-and-lock
 package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"log"
 	"os"
 	"os/exec"
 	"time"
 
+	"github.com/shmkit/shmkit/ctypes"
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/ring"
 	"github.com/shmkit/shmkit/shm"
 )
 
-var kindTotal = shm.MakeKind("TOTL") // our own object: one little-endian int64
-
 func main() {
+	var err error
 	if len(os.Args) == 3 && os.Args[1] == "worker" {
-		worker(os.Args[2])
-		return
+		err = worker(os.Args[2])
+	} else {
+		err = parent()
 	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func parent() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
 	name := fmt.Sprintf("queue-and-lock-%d", os.Getpid())
-	seg, err := shm.Create(name, 1<<20)
-	check(err)
+	seg, err := shm.Create(name, 1<<20) // a file under /dev/shm
+	if err != nil {
+		return err
+	}
 	defer shm.Unlink(name)
 	defer seg.Close()
 
-	jobs, err := ring.NewQueue(seg, "jobs", &ring.QueueOptions{MaxSize: 64, MaxMessage: 64})
-	check(err)
+	q, err := ring.NewQueue(seg, "jobs", &ring.QueueOptions{MaxSize: 64, MaxMessage: 8})
+	if err != nil {
+		return err
+	}
 	mu, err := futex.NewLock(seg, "mu")
-	check(err)
-	total, err := seg.CreateObject("total", kindTotal, 1<<16, 8, nil)
-	check(err)
+	if err != nil {
+		return err
+	}
+	total, err := ctypes.NewRawValue[int64](seg, "total", 0, nil)
+	if err != nil {
+		return err
+	}
+	jobs, err := int64Queue(q)
+	if err != nil {
+		return err
+	}
 
 	// The worker is this program again; it finds everything by name.
 	self, err := os.Executable()
-	check(err)
-	cmd := exec.Command(self, "worker", name)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	check(cmd.Start())
-
-	for i := 1; i <= 10; i++ {
-		check(jobs.Put(ctx, binary.LittleEndian.AppendUint64(nil, uint64(i))))
+	if err != nil {
+		return err
 	}
-	check(jobs.Close()) // the worker drains the queue, then sees ErrClosed
-	check(cmd.Wait())
+	cmd := exec.CommandContext(ctx, self, "worker", name)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	for i := int64(1); i <= 10; i++ {
+		if err := jobs.Put(ctx, i); err != nil {
+			return err
+		}
+	}
+	// Close marks the queue closed for every process: the worker drains
+	// what is left, then gets ErrClosed.
+	if err := q.Close(); err != nil {
+		return err
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
 
-	check(mu.Acquire(ctx))
-	fmt.Println("parent: total =", int64(binary.LittleEndian.Uint64(total.Bytes())))
-	check(mu.Release())
+	if err := mu.Acquire(ctx); err != nil {
+		return err
+	}
+	defer mu.Release()
+	fmt.Println("parent: total =", total.Load())
+	return nil
 }
 
-func worker(name string) {
+func worker(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	seg, err := shm.Open(name)
-	check(err)
+	if err != nil {
+		return err
+	}
 	defer seg.Close()
-	jobs, err := ring.OpenQueue(seg, "jobs", nil)
-	check(err)
+	q, err := ring.OpenQueue(seg, "jobs", nil)
+	if err != nil {
+		return err
+	}
 	mu, err := futex.OpenLock(seg, "mu")
-	check(err)
-	total, err := seg.OpenObject("total", kindTotal, 1<<16)
-	check(err)
+	if err != nil {
+		return err
+	}
+	total, err := ctypes.OpenRawValue[int64](seg, "total")
+	if err != nil {
+		return err
+	}
+	jobs, err := int64Queue(q)
+	if err != nil {
+		return err
+	}
 
 	done := 0
 	for {
-		msg, err := jobs.Get(ctx)
+		job, err := jobs.Get(ctx)
 		if errors.Is(err, ring.ErrClosed) {
 			break
 		}
-		check(err)
-		check(mu.Acquire(ctx))
-		t := total.Bytes()
-		binary.LittleEndian.PutUint64(t, binary.LittleEndian.Uint64(t)+binary.LittleEndian.Uint64(msg))
-		check(mu.Release())
+		if err != nil {
+			return err
+		}
+		if err := mu.Acquire(ctx); err != nil {
+			return err
+		}
+		total.Store(total.Load() + job) // exact only because of the lock
+		if err := mu.Release(); err != nil {
+			return err
+		}
 		done++
 	}
 	fmt.Println("worker: did", done, "jobs")
+	return nil
 }
 
-func check(err error) {
+// int64Queue carries int64 values through q with the zero-copy codec.
+func int64Queue(q *ring.Queue) (*ring.TypedQueue[int64], error) {
+	codec, err := ring.NewPlain[int64]()
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
+	return ring.NewTypedQueue(q, codec), nil
 }
