@@ -152,8 +152,8 @@ func (c *Condition) held() bool {
 // releaseAll releases the lock completely and returns the depth to restore.
 func (c *Condition) releaseAll() (uint32, error) {
 	if r, ok := c.lock.(*RLock); ok {
-		d := r.c.gate.extra.Load() + 1
-		r.c.gate.extra.Store(0)
+		d := r.h.extra.Load() + 1
+		r.h.extra.Store(0)
 		return d, r.Release()
 	}
 	return 1, c.lock.Release()
@@ -163,7 +163,7 @@ func (c *Condition) releaseAll() (uint32, error) {
 func (c *Condition) restore(ctx context.Context, depth uint32) error {
 	err := c.lock.Acquire(context.WithoutCancel(ctx))
 	if r, ok := c.lock.(*RLock); ok && (err == nil || isOwnerDead(err)) {
-		r.c.gate.extra.Store(max(depth, 1) - 1)
+		r.h.extra.Store(max(depth, 1) - 1)
 	}
 	return err
 }

@@ -95,7 +95,8 @@
 // view (Condition.As(NewOwner())) or their own handle.
 //
 // The holder's Owner id and depth are process-local (they mean nothing in
-// another process); only the participant token is in the shared word. An
+// another process), kept per attachment (participant) of the segment; only
+// the participant token is in the shared word. An
 // uncontended Acquire+Release costs two compare-and-swaps plus, for an
 // Owner, two stores of the process-local owner slot (the id after the
 // acquiring CAS, 0 before the releasing one, so that no other goroutine of

@@ -17,19 +17,7 @@ import (
 // and take their turn when the parker leaves. Every handle to the same
 // object in this process shares the gate, keyed like seg.Anchor by the
 // segment's identity and the object's offset.
-//
-// The gate also carries the process-local bookkeeping of an RLock (see
-// RLock): which Owner of this process holds it and how many levels beyond
-// the first. Owner ids mean nothing outside their process, so they never
-// go to shared memory.
-type gate struct {
-	ch chan struct{}
-	// owner is the id of the Owner that holds the RLock through this
-	// process, or 0 (free, held by another process, or held unowned).
-	owner atomic.Uint64
-	// extra counts the holder's levels beyond the first.
-	extra atomic.Uint32
-}
+type gate struct{ ch chan struct{} }
 
 type gateKey struct {
 	id  uint64

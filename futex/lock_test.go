@@ -538,3 +538,71 @@ func TestRLockOwnerHandover(t *testing.T) {
 		t.Errorf("counter = %d; want %d", counter, n*per)
 	}
 }
+
+// TestRLockAttachmentClosedWhileHeld: an attachment of this process closes
+// while its Owner holds the RLock 2 deep (its Release never runs). Another
+// attachment of the same process takes the lock over through an Unowned
+// view (ctypes Value.Update) and must own that hold: Consistent and Release
+// succeed, and afterwards the lock works for Owners and Unowned views of
+// both the old and a new attachment. With one process-wide owner slot, the
+// closed attachment's Owner id stayed behind and the Unowned view's
+// Consistent and Release returned ErrNotOwner, leaving the lock held.
+func TestRLockAttachmentClosedWhileHeld(t *testing.T) {
+	seg, name := newSegment(t)
+	r, err := NewRLock(seg, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	other, err := shm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenRLock(other, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := ro.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other.Close()
+	u := r.Unowned()
+	if err := u.Acquire(ctx); !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("Unowned Acquire after the holder's attachment closed: got %v; want ErrOwnerDead", err)
+	}
+	if got := u.Depth(); got != 1 {
+		t.Errorf("Unowned Depth after take-over = %d; want 1", got)
+	}
+	if err := u.Consistent(); err != nil {
+		t.Errorf("Unowned Consistent after take-over: %v", err)
+	}
+	if err := u.Release(); err != nil {
+		t.Fatalf("Unowned Release after take-over: %v", err)
+	}
+	if r.Locked() {
+		t.Fatalf("still locked after the Unowned Release")
+	}
+	// A new attachment and the old one's handle each work normally.
+	again, err := shm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	ra, err := OpenRLock(again, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*RLock{r, r.Unowned(), ra, ra.Unowned()} {
+		if err := l.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Release(); err != nil {
+			t.Errorf("Release: %v", err)
+		}
+		if l.Locked() {
+			t.Fatalf("locked after Release")
+		}
+	}
+}

@@ -3,6 +3,7 @@ package futex
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/race"
@@ -44,7 +45,60 @@ var unowned = &Owner{}
 type RLock struct {
 	_     noCopy
 	c     *lockCore
+	h     *rlockHold
 	owner *Owner
+}
+
+// rlockHold is the process-local half of an RLock's state: which Owner of
+// this process holds the lock through one participant (attachment), and
+// how many levels beyond the first. Owner ids mean nothing in another
+// process, so they never go to shared memory.
+//
+// It is kept per participant, not per process: a process may attach to a
+// segment more than once, and an attachment closed while it holds the lock
+// leaves its record behind (its Release never runs; another participant
+// takes the lock over). Keyed by the token as well, such a stale record
+// belongs to a token no live handle carries, and the record of a live
+// participant is non-zero only while that participant holds the lock.
+type rlockHold struct {
+	// owner is the id of the Owner holding the lock through this
+	// participant, or 0 (free, held by another participant, or held
+	// through an Unowned view).
+	owner atomic.Uint64
+	// extra counts the holder's levels beyond the first.
+	extra atomic.Uint32
+}
+
+type holdKey struct {
+	gateKey
+	tok uint32
+}
+
+var holds struct {
+	sync.Mutex
+	m map[holdKey]*rlockHold
+}
+
+// holdFor returns the hold record of the RLock at off in seg for this
+// participant. Like gates, records live as long as the process.
+func holdFor(seg *shm.Segment, off int, tok uint32) *rlockHold {
+	holds.Lock()
+	defer holds.Unlock()
+	if holds.m == nil {
+		holds.m = make(map[holdKey]*rlockHold)
+	}
+	k := holdKey{gateKey{seg.CreationID(), off}, tok}
+	h := holds.m[k]
+	if h == nil {
+		h = new(rlockHold)
+		holds.m[k] = h
+	}
+	return h
+}
+
+func newRLock(seg *shm.Segment, o shm.Object) *RLock {
+	c := newCore(seg, o)
+	return &RLock{c: &c, h: holdFor(seg, o.Offset(), c.tok), owner: NewOwner()}
 }
 
 // NewRLock creates an unlocked RLock named name in seg.
@@ -53,8 +107,7 @@ func NewRLock(seg *shm.Segment, name string) (*RLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("futex: new rlock %q: %w", name, err)
 	}
-	c := newCore(seg, o)
-	return &RLock{c: &c, owner: NewOwner()}, nil
+	return newRLock(seg, o), nil
 }
 
 // OpenRLock attaches to the RLock named name in seg.
@@ -63,13 +116,12 @@ func OpenRLock(seg *shm.Segment, name string) (*RLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("futex: open rlock %q: %w", name, err)
 	}
-	c := newCore(seg, o)
-	return &RLock{c: &c, owner: NewOwner()}, nil
+	return newRLock(seg, o), nil
 }
 
 // As returns a view of the same lock whose calls act for owner o. Views and
 // the handle share the lock; only the owner differs.
-func (r *RLock) As(o *Owner) *RLock { return &RLock{c: r.c, owner: o} }
+func (r *RLock) As(o *Owner) *RLock { return &RLock{c: r.c, h: r.h, owner: o} }
 
 // Owner returns the owner this handle acts for.
 func (r *RLock) Owner() *Owner { return r.owner }
@@ -85,30 +137,33 @@ func (r *RLock) Name() string { return r.c.name }
 // release only what you acquired through it. Its uncontended Acquire and
 // Release are one compare-and-swap each, with no store for an owner or a
 // depth (ctypes Value.Update uses it). Make the view once and keep it.
-func (r *RLock) Unowned() *RLock { return &RLock{c: r.c, owner: unowned} }
+func (r *RLock) Unowned() *RLock { return &RLock{c: r.c, h: r.h, owner: unowned} }
 
 // mine reports whether this handle's owner holds the lock: the word holds
-// this participant's token and the process-local owner slot this owner's
-// id (0 for an Unowned hold).
+// this participant's token and the participant's process-local owner slot
+// (rlockHold) this owner's id (0 for an Unowned hold).
 //
 // Why a goroutine never mistakes itself for the holder: the owner slot is
 // non-zero only between a holder's acquiring CAS (followed by its store of
-// its id) and its store of 0, which Release makes BEFORE its releasing CAS.
-// So when another goroutine of this process wins the word next, the slot
-// already reads 0 until that goroutine stores its own id: a goroutine whose
-// Owner held the lock before sees its token in the word but not its id, in
-// every interleaving. A holder in another process never touches this
-// process's slot, and a dead holder's slot died with its process, so a
-// takeover never inherits a stale id.
+// its id) and its store of 0, which Release makes BEFORE its releasing CAS
+// (all sequentially consistent). So when another goroutine of this
+// participant wins the word next, the slot already reads 0 until that
+// goroutine stores its own id: a goroutine whose Owner held the lock before
+// sees its token in the word but not its id, in every interleaving. A
+// holder in another process or through another attachment has a slot of
+// its own; a dead holder's slot died with its process or attachment, so a
+// takeover never inherits a stale id. The one case this cannot cover is
+// misuse: goroutines sharing one Owner at the same time (see Owner), or an
+// Unowned Release of a hold it did not take.
 func (r *RLock) mine() bool {
-	return r.c.heldByParticipant() && r.c.gate.owner.Load() == r.owner.id
+	return r.c.heldByParticipant() && r.h.owner.Load() == r.owner.id
 }
 
 // Acquire acquires the lock, or adds one level if this owner holds it. The
 // errors are those of Lock.Acquire.
 func (r *RLock) Acquire(ctx context.Context) error {
 	if r.owner.id != 0 && r.mine() {
-		r.c.gate.extra.Add(1)
+		r.h.extra.Add(1)
 		return nil
 	}
 	err := r.c.acquire(ctx)
@@ -116,19 +171,18 @@ func (r *RLock) Acquire(ctx context.Context) error {
 	return err
 }
 
-// took records a new hold: depth 1 (no extra levels), then the owner's id
-// (nothing for an Unowned hold). After a normal release extra is already 0;
-// after a takeover it is reset, in case.
+// took records a new hold: depth 1 (no extra levels), then the owner's id.
+// After a normal release extra and owner are already 0, so an Unowned hold
+// stores nothing; a takeover (a slow path) writes both, in case.
 func (r *RLock) took(err error) {
 	switch {
 	case err == nil:
+		if r.owner.id != 0 {
+			r.h.owner.Store(r.owner.id)
+		}
 	case isOwnerDead(err):
-		r.c.gate.extra.Store(0)
-	default:
-		return
-	}
-	if r.owner.id != 0 {
-		r.c.gate.owner.Store(r.owner.id)
+		r.h.extra.Store(0)
+		r.h.owner.Store(r.owner.id)
 	}
 }
 
@@ -136,7 +190,7 @@ func (r *RLock) took(err error) {
 // owner, or held by a dead participant ((true, ErrOwnerDead)).
 func (r *RLock) TryAcquire() (bool, error) {
 	if r.owner.id != 0 && r.mine() {
-		r.c.gate.extra.Add(1)
+		r.h.extra.Add(1)
 		return true, nil
 	}
 	if r.c.tryFast() {
@@ -157,15 +211,15 @@ func (r *RLock) Release() error {
 	if !r.mine() {
 		return r.c.errorf(ErrNotOwner)
 	}
-	g := r.c.gate
-	if g.extra.Load() != 0 {
-		g.extra.Add(^uint32(0))
+	h := r.h
+	if h.extra.Load() != 0 {
+		h.extra.Add(^uint32(0))
 		return nil
 	}
 	// Clear the owner slot before the releasing CAS (see mine): once the
 	// word is free, no goroutine of this process may still read this id.
 	if r.owner.id != 0 {
-		g.owner.Store(0)
+		h.owner.Store(0)
 	}
 	return r.c.release()
 }
@@ -184,7 +238,7 @@ func (r *RLock) Depth() int {
 	if !r.mine() {
 		return 0
 	}
-	return int(r.c.gate.extra.Load()) + 1
+	return int(r.h.extra.Load()) + 1
 }
 
 // Locked reports whether anyone holds the lock, at the moment of the call.
