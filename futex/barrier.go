@@ -16,16 +16,36 @@ var KindBarrier = shm.MakeKind("BARR")
 //
 //	bits 0-15   parties arrived in the current generation
 //	bit 16      barrierBroken: aborted, or a party timed out or died
-//	bit 17      barrierWasReset: the last generation change was a Reset
+//	bits 17-31  how the last 15 generations ended: bit 17+i set when the
+//	            generation i+1 before the current one ended by Reset rather
+//	            than by its last party arriving
 //	bits 32-63  generation, bumped when the last party arrives or on Reset
+//
+// A waiter remembers its generation and, once the generation has moved on,
+// reads from the history whether its own ended by Reset (ErrBrokenBarrier)
+// or by the last arrival (its index), also when later generations have
+// passed before it looked (a slow waiter, a stopped process).
 //
 // Arrival slots hold gen<<32 | token of the party that took that index, so
 // that waiting parties can check the liveness of the others who arrived.
 const (
-	barrierCount    = 1<<16 - 1
-	barrierBroken   = 1 << 16
-	barrierWasReset = 1 << 17
+	barrierCount     = 1<<16 - 1
+	barrierBroken    = 1 << 16
+	barrierHistShift = 17
+	barrierHistLen   = 15
+	barrierHistMask  = 1<<barrierHistLen - 1
 )
+
+// barrierNext is the state after generation s>>32 ends, by Reset or by its
+// last arrival: the next generation, empty and unbroken, with the ending
+// recorded in the history.
+func barrierNext(s uint64, reset bool) uint64 {
+	h := s >> barrierHistShift << 1 & barrierHistMask
+	if reset {
+		h |= 1
+	}
+	return (s>>32+1)<<32 | h<<barrierHistShift
+}
 
 // Barrier makes a fixed number of parties wait for each other, the
 // counterpart of threading.Barrier (multiprocessing.Barrier). Wait returns
@@ -142,7 +162,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		}
 		gen = s >> 32
 		if count+1 == b.parties {
-			if atomic.CompareAndSwapUint64(&b.st.state, s, (gen+1)<<32) {
+			if atomic.CompareAndSwapUint64(&b.st.state, s, barrierNext(s, false)) {
 				race.Acquire(b.anchor)
 				b.wake()
 				return count, nil
@@ -179,18 +199,23 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 }
 
 // outcome reports whether generation gen is over for a waiter, and how.
+// A waiter that finds more generations passed than the history holds
+// counts its own as completed: a Reset followed by 15 full generations, all
+// before the waiter ran again, is the one case it cannot tell.
 func (b *Barrier) outcome(gen uint64) (bool, error) {
 	s := atomic.LoadUint64(&b.st.state)
-	switch g := s >> 32; {
-	case g == gen+1 && s&barrierWasReset != 0:
-		return true, b.errorf(ErrBrokenBarrier)
-	case g != gen:
-		race.Acquire(b.anchor)
-		return true, nil
-	case s&barrierBroken != 0:
-		return true, b.errorf(ErrBrokenBarrier)
+	d := uint32(s>>32) - uint32(gen) // generations passed since gen
+	switch {
+	case d == 0:
+		if s&barrierBroken != 0 {
+			return true, b.errorf(ErrBrokenBarrier)
+		}
+		return false, nil
+	case d <= barrierHistLen && s>>(barrierHistShift+d-1)&1 != 0:
+		return true, b.errorf(ErrBrokenBarrier) // gen ended by Reset
 	}
-	return false, nil
+	race.Acquire(b.anchor)
+	return true, nil
 }
 
 // checkParties breaks generation gen if a party that arrived in it died.
@@ -248,7 +273,7 @@ func (b *Barrier) Abort() {
 func (b *Barrier) Reset() {
 	for {
 		s := atomic.LoadUint64(&b.st.state)
-		if atomic.CompareAndSwapUint64(&b.st.state, s, (s>>32+1)<<32|barrierWasReset) {
+		if atomic.CompareAndSwapUint64(&b.st.state, s, barrierNext(s, true)) {
 			break
 		}
 	}

@@ -151,7 +151,7 @@
 //	64   4     lock name length creator                   OpenCondition
 //	68   120   lock name        creator                   OpenCondition
 //	Barrier (64 + 8*parties bytes)
-//	0    8     gen<<32 | flags | count  parties, Abort, Reset   parties
+//	0    8     gen<<32 | history | broken | count  parties, Abort, Reset  parties
 //	8    4     seq              every transition          waiters (futex word)
 //	12   4     sleepers         parked waiters            transitions
 //	16   4     parties          creator                   all
@@ -168,6 +168,9 @@
 //   - A Barrier party that dies before it arrives cannot be told from a
 //     slow one: the others wait until their contexts end (which breaks the
 //     barrier). A party that dies while waiting breaks it within a slice.
+//   - A Barrier party that is not scheduled again until a Reset and then 15
+//     more generations have passed cannot tell that its generation was
+//     Reset: it returns its index as if the generation had completed.
 //   - A Condition waiter that dies keeps its registration; a Wait may return
 //     without its predicate holding (use WaitFor), as in CPython.
 //   - Protection from hostile peers: a peer can forge a lock word. Corrupt

@@ -18,7 +18,7 @@ const (
 	semVersion       uint32 = 1 << 16
 	eventVersion     uint32 = 1 << 16
 	conditionVersion uint32 = 1 << 16
-	barrierVersion   uint32 = 1 << 16
+	barrierVersion   uint32 = 1<<16 | 1
 )
 
 // Lock and RLock: one 64-byte line.
@@ -88,7 +88,7 @@ type condState struct {
 // Barrier: a line of counters, then one 8-byte arrival slot per party.
 const (
 	barrierHdrSize     = 64
-	barrierStateOff    = 0  // gen<<32 | flags | count, CAS'd as one word
+	barrierStateOff    = 0  // gen<<32 | history | broken | count, CAS'd as one word
 	barrierSeqOff      = 8  // futex word: bumped by every transition
 	barrierSleepersOff = 12 // threads parked in the kernel
 	barrierPartiesOff  = 16 // parties, immutable after creation

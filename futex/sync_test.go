@@ -427,3 +427,36 @@ func TestBarrierSemantics(t *testing.T) {
 		t.Errorf("OpenBarrier: parties %d broken %v", b2.Parties(), b2.Broken())
 	}
 }
+
+// TestBarrierHistory drives the state word through generations that end by
+// Reset or by their last arrival, near the generation counter's wrap: a
+// waiter of any of the last 15 generations learns how its own ended.
+func TestBarrierHistory(t *testing.T) {
+	seg, _ := newSegment(t)
+	b, err := NewBarrier(seg, "b", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := uint64(1<<32-7) << 32
+	atomic.StoreUint64(&b.st.state, start|barrierBroken|2)
+	resets := []bool{true, false, false, true, true, false, true, false, false, false, true, false, true, true, false, false, true}
+	for _, r := range resets {
+		atomic.StoreUint64(&b.st.state, barrierNext(atomic.LoadUint64(&b.st.state), r))
+	}
+	if b.Broken() || b.NWaiting() != 0 {
+		t.Fatalf("after transitions: broken %v waiting %d; want false 0", b.Broken(), b.NWaiting())
+	}
+	n := len(resets)
+	for i, r := range resets {
+		gen := uint64(uint32(start>>32) + uint32(i))
+		done, err := b.outcome(gen)
+		want := r && n-i <= barrierHistLen
+		if !done || errors.Is(err, ErrBrokenBarrier) != want {
+			t.Errorf("generation %d (ended by Reset: %v, %d ago): outcome (%v, %v); want done, broken %v", i, r, n-i, done, err, want)
+		}
+	}
+	cur := uint64(uint32(start>>32) + uint32(n))
+	if done, err := b.outcome(cur); done || err != nil {
+		t.Errorf("current generation: outcome (%v, %v); want not done", done, err)
+	}
+}

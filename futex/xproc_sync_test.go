@@ -19,6 +19,7 @@ func init() {
 	testproc.Register("futex-producer", helperProducer)
 	testproc.Register("futex-consumer", helperConsumer)
 	testproc.Register("futex-cond-wait", helperCondWait)
+	testproc.Register("futex-barrier-wait", helperBarrierWait)
 }
 
 func ctxMinute() (context.Context, context.CancelFunc) {
@@ -396,4 +397,62 @@ func TestXprocConditionWaiterDies(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Errorf("live waiter after Notify(1) with a dead waiter: %v", err)
 	}
+}
+
+// helperBarrierWait: segment. Waits once on barrier "b" and reports the
+// result.
+func helperBarrierWait() {
+	seg := openSegment(testproc.Arg(0))
+	defer seg.Close()
+	b, err := OpenBarrier(seg, "b")
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	ctx, cancel := ctxMinute()
+	defer cancel()
+	_, err = b.Wait(ctx)
+	testproc.Send("%v", errors.Is(err, ErrBrokenBarrier))
+}
+
+// TestXprocBarrierResetWhileStopped: a waiting party is stopped (SIGSTOP)
+// across a Reset and across the next generation, which completes without
+// it. Resumed, it must still report ErrBrokenBarrier for the generation it
+// waited in (CPython: reset makes current waiters raise BrokenBarrierError),
+// not count the later generation's completion as its own.
+func TestXprocBarrierResetWhileStopped(t *testing.T) {
+	seg, name := newSegment(t)
+	b, err := NewBarrier(seg, "b", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testproc.Start(t, "futex-barrier-wait", testproc.Options{Args: []string{name}})
+	waitFor(t, func() bool { return b.NWaiting() == 1 })
+	c.Signal(syscall.SIGSTOP)
+	for c.ProcState() != 'T' {
+		time.Sleep(time.Millisecond)
+	}
+	b.Reset()
+	for round := 0; round < 3; round++ {
+		errc := make(chan error, 1)
+		go func() {
+			ctx, cancel := ctxMinute()
+			defer cancel()
+			_, err := b.Wait(ctx)
+			errc <- err
+		}()
+		ctx, cancel := ctxMinute()
+		_, err := b.Wait(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("round %d after Reset: %v", round, err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatalf("round %d after Reset, other party: %v", round, err)
+		}
+	}
+	c.Signal(syscall.SIGCONT)
+	if got := c.Recv(time.Minute); got != "true" {
+		t.Errorf("party stopped across Reset: ErrBrokenBarrier = %s; want true", got)
+	}
+	c.MustWait()
 }
