@@ -13,7 +13,11 @@
 // slice, Commit) or copies it in (Write); Stage + Flush and WriteBatch
 // publish many records with one store of the tail index. The consumer reads
 // in place (Peek, then Release) or copies out (ReadInto, ReadBytes);
-// Consume releases many records with one store of the head index.
+// Consume releases many records with one store of the head index. Batches
+// publish and release at least every 32 KiB (or quarter of the ring), so
+// that on large batches the consumer empties one piece of the ring while the
+// producer fills the next instead of each waiting for the other's whole
+// batch.
 //
 // Happens-before: the producer writes a record, then release-stores the
 // tail; the consumer acquire-loads the tail, then reads the record.
@@ -34,9 +38,11 @@
 // spinning only delays the peer: 6 ms per round trip measured with pure
 // spinning) stop spinning within a few waits and hand the core over with
 // sched_yield, while processes on separate cores keep the full budget. A waiter parks on
-// the low 32 bits of the index it waits for, after raising a parked count
+// the low 32 bits of the index it waits for, after setting a parked flag
 // that the other side reads after each publish; FUTEX_WAKE is called only
-// when that count is non-zero. Parking is done in slices of 1 ms doubling to
+// when the flag is set, and the waker clears it (waking every waiter on
+// the word), so the publishes that follow while the sleeper takes its tens
+// of microseconds to wake up make no further system calls. Parking is done in slices of 1 ms doubling to
 // MaxSlice (50 ms); between slices, and never on the fast path, the waiter
 // checks the peer: closed flags, and the liveness of the peer's participant
 // token (shm.Segment.Alive) that each end records in the ring header when it
@@ -63,7 +69,9 @@
 // # Memory layout
 //
 // All integers little-endian; offsets from the start of the object payload
-// (kind "RSPS", layout version 1.0). The SPSC ring header (256 bytes):
+// (kind "RSPS", layout version 1.1: minor 1 made the wait words flags that
+// the waker clears; 1.0 peers interoperate, waking more often). The SPSC
+// ring header (256 bytes):
 //
 //	off  size  field      written by          read by
 //	0    4     magic      creator             attachers ("SPSC")
@@ -73,8 +81,10 @@
 //	24   4     closed     either (Close)      both, slow paths (bit 0 producer, bit 1 consumer)
 //	64   8     tail       producer (release)  consumer (acquire); own line
 //	128  8     head       consumer (release)  producer (acquire); own line
-//	192  4     cons wait  consumer (parking)  producer after each publish
-//	196  4     prod wait  producer (parking)  consumer after each release
+//	192  4     cons wait  consumer (parking:  producer after each publish
+//	                      1), producer (0)    (clears it and wakes)
+//	196  4     prod wait  producer (parking:  consumer after each release
+//	                      1), consumer (0)    (clears it and wakes)
 //	256  cap   data       producer            consumer
 //
 // A record in the data area, 8-byte aligned:
@@ -134,7 +144,7 @@
 // TypedConn with a fixed-size codec encodes straight into a reserved record
 // and decodes straight out of the ring.
 //
-// Pipe layout (kind "PIPE", version 1.0): a 64-byte header, then one or two
+// Pipe layout (kind "PIPE", version 1.1): a 64-byte header, then one or two
 // SPSC ring regions of ring size bytes each, laid out as above:
 //
 //	off  size  field      written by   read by
@@ -143,7 +153,7 @@
 //	8    8     ring size  creator      openers (256 + capacity)
 //	64   ...   ring 0, then ring 1
 //
-// Queue layout (kind "RMPM", version 1.0):
+// Queue layout (kind "RMPM", version 1.1):
 //
 //	off  size  field       written by           read by
 //	0    4     magic       creator              openers ("MPMC")
@@ -155,10 +165,10 @@
 //	32   8     tombstoned  recovery (add)       Tombstoned
 //	64   8     enqueue     producers (CAS)      producers, Len; own line
 //	128  8     dequeue     consumers (CAS)      consumers, Len; own line
-//	192  4     get wait    parked getters       producers after publishing
-//	196  4     put wait    parked putters       consumers after releasing
+//	192  4     get wait    getters parking (1)  producers after publishing (0)
+//	196  4     put wait    putters parking (1)  consumers after releasing (0)
 //	256  4     unfinished  Put (add), TaskDone  Join (futex word)
-//	260  4     join wait   parked Join callers  TaskDone
+//	260  4     join wait   Join parking (1)     TaskDone (0)
 //	320  ...   slots
 //
 // Each slot, slot size bytes:

@@ -20,9 +20,9 @@ var (
 )
 
 const (
-	spscVersion uint32 = 1<<16 | 0
-	pipeVersion uint32 = 1<<16 | 0
-	mpmcVersion uint32 = 1<<16 | 0
+	spscVersion uint32 = 1<<16 | 1
+	pipeVersion uint32 = 1<<16 | 1
+	mpmcVersion uint32 = 1<<16 | 1
 
 	cacheLine = 64
 
@@ -87,8 +87,8 @@ type spscHdr struct {
 	_        [56]byte
 	head     uint64 // 128: consumer: bytes released, ever
 	_        [56]byte
-	consWait uint32 // 192: consumers parked on tail (0/1)
-	prodWait uint32 // 196: producers parked on head (0/1)
+	consWait uint32 // 192: 1: a consumer parks on tail; the waking producer clears it
+	prodWait uint32 // 196: 1: a producer parks on head; the waking consumer clears it
 	_        [56]byte
 }
 
@@ -115,11 +115,11 @@ type mpmcHdr struct {
 	_          [56]byte
 	deq        uint64 // 128: next position to claim for Get
 	_          [56]byte
-	getWait    uint32 // 192: getters parked on enq
-	putWait    uint32 // 196: putters parked on deq
+	getWait    uint32 // 192: 1: getters park on enq; cleared by the waking producer
+	putWait    uint32 // 196: 1: putters park on deq; cleared by the waking consumer
 	_          [56]byte
 	unfinished uint32 // 256: JoinableQueue: tasks put and not done
-	joinWait   uint32 // 260: Join callers parked on unfinished
+	joinWait   uint32 // 260: 1: Join callers park on unfinished; cleared by TaskDone
 	_          [56]byte
 }
 

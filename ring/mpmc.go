@@ -183,7 +183,7 @@ func (q *mpmc) tryPut(msg []byte) error {
 				race.ReleaseMerge(q.anchor)
 				atomic.StoreUint64(&s.seq, pos+1)
 				q.claims.end(words, pair)
-				wake(low32(&q.h.enq), &q.h.getWait, 1)
+				wake(low32(&q.h.enq), &q.h.getWait)
 				return nil
 			}
 			q.claims.end(words, pair)
@@ -248,7 +248,7 @@ func (q *mpmc) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
 			race.ReleaseMerge(q.anchor)
 			atomic.StoreUint64(&s.seq, pos+q.slots)
 			q.claims.end(words, pair)
-			wake(low32(&q.h.deq), &q.h.putWait, 1)
+			wake(low32(&q.h.deq), &q.h.putWait)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -316,7 +316,7 @@ func (q *mpmc) recoverProducer() {
 	race.ReleaseMerge(q.anchor)
 	atomic.StoreUint64(&s.seq, pos+1)
 	atomic.AddUint64(&q.h.tombstoned, 1)
-	wake(low32(&q.h.enq), &q.h.getWait, 1<<30)
+	wake(low32(&q.h.enq), &q.h.getWait)
 }
 
 // recoverConsumer frees the slot at the producers' position if a consumer
@@ -336,7 +336,7 @@ func (q *mpmc) recoverConsumer() {
 	// producer, and a plain write here could land on its message.
 	if atomic.CompareAndSwapUint64(&s.seq, prev+1, pos) {
 		atomic.AddUint64(&q.h.tombstoned, 1)
-		wake(low32(&q.h.deq), &q.h.putWait, 1<<30)
+		wake(low32(&q.h.deq), &q.h.putWait)
 	}
 }
 

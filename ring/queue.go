@@ -295,7 +295,7 @@ func (j *JoinableQueue) Put(ctx context.Context, msg []byte) error {
 
 func (j *JoinableQueue) undo() {
 	if atomic.AddUint32(&j.q.h.unfinished, ^uint32(0)) == 0 {
-		wake(&j.q.h.unfinished, &j.q.h.joinWait, 1<<30)
+		wake(&j.q.h.unfinished, &j.q.h.joinWait)
 	}
 }
 
@@ -308,7 +308,7 @@ func (j *JoinableQueue) TaskDone() error {
 		}
 		if atomic.CompareAndSwapUint32(&j.q.h.unfinished, n, n-1) {
 			if n == 1 {
-				wake(&j.q.h.unfinished, &j.q.h.joinWait, 1<<30)
+				wake(&j.q.h.unfinished, &j.q.h.joinWait)
 			}
 			return nil
 		}

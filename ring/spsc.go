@@ -28,6 +28,13 @@ const (
 	recLast   = 6
 
 	copyChunk = 256 << 10 // large copies go in pieces that stay in cache
+
+	// publishChunk: batches publish (tail) and release (head) at least
+	// every publishChunk bytes (or quarter of the ring, if that is less),
+	// so that the two sides overlap, the consumer copying out one piece
+	// while the producer fills the next, and a waiting peer never waits
+	// for more than a few microseconds of copying.
+	publishChunk = 32 << 10
 )
 
 func align8(n uint64) uint64 { return (n + recAlign - 1) &^ (recAlign - 1) }
@@ -57,6 +64,7 @@ type spsc struct {
 	data     []byte
 	capacity uint64
 	mask     uint64
+	chunk    uint64 // batches publish at least every chunk bytes
 	anchor   anchor
 }
 
@@ -90,7 +98,7 @@ func attachSPSC(seg *shm.Segment, name string, b []byte, anchorOff int) (*spsc, 
 	return &spsc{
 		name: name, seg: seg, h: h,
 		data:     b[spscHdrSize : spscHdrSize+int(c) : spscHdrSize+int(c)],
-		capacity: c, mask: c - 1,
+		capacity: c, mask: c - 1, chunk: min(publishChunk, c/4),
 		anchor: seg.Anchor(anchorOff),
 	}, nil
 }
@@ -381,7 +389,10 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 
 // Stage finishes the reserved record with n payload bytes (n may be less
 // than reserved) without publishing it: Flush publishes every staged record
-// with one store of the tail index.
+// with one store of the tail index. Stage itself publishes once a quarter of
+// the ring is staged, so that the consumer copies out one part of the ring
+// while the producer fills the next (a batch as large as the ring would
+// otherwise leave each side idle while the other works).
 func (p *Producer) Stage(n int) error { return p.stage(n, recData) }
 
 func (p *Producer) stage(n int, kind uint32) error {
@@ -391,6 +402,9 @@ func (p *Producer) stage(n int, kind uint32) error {
 	binary.LittleEndian.PutUint64(p.r.data[p.resOff&p.r.mask:], recWord(uint64(n), kind))
 	p.tail = p.resOff + recHdrSize + align8(uint64(n))
 	p.resN = -1
+	if p.tail-p.pub >= p.r.chunk {
+		p.Flush()
+	}
 	return nil
 }
 
@@ -412,7 +426,7 @@ func (p *Producer) Flush() {
 	race.Release(p.r.anchor)
 	atomic.StoreUint64(&p.r.h.tail, p.tail)
 	p.pub = p.tail
-	wake(low32(&p.r.h.tail), &p.r.h.consWait, 1)
+	wake(low32(&p.r.h.tail), &p.r.h.consWait)
 }
 
 // TryWrite copies msg into a new record and publishes it, or returns ErrFull.
@@ -436,7 +450,8 @@ func (p *Producer) Write(ctx context.Context, msg []byte) error {
 }
 
 // WriteBatch copies every message into its own record and publishes them
-// with as few tail stores as room allows (one, when they all fit).
+// with one store of the tail index per quarter of the ring (one, when they
+// fit in a quarter), and before any wait for room.
 func (p *Producer) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	for _, m := range msgs {
 		if err := p.check(len(m)); err != nil {
@@ -561,7 +576,7 @@ func (c *Consumer) publish() {
 	race.Release(c.r.anchor)
 	atomic.StoreUint64(&c.r.h.head, c.head)
 	c.pub = c.head
-	wake(low32(&c.r.h.head), &c.r.h.prodWait, 1)
+	wake(low32(&c.r.h.head), &c.r.h.prodWait)
 }
 
 func (c *Consumer) waitData(ctx context.Context) error {
@@ -662,7 +677,8 @@ func (c *Consumer) ReadBytes(ctx context.Context) ([]byte, error) {
 
 // Consume waits for at least one record, then passes up to max available
 // records (in place) to fn and releases them all with one store of the head
-// index. It returns how many records fn accepted; a record on which fn
+// index (one per quarter of the ring, for batches that large, so that the
+// producer refills the ring while fn works through the rest). It returns how many records fn accepted; a record on which fn
 // returns an error is not released and the error is returned.
 func (c *Consumer) Consume(ctx context.Context, max int, fn func(rec []byte) error) (int, error) {
 	if max < 1 {
@@ -684,6 +700,9 @@ func (c *Consumer) Consume(ctx context.Context, max int, fn func(rec []byte) err
 		}
 		c.head += c.peekN
 		c.peekN = 0
+		if c.head-c.pub >= c.r.chunk {
+			c.publish()
+		}
 		if n++; n == max {
 			break
 		}

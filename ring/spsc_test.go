@@ -120,3 +120,55 @@ func TestRingTryAndBatch(t *testing.T) {
 		t.Fatalf("Peek returned after %v", d)
 	}
 }
+
+// TestBatchPublishesInChunks: a batch of staged records is published every
+// 32 KiB (a quarter of a smaller ring) without waiting for Flush, and
+// Consume releases the head at the same pace, so that producer and consumer
+// overlap on large batches.
+func TestBatchPublishesInChunks(t *testing.T) {
+	seg, _ := newSegment(t, 2<<20)
+	r, err := ring.NewRing(seg, "r", 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := r.Producer()
+	c, _ := r.Consumer()
+	const rec = 1024 // bytes per record, header included: 32 per chunk
+	for i := 0; i < 64; i++ {
+		if i == 31 || i == 32 {
+			n, _ := r.Len()
+			if want := (i / 32) * 32 * rec; n != want {
+				t.Fatalf("after staging %d records: Len %d; want %d", i, n, want)
+			}
+		}
+		b, err := p.TryReserve(rec - 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		binary.LittleEndian.PutUint64(b, uint64(i))
+		if err := p.Stage(rec - 8); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := r.Len(); n != 64*rec {
+		t.Fatalf("after staging 64 records: Len %d; want %d (auto-published)", n, 64*rec)
+	}
+	i := 0
+	got, err := c.Consume(context.Background(), 100, func(b []byte) error {
+		if k := binary.LittleEndian.Uint64(b); k != uint64(i) {
+			t.Errorf("record %d: got %d", i, k)
+		}
+		n, _ := r.Len()
+		if want := 64*rec - (i/32)*32*rec; n != want {
+			t.Errorf("consuming record %d: Len %d; want %d", i, n, want)
+		}
+		i++
+		return nil
+	})
+	if err != nil || got != 64 {
+		t.Fatalf("Consume: got %d, %v; want 64, nil", got, err)
+	}
+	if n, _ := r.Len(); n != 0 {
+		t.Fatalf("after Consume: Len %d; want 0", n)
+	}
+}

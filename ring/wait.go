@@ -222,9 +222,12 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 	}
 
 	// Park in slices of 1 ms doubling to MaxSlice, checking the peer after
-	// each. The parked count is raised before the final check of ready,
-	// and the waker raises the word before reading the count, so a wake-up
-	// is never lost (both sides use sequentially consistent atomics).
+	// each. The parked flag is set before the final check of ready, and the
+	// waker changes the word before reading the flag, so a wake-up is never
+	// lost (both sides use sequentially consistent atomics). The waker, not
+	// the waiter, clears the flag: a wake-up takes tens of microseconds to
+	// reach a sleeping process, and a flag the waiter cleared itself would
+	// make every publish in that time another FUTEX_WAKE.
 	slice := time.Millisecond
 	var timer *time.Timer
 	for {
@@ -243,13 +246,12 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 		owned, ch := s.gate.enter()
 		if owned {
 			val := atomic.LoadUint32(s.word)
-			atomic.AddUint32(s.parked, 1)
+			atomic.StoreUint32(s.parked, 1)
 			ok, err := s.ready()
 			if !ok && err == nil {
 				werr := futex.Wait(s.word, val, d)
 				_ = werr // nil or ErrTimeout: both mean "re-check"
 			}
-			atomic.AddUint32(s.parked, ^uint32(0))
 			s.gate.leave()
 			if ok || err != nil {
 				return err
@@ -279,11 +281,15 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 	}
 }
 
-// wake wakes n parked waiters on word if the parked count says there are
-// any. Callers change the word (or the state behind it) before calling.
-func wake(word, parked *uint32, n int) {
-	if atomic.LoadUint32(parked) != 0 {
-		futex.Wake(word, n)
+// wake wakes every waiter parked on word if the parked flag is set, and
+// clears the flag: one FUTEX_WAKE per parking, however many publishes
+// follow before the sleeper runs. Waking all rather than one is what makes
+// clearing safe: a waiter that finds nothing to do sets the flag again
+// before it sleeps again. Callers change the word (or the state behind it)
+// before calling.
+func wake(word, parked *uint32) {
+	if atomic.LoadUint32(parked) != 0 && atomic.SwapUint32(parked, 0) != 0 {
+		futex.Wake(word, 1<<30)
 	}
 }
 
