@@ -2,6 +2,7 @@ package shm
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -91,10 +92,14 @@ func CheckObjectName(name string) error {
 // offset from the segment base. The allocator is an atomic bump cursor:
 // lock-free, and nothing is ever freed. Use CreateObject for anything other
 // processes must find by name.
-func (s *Segment) Alloc(size int) (int, error) {
+func (s *Segment) Alloc(size int) (off int, err error) {
 	if size <= 0 {
 		return 0, fmt.Errorf("shm: alloc %d bytes: %w", size, ErrInvalidSize)
 	}
+	if s.closed.Load() {
+		return 0, fmt.Errorf("shm: alloc %d bytes: %w", size, ErrClosed)
+	}
+	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	cur := &s.hdr().cursor
 	for {
 		c := atomic.LoadUint64(cur)
@@ -114,15 +119,20 @@ func (s *Segment) Alloc(size int) (int, error) {
 // CreateObject creates the object name of the given kind, layout version and
 // payload size, runs init on the zeroed payload, and only then publishes it,
 // so that OpenObject in any process never sees a half-initialised object.
-// A name already present gives ErrExist. If init returns an error the name
-// is burnt (its entry marked failed) and the error is returned.
-func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int, init func(payload []byte) error) (Object, error) {
+// A name already present gives ErrExist. If init returns an error (or
+// panics) the entry is marked failed, so that nobody waits for it, the error
+// is returned (the panic continues), and the name may be created again.
+func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int, init func(payload []byte) error) (obj Object, err error) {
 	if err := CheckObjectName(name); err != nil {
 		return Object{}, err
 	}
-	if size <= 0 {
+	if size <= 0 || size > MaxSize {
 		return Object{}, fmt.Errorf("shm: create object %q: size %d: %w", name, size, ErrInvalidSize)
 	}
+	if s.closed.Load() {
+		return Object{}, fmt.Errorf("shm: create object %q: %w", name, ErrClosed)
+	}
+	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	h := xxhash.Sum64String(name)
 	mask := s.entries - 1
 	me := uint64(s.token) << 32
@@ -166,6 +176,14 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 		atomic.StoreUint64(&e.state, me|entryFailed)
 		return Object{}, fmt.Errorf("shm: create object %q: %w", name, err)
 	}
+	settled := false
+	defer func() {
+		if !settled {
+			// init panicked (or the mapping faulted): a live
+			// creator must not leave the entry pending for ever.
+			atomic.StoreUint64(&e.state, me|entryFailed)
+		}
+	}()
 	e.hash = h
 	copy(e.name[:], name)
 	atomic.StoreUint32(&e.nameLen, uint32(len(name)))
@@ -174,6 +192,7 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 
 	at, err := s.Alloc(objHdrSize + size)
 	if err != nil {
+		settled = true // as failed
 		return fail(err)
 	}
 	o := Object{seg: s, name: name, kind: kind, version: version, off: at + objHdrSize, size: size}
@@ -181,12 +200,14 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 	oh.magic, oh.kind, oh.version, oh.index, oh.size = objMagic, uint32(kind), version, uint32(idx), uint64(size)
 	if init != nil {
 		if err := init(o.Bytes()); err != nil {
+			settled = true // as failed
 			return fail(err)
 		}
 	}
 	e.kind, e.version = uint32(kind), version
 	e.off, e.size = uint64(o.off), uint64(size)
 	atomic.StoreUint64(&e.state, me|entryReady) // publishes everything above
+	settled = true
 	return o, nil
 }
 
@@ -228,10 +249,14 @@ func (s *Segment) entryHasName(e *entry, h uint64, name string) bool {
 // segment (ErrCorrupt). If the creator is still initialising it, OpenObject
 // waits up to the segment's timeout (ErrNotInitialized; at once if the creator
 // died). A missing name gives ErrNotExist.
-func (s *Segment) OpenObject(name string, kind Kind, version uint32) (Object, error) {
+func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object, err error) {
 	if err := CheckObjectName(name); err != nil {
 		return Object{}, err
 	}
+	if s.closed.Load() {
+		return Object{}, fmt.Errorf("shm: open object %q: %w", name, ErrClosed)
+	}
+	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	h := xxhash.Sum64String(name)
 	mask := s.entries - 1
 	for i := 0; i < s.entries; i++ {
@@ -319,9 +344,20 @@ type ObjectInfo struct {
 }
 
 // Objects lists the named objects in directory order, including ones still
-// being created (Ready false). Corrupt entries are listed with Err set.
-func (s *Segment) Objects() []ObjectInfo {
-	var out []ObjectInfo
+// being created (Ready false). Corrupt entries are listed with Err set; if
+// the file was truncated the list ends with an entry whose Err is
+// ErrSegmentTruncated. After Close it is empty.
+func (s *Segment) Objects() (out []ObjectInfo) {
+	if s.closed.Load() {
+		return nil
+	}
+	var err error
+	defer func() {
+		if err != nil {
+			out = append(out, ObjectInfo{Err: err})
+		}
+	}()
+	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	for i := 0; i < s.entries; i++ {
 		e := s.entryAt(i)
 		st := atomic.LoadUint64(&e.state)

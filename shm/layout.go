@@ -114,6 +114,10 @@ const (
 	_ = uintptr(unsafe.Sizeof(objHeader{}) - objHdrSize)
 )
 
+// addrOf returns the address of a mapping's first byte, for telling faults
+// inside it from other ones (fault.go).
+func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
 func (s *Segment) hdr() *header         { return view.Ptr[header](s.data, 0) }
 func (s *Segment) slotAt(i int) *slot   { return view.Ptr[slot](s.data, s.slotOff(i)) }
 func (s *Segment) entryAt(i int) *entry { return view.Ptr[entry](s.data, s.entryOff(i)) }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -93,61 +95,145 @@ func (s *Segment) openPrivate() (*os.File, error) {
 	return f, nil
 }
 
-// join takes a participant slot. The slot's liveness lock is taken first and
-// is the slot's mutex among live processes: whoever holds it owns the slot,
-// so a slot whose lock is free belongs to nobody alive and may be taken over
-// (reaping the dead owner) by bumping its generation. A joiner that dies at
-// any step leaves either a free lock (slot reusable) or nothing published.
+// crashpoint marks a step of a multi-step protocol (segment creation, slot
+// takeover) at which a test may kill the process or act (export_test.go);
+// unset, and one atomic load, outside tests.
+var crashpointHook atomic.Pointer[func(step string)]
+
+func crashpoint(step string) {
+	if fn := crashpointHook.Load(); fn != nil {
+		(*fn)(step)
+	}
+}
+
+// Lock bytes of the segment file. All are open-file-description locks
+// through the attachment's private descriptor, so the kernel drops them the
+// instant the holder dies, reaped or not:
+//
+//	byte 0           read lock, held by every attachment; shmkit gc takes
+//	                 it for writing across an unlink (nobody attached)
+//	slotOff(i)       slot i's liveness lock, write-locked by its owner
+//	                 for as long as it is attached
+//	slotOff(i) + 1   slot i's claim lock, write-locked by a joiner while
+//	                 it takes the slot over
+func liveByte(slotOff int) int  { return slotOff }
+func claimByte(slotOff int) int { return slotOff + 1 }
+
+func busy(err error) bool { return err == unix.EAGAIN || err == unix.EACCES }
+
+// join takes a participant slot. Taking over a slot is serialised by its
+// claim lock: the joiner holding it checks that the liveness lock is free
+// (the owner died or left), bumps the generation, and only then takes the
+// liveness lock for good. So whenever a liveness lock is held, the slot's
+// generation is its holder's, which is what makes Alive exact. A joiner that
+// dies at any step leaves its locks free: the slot is reusable, and a token
+// of the generation it may have bumped is dead; a joiner still at work holds
+// the claim lock and is never reaped (FAULTS.md F6).
 func (s *Segment) join() error {
 	live, err := s.openPrivate()
 	if err != nil {
 		return err
 	}
-	// The read lock on byte 0 is the "someone has this segment attached"
-	// count that gc consults (FAULTS.md c2.8).
-	if err := ofdLock(live, unix.F_RDLCK, 0); err != nil {
+	if err := s.attachLock(live); err != nil {
 		live.Close()
-		return fmt.Errorf("attach lock: %w", err)
+		return err
 	}
-	self := selfInfo()
+	crashpoint("join-attached")
 	// First pass prefers slots marked free; the second reaps dead ones.
 	for pass := 0; pass < 2; pass++ {
 		for i := 0; i < s.slots; i++ {
-			sl := s.slotAt(i)
-			if (atomic.LoadUint32(&sl.state) == slotStateFree) != (pass == 0) {
+			if (atomic.LoadUint32(&s.slotAt(i).state) == slotStateFree) != (pass == 0) {
 				continue
 			}
-			if err := ofdLock(live, unix.F_WRLCK, s.slotOff(i)); err != nil {
-				if err == unix.EAGAIN || err == unix.EACCES {
-					continue
-				}
+			tok, err := s.claim(live, i)
+			if err != nil {
 				live.Close()
-				return fmt.Errorf("liveness lock: %w", err)
+				return err
 			}
-			atomic.StoreUint32(&sl.state, slotStateFree)
-			gen := atomic.AddUint32(&sl.gen, 1)
-			atomic.StoreUint32(&sl.pid, uint32(self.pid))
-			atomic.StoreUint64(&sl.start, self.start)
-			atomic.StoreUint64(&sl.pidNS, self.pidNS)
-			for j := range sl.pending {
-				atomic.StoreUint64(&sl.pending[j], 0)
+			if tok != 0 {
+				s.live = live
+				s.token = tok
+				return nil
 			}
-			atomic.StoreUint32(&sl.state, slotStateAlive)
-			s.live = live
-			s.token = makeToken(i, gen)
-			return nil
 		}
 	}
 	live.Close()
 	return fmt.Errorf("%d slots: %w", s.slots, ErrNoSlot)
 }
 
+// attachLock takes the read lock on byte 0, the "someone has this segment
+// attached" count that gc consults (FAULTS.md c2.8). gc holds the write lock
+// only across its checks and the unlink, so a conflict is waited out for up
+// to the segment's timeout.
+func (s *Segment) attachLock(live *os.File) error {
+	deadline := time.Now().Add(s.timeout)
+	for backoff := 50 * time.Microsecond; ; backoff = min(2*backoff, 10*time.Millisecond) {
+		err := ofdLock(live, unix.F_RDLCK, 0)
+		if err == nil {
+			return nil
+		}
+		if !busy(err) {
+			return fmt.Errorf("attach lock: %w", err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("attach lock write-locked (by shmkit gc?) for over %v: %w", s.timeout, ErrNotInitialized)
+		}
+		time.Sleep(backoff)
+	}
+}
+
+// claim tries to take slot i over and returns the new token, or 0 if the
+// slot belongs to a live participant or another joiner.
+func (s *Segment) claim(live *os.File, i int) (Token, error) {
+	off := s.slotOff(i)
+	if err := ofdLock(live, unix.F_WRLCK, claimByte(off)); err != nil {
+		if busy(err) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("claim lock: %w", err)
+	}
+	// Failing to drop the claim lock would only keep other joiners off a
+	// slot that is ours for as long as we hold it anyway.
+	defer ofdLock(live, unix.F_UNLCK, claimByte(off))
+	crashpoint("join-claimed")
+	if held, err := ofdLocked(live, liveByte(off)); err != nil || held {
+		if err != nil {
+			return 0, fmt.Errorf("liveness lock: %w", err)
+		}
+		return 0, nil
+	}
+	self := selfInfo()
+	sl := s.slotAt(i)
+	atomic.StoreUint32(&sl.state, slotStateFree)
+	gen := atomic.AddUint32(&sl.gen, 1)
+	atomic.StoreUint32(&sl.pid, uint32(self.pid))
+	atomic.StoreUint64(&sl.start, self.start)
+	atomic.StoreUint64(&sl.pidNS, self.pidNS)
+	for j := range sl.pending {
+		atomic.StoreUint64(&sl.pending[j], 0)
+	}
+	crashpoint("join-bumped")
+	if err := ofdLock(live, unix.F_WRLCK, liveByte(off)); err != nil {
+		if busy(err) {
+			// Only a process that ignores the claim lock gets here.
+			return 0, nil
+		}
+		return 0, fmt.Errorf("liveness lock: %w", err)
+	}
+	crashpoint("join-locked")
+	atomic.StoreUint32(&sl.state, slotStateAlive)
+	return makeToken(i, gen), nil
+}
+
+// leave frees the participant slot; a truncated file only skips the store.
 func (s *Segment) leave() {
 	if s.live == nil {
 		return
 	}
-	sl := s.slotAt(s.token.Slot())
-	atomic.StoreUint32(&sl.state, slotStateFree)
+	func() {
+		defer s.ignoreFault(debug.SetPanicOnFault(true))
+		atomic.StoreUint32(&s.slotAt(s.token.Slot()).state, slotStateFree)
+	}()
 	s.live.Close() // drops the liveness and attach locks
 	s.live = nil
 }
@@ -158,14 +244,20 @@ func (s *Segment) Token() Token { return s.token }
 
 // Alive reports whether the participant behind t is alive, definitively:
 // the slot's generation changed (the slot was taken over) → dead; the slot's
-// kernel-held lock is free (the owner died, even if not yet reaped, or left)
-// → dead; otherwise alive, also when the owner is stopped or slow. Nothing is
-// ever judged dead on a timeout. A token naming no slot gives ErrCorrupt.
+// kernel-held liveness lock is free (the owner died, even if not yet reaped,
+// or left) → dead; otherwise alive, also when the owner is stopped or slow.
+// Nothing is ever judged dead on a timeout. A token naming no slot gives
+// ErrCorrupt; a closed Segment ErrClosed; a truncated file
+// ErrSegmentTruncated.
 //
-// Alive costs one fcntl system call; call it on slow paths only. While a
-// new owner is taking over the slot of a dead one, Alive may answer "alive"
-// for the old token once; callers poll, and the next call answers "dead".
-func (s *Segment) Alive(t Token) (bool, error) {
+// The answer is exact, not a guess that later calls correct: a joiner bumps
+// a slot's generation before it takes the slot's liveness lock, so a held
+// lock always belongs to the generation read after it. Alive costs one
+// fcntl system call; call it on slow paths only.
+func (s *Segment) Alive(t Token) (alive bool, err error) {
+	if s.closed.Load() {
+		return false, fmt.Errorf("shm: liveness of %v: %w", t, ErrClosed)
+	}
 	i := t.Slot()
 	if i < 0 || i >= s.slots {
 		return false, fmt.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
@@ -173,11 +265,12 @@ func (s *Segment) Alive(t Token) (bool, error) {
 	if t == s.token && s.live != nil {
 		return true, nil
 	}
+	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	sl := s.slotAt(i)
 	if atomic.LoadUint32(&sl.gen)&genMask != t.gen() {
 		return false, nil
 	}
-	locked, err := ofdLocked(s.file, s.slotOff(i))
+	locked, err := ofdLocked(s.file, liveByte(s.slotOff(i)))
 	if err != nil {
 		return false, fmt.Errorf("shm: liveness of %v: %w", t, err)
 	}
@@ -213,9 +306,13 @@ type Participant struct {
 }
 
 // Participants lists the slots that are marked occupied, with their
-// liveness. A slot whose owner died shows Alive false until reused.
-func (s *Segment) Participants() []Participant {
-	var out []Participant
+// liveness. A slot whose owner died shows Alive false until reused. After
+// Close it is empty; if the file was truncated it stops at the fault.
+func (s *Segment) Participants() (out []Participant) {
+	if s.closed.Load() {
+		return nil
+	}
+	defer s.ignoreFault(debug.SetPanicOnFault(true))
 	for i := 0; i < s.slots; i++ {
 		sl := s.slotAt(i)
 		if atomic.LoadUint32(&sl.state) == slotStateFree {

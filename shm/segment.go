@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,12 @@ type Options struct {
 	// RequireSealed makes FromFile reject a descriptor that is not a memfd
 	// sealed against shrinking and growing.
 	RequireSealed bool
+	// CreationID, when not zero, makes Open and FromFile fail with
+	// ErrUnlinked unless the segment is the one with this CreationID: a
+	// process told to join a peer group's segment by name must not join
+	// a different segment re-created under that name after the original
+	// was unlinked (systemd RemoveIPC, rm), which would split the group.
+	CreationID uint64
 }
 
 func (o *Options) withDefaults() (Options, error) {
@@ -90,6 +97,11 @@ type Segment struct {
 	data []byte
 	dev  uint64
 	ino  uint64
+
+	// base and mapped describe the mapping for telling its faults from
+	// others (fault.go); they outlive Close.
+	base   uintptr
+	mapped int
 
 	slots, entries int
 	arenaOff       int
@@ -164,6 +176,7 @@ func CreateWith(name string, size int, o *Options) (*Segment, error) {
 		return nil, fmt.Errorf("shm: create %q: %w", name, err)
 	}
 	f := os.NewFile(uintptr(fd), path)
+	crashpoint("create-opened")
 	s, err := initialize(f, name, total, opt)
 	if err != nil {
 		f.Close()
@@ -240,6 +253,20 @@ func initialize(f *os.File, name string, total int, opt Options) (*Segment, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := s.format(opt); err != nil {
+		s.discard()
+		return nil, err
+	}
+	return s, nil
+}
+
+// format writes the header of a freshly mapped segment, joins it as the
+// first participant and publishes the magic last. A peer that truncates the
+// file meanwhile makes it fail with ErrSegmentTruncated.
+func (s *Segment) format(opt Options) (err error) {
+	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	crashpoint("create-mapped")
+	total := len(s.data)
 	h := s.hdr()
 	h.version = segVersion
 	h.byteOrder = byteOrderTag
@@ -258,11 +285,11 @@ func initialize(f *os.File, name string, total int, opt Options) (*Segment, erro
 	h.checksum = headerChecksum(s.data)
 	atomic.StoreUint64(&h.cursor, uint64(s.arenaOff))
 	if err := s.join(); err != nil {
-		s.unmap()
-		return nil, err
+		return err
 	}
+	crashpoint("create-joined")
 	atomic.StoreUint64(&h.magic, segMagic)
-	return s, nil
+	return nil
 }
 
 func headerChecksum(data []byte) uint64 { return xxhash.Sum64(data[hdrCsumStart:hdrCsumOff]) }
@@ -280,6 +307,8 @@ func mapFile(f *os.File, name string, total int, opt Options) (*Segment, error) 
 		name:     name,
 		file:     f,
 		data:     data,
+		base:     addrOf(data),
+		mapped:   len(data),
 		dev:      st.Dev,
 		ino:      st.Ino,
 		slots:    opt.Participants,
@@ -304,23 +333,40 @@ func OpenWith(name string, o *Options) (*Segment, error) {
 		return nil, err
 	}
 	path := filepath.Join(Dir(), name)
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
-	if err != nil {
-		switch err {
-		case unix.ENOENT:
-			return nil, fmt.Errorf("shm: open %q: %w", name, ErrNotExist)
-		case unix.ELOOP:
-			return nil, fmt.Errorf("shm: open %q: symlink refused: %w", name, err)
+	// shmkit gc unlinks a segment only while it holds the write lock that
+	// every attachment's read lock excludes; an Open that took its read
+	// lock after such an unlink attached to a file nobody can find any
+	// more, so it tries the name again (which now fails, or finds the
+	// segment that replaced it).
+	for attempt := 1; ; attempt++ {
+		fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+		if err != nil {
+			switch err {
+			case unix.ENOENT:
+				return nil, fmt.Errorf("shm: open %q: %w", name, ErrNotExist)
+			case unix.ELOOP:
+				return nil, fmt.Errorf("shm: open %q: symlink refused: %w", name, err)
+			case unix.EISDIR:
+				return nil, fmt.Errorf("shm: open %q: a directory, not a regular file: %w", name, ErrCorrupt)
+			}
+			return nil, fmt.Errorf("shm: open %q: %w", name, err)
 		}
-		return nil, fmt.Errorf("shm: open %q: %w", name, err)
+		f := os.NewFile(uintptr(fd), path)
+		crashpoint("open-opened")
+		s, err := attach(f, name, o, true)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("shm: open %q: %w", name, err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || st.Nlink > 0 {
+			return s, nil
+		}
+		s.Close()
+		if attempt == 3 {
+			return nil, fmt.Errorf("shm: open %q: unlinked while attaching, %d times: %w", name, attempt, ErrNotExist)
+		}
 	}
-	f := os.NewFile(uintptr(fd), path)
-	s, err := attach(f, name, o, true)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("shm: open %q: %w", name, err)
-	}
-	return s, nil
 }
 
 // FromFile attaches to the segment behind f, typically a descriptor a parent
@@ -356,6 +402,13 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("fstat: %w", err)
 	}
+	if named && st.Size == 0 && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		// Create makes the file with O_CREAT and only then reserves its
+		// size: a creator still between the two is initialising it.
+		if err := awaitSize(fd, &st, opt.Timeout); err != nil {
+			return nil, err
+		}
+	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("not a regular file (mode %v): %w", fs.FileMode(st.Mode), ErrCorrupt)
 	}
@@ -380,16 +433,40 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmap %d bytes: %w", size, err)
 	}
-	s := &Segment{name: name, file: f, data: data, dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
-	if err := s.validate(opt.Timeout); err != nil {
-		s.unmap()
-		return nil, err
-	}
-	if err := s.join(); err != nil {
-		s.unmap()
+	s := &Segment{name: name, file: f, data: data, base: addrOf(data), mapped: len(data), dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
+	if err := s.validateAndJoin(opt); err != nil {
+		s.discard()
 		return nil, err
 	}
 	return s, nil
+}
+
+// awaitSize waits up to timeout for a zero-length file to be given its size.
+func awaitSize(fd int, st *unix.Stat_t, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for backoff := 50 * time.Microsecond; st.Size == 0; backoff = min(2*backoff, 10*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("file still empty after %v: %w", timeout, ErrNotInitialized)
+		}
+		time.Sleep(backoff)
+		if err := unix.Fstat(fd, st); err != nil {
+			return fmt.Errorf("fstat: %w", err)
+		}
+	}
+	return nil
+}
+
+// validateAndJoin validates the header of a segment just mapped (its file
+// may have been truncated since the fstat) and takes a participant slot.
+func (s *Segment) validateAndJoin(opt Options) (err error) {
+	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	if err := s.validate(opt.Timeout); err != nil {
+		return err
+	}
+	if opt.CreationID != 0 && s.hdr().creationID != opt.CreationID {
+		return fmt.Errorf("creation id %#x, want %#x (re-created under the same name?): %w", s.hdr().creationID, opt.CreationID, ErrUnlinked)
+	}
+	return s.join()
 }
 
 // validate checks the header of a mapped segment. It never reads outside
@@ -444,6 +521,16 @@ func (s *Segment) validate(timeout time.Duration) error {
 	return nil
 }
 
+// discard undoes a half-made attachment: its participant slot (if taken)
+// and its mapping. The caller closes the file.
+func (s *Segment) discard() {
+	if s.live != nil {
+		s.live.Close()
+		s.live = nil
+	}
+	s.unmap()
+}
+
 func (s *Segment) unmap() {
 	if s.data != nil {
 		unix.Munmap(s.data)
@@ -494,18 +581,35 @@ func (s *Segment) Size() int { return len(s.data) }
 func (s *Segment) File() *os.File { return s.file }
 
 // CreationID returns the random identity the creator stored, which tells a
-// segment apart from a later one re-created under the same name.
-func (s *Segment) CreationID() uint64 { return s.hdr().creationID }
+// segment apart from a later one re-created under the same name (see
+// Options.CreationID). It is 0 after Close or if the file was truncated.
+func (s *Segment) CreationID() (id uint64) {
+	if s.closed.Load() {
+		return 0
+	}
+	defer s.ignoreFault(debug.SetPanicOnFault(true))
+	return s.hdr().creationID
+}
 
 // Creator returns the pid and start time (clock ticks since boot) of the
-// process that created the segment.
+// process that created the segment (zeros after Close or if the file was
+// truncated).
 func (s *Segment) Creator() (pid int, start uint64) {
+	if s.closed.Load() {
+		return 0, 0
+	}
+	defer s.ignoreFault(debug.SetPanicOnFault(true))
 	h := s.hdr()
 	return int(h.creatorPid), h.creatorStart
 }
 
-// Free returns how many bytes of the object arena are still unallocated.
-func (s *Segment) Free() int {
+// Free returns how many bytes of the object arena are still unallocated (0
+// after Close or if the file was truncated).
+func (s *Segment) Free() (n int) {
+	if s.closed.Load() {
+		return 0
+	}
+	defer s.ignoreFault(debug.SetPanicOnFault(true))
 	c := atomic.LoadUint64(&s.hdr().cursor)
 	if c > uint64(len(s.data)) {
 		return 0
