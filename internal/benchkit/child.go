@@ -71,11 +71,12 @@ func control(format string, args ...any) {
 
 // child is a running peer process, seen from the parent.
 type child struct {
-	cmd   *exec.Cmd
-	lines chan string
-	out   syncBuffer
-	once  sync.Once
-	err   error
+	cmd    *exec.Cmd
+	lines  chan string
+	exited chan struct{} // closed when the control pipe ends: the child is gone
+	out    syncBuffer
+	once   sync.Once
+	err    error
 }
 
 type syncBuffer struct {
@@ -113,7 +114,7 @@ func spawn(role string, args []string, probe *os.File, files []*os.File, cpu int
 	if err != nil {
 		return nil, err
 	}
-	c := &child{lines: make(chan string, 16)}
+	c := &child{lines: make(chan string, 16), exited: make(chan struct{})}
 	c.cmd = exec.Command(exe, args...)
 	c.cmd.Env = append(os.Environ(), envChild+"="+role)
 	if cpu >= 0 {
@@ -137,6 +138,7 @@ func spawn(role string, args []string, probe *os.File, files []*os.File, cpu int
 			c.lines <- sc.Text()
 		}
 		r.Close()
+		close(c.exited)
 		close(c.lines)
 	}()
 	return c, nil

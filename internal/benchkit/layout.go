@@ -18,3 +18,28 @@ const (
 )
 
 func probeSeq(mem []byte) *uint32 { return view.Ptr[uint32](mem, probeSeqOff) }
+
+// The lab ring's header (labring.go), in its two layouts. The data area
+// starts at labHdrSize; one mapping holds two rings, each header followed
+// by its data.
+//
+//	padded (ring's layout)                 packed (lab-nopad)
+//	off  size  field     written by          off  size  field
+//	0    8     tail      producer            0    8     tail
+//	64   8     head      consumer            8    8     head
+//	128  4     closed    consumer            16   4     closed
+//	192  4     consWait  consumer            20   4     consWait
+//	196  4     prodWait  producer            24   4     prodWait
+//
+// The futex words are the low halves of tail and head (little-endian).
+const labHdrSize = 4096
+
+type labLayout struct{ tail, head, closed, consWait, prodWait int }
+
+var (
+	labPadded = labLayout{tail: 0, head: 64, closed: 128, consWait: 192, prodWait: 196}
+	labPacked = labLayout{tail: 0, head: 8, closed: 16, consWait: 20, prodWait: 24}
+)
+
+func labU64(mem []byte, off int) *uint64 { return view.Ptr[uint64](mem, off) }
+func labU32(mem []byte, off int) *uint32 { return view.Ptr[uint32](mem, off) }

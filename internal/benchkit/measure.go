@@ -117,6 +117,9 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 		return fail(err)
 	}
 	defer conn.Close()
+	if w, ok := conn.(peerWatcher); ok {
+		w.watch(c.exited)
+	}
 	if _, err := c.expect("probe", 10*time.Second); err != nil {
 		return fail(err)
 	}
@@ -145,6 +148,13 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	}
 	res.rates(o.Size)
 	return res, nil
+}
+
+// peerWatcher is implemented by conns that cannot see the peer's death by
+// themselves (no socket to hang up, no participant table): the parent hands
+// them a channel closed when the child is gone, and their waits give up.
+type peerWatcher interface {
+	watch(exited <-chan struct{})
 }
 
 func (r *Result) rates(size int) {

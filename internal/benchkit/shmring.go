@@ -23,8 +23,9 @@ import (
 //	              Release; the sender still copies its message in, standing
 //	              for an application that builds it in the ring
 //	shm-batch     throughput only: Reserve+Stage with one Flush (one
-//	              release-store of the tail) per 64 messages, Consume of up
-//	              to 256 records per release of the head
+//	              release-store of the tail) per batch, Consume of a batch
+//	              per release of the head; copies in and out like shm-spsc,
+//	              so the two differ only in batching (see batchOf)
 //	shm-pipe      ring.Pipe (duplex, default capacity), SendBytes /
 //	              RecvBytesInto: what multiprocessing.Pipe users get
 //	shm-queue     two ring.Queues (MPMC), Put / GetInto (shmqueue.go)
@@ -48,21 +49,33 @@ func ringCapacity(size int) int {
 // rings).
 const maxRingMessage = 16 << 20
 
-// batchSize is how many messages shm-batch publishes per tail store.
+// batchSize is how many small messages shm-batch publishes per tail store.
 const batchSize = 64
+
+// batchOf is how many messages of size bytes shm-batch publishes per tail
+// store and releases per head store in a ring of capacity bytes: batchSize,
+// or fewer so a batch spans at most an eighth of the ring. A batch that
+// fills the ring serialises the two sides (the consumer sees nothing until
+// the producer has written the whole ring, the producer gets no room back
+// until the consumer has read all of it): at 64 KiB that made batching five
+// times slower than one message per store.
+func batchOf(size, capacity int) int {
+	return max(1, min(batchSize, capacity/8/(size+16)))
+}
 
 func init() {
 	for _, v := range []struct {
 		name, desc string
 		wait       ring.WaitStrategy
 		zc, batch  bool
+		ablation   bool
 	}{
-		{"shm-spsc", "shmkit SPSC rings, copy in/out, hybrid wait", ring.Hybrid, false, false},
-		{"shm-spsc-zc", "shmkit SPSC rings, zero-copy receive (Peek/Release)", ring.Hybrid, true, false},
-		{"shm-batch", "shmkit SPSC ring, 64 messages per publish (throughput only)", ring.Hybrid, false, true},
-		{"shm-spsc-spin", "shmkit SPSC rings, spin wait", ring.Spin, false, false},
-		{"shm-spsc-yield", "shmkit SPSC rings, sched_yield wait", ring.Yield, false, false},
-		{"shm-spsc-futex", "shmkit SPSC rings, futex wait", ring.Futex, false, false},
+		{"shm-spsc", "shmkit SPSC rings, copy in/out, hybrid wait", ring.Hybrid, false, false, false},
+		{"shm-spsc-zc", "shmkit SPSC rings, zero-copy receive (Peek/Release)", ring.Hybrid, true, false, false},
+		{"shm-batch", "shmkit SPSC ring, batched publish and release (throughput only)", ring.Hybrid, false, true, false},
+		{"shm-spsc-spin", "shmkit SPSC rings, spin wait", ring.Spin, false, false, true},
+		{"shm-spsc-yield", "shmkit SPSC rings, sched_yield wait", ring.Yield, false, false, true},
+		{"shm-spsc-futex", "shmkit SPSC rings, futex wait", ring.Futex, false, false, true},
 	} {
 		v := v
 		register(&Transport{
@@ -70,11 +83,12 @@ func init() {
 			Desc:           v.desc,
 			Max:            func() int { return maxRingMessage },
 			ThroughputOnly: v.batch,
+			Ablation:       v.ablation,
 			prepare: func(size int) (*setup, error) {
 				return prepareRings(size, v.wait, v.zc, v.batch)
 			},
 			open: func(args []string, fds []int, size int) (Conn, error) {
-				return openRings(args, fds, v.zc, v.batch)
+				return openRings(args, fds, size, v.zc, v.batch)
 			},
 		})
 	}
@@ -114,14 +128,14 @@ type ringConn struct {
 	p      *ring.Producer
 	c      *ring.Consumer
 	zc     bool
-	batch  bool
+	batch  int // messages per publish and per release; 0: one at a time
 	staged int
 }
 
 var bg = context.Background()
 
 func (r *ringConn) Send(msg []byte) error {
-	if !r.batch {
+	if r.batch == 0 {
 		return r.p.Write(bg, msg)
 	}
 	b, err := r.p.Reserve(bg, len(msg))
@@ -132,7 +146,7 @@ func (r *ringConn) Send(msg []byte) error {
 	if err := r.p.Stage(len(msg)); err != nil {
 		return err
 	}
-	if r.staged++; r.staged == batchSize {
+	if r.staged++; r.staged == r.batch {
 		r.p.Flush()
 		r.staged = 0
 	}
@@ -161,10 +175,10 @@ func (r *ringConn) Recv(p []byte) error {
 	return r.c.Release()
 }
 
-// recvBatch hands up to 256 records at a time to each (copied into p) and
+// recvBatch hands up to a batch of records to each (copied into p) and
 // releases them with one store of the head.
 func (r *ringConn) recvBatch(p []byte, each func() error) error {
-	_, err := r.c.Consume(bg, 256, func(rec []byte) error {
+	_, err := r.c.Consume(bg, r.batch, func(rec []byte) error {
 		if len(rec) != len(p) {
 			return fmt.Errorf("record of %d bytes, want %d", len(rec), len(p))
 		}
@@ -191,7 +205,7 @@ type batchReceiver interface {
 	recvBatch(p []byte, each func() error) error
 }
 
-func (r *ringConn) batchable() bool { return r.batch }
+func (r *ringConn) batchable() bool { return r.batch > 0 }
 
 func prepareRings(size int, wait ring.WaitStrategy, zc, batch bool) (*setup, error) {
 	capacity := ringCapacity(size)
@@ -214,7 +228,7 @@ func prepareRings(size int, wait ring.WaitStrategy, zc, batch bool) (*setup, err
 		seg.Close()
 		return nil, fmt.Errorf("ring ends: %v %v", err1, err2)
 	}
-	mine := &ringConn{p: p, c: c, zc: zc, batch: batch}
+	mine := &ringConn{p: p, c: c, zc: zc, batch: batchFor(batch, size, capacity)}
 	return &setup{
 		args:    []string{strconv.Itoa(int(wait))},
 		files:   []*os.File{f},
@@ -223,7 +237,7 @@ func prepareRings(size int, wait ring.WaitStrategy, zc, batch bool) (*setup, err
 	}, nil
 }
 
-func openRings(args []string, fds []int, zc, batch bool) (Conn, error) {
+func openRings(args []string, fds []int, size int, zc, batch bool) (Conn, error) {
 	if len(args) < 1 {
 		return nil, fmt.Errorf("no wait strategy")
 	}
@@ -248,7 +262,14 @@ func openRings(args []string, fds []int, zc, batch bool) (Conn, error) {
 		seg.Close()
 		return nil, fmt.Errorf("ring ends: %v %v", err1, err2)
 	}
-	return &ringConn{seg: seg, p: p, c: c, zc: zc, batch: batch}, nil
+	return &ringConn{seg: seg, p: p, c: c, zc: zc, batch: batchFor(batch, size, down.Cap())}, nil
+}
+
+func batchFor(batch bool, size, capacity int) int {
+	if !batch {
+		return 0
+	}
+	return batchOf(size, capacity)
 }
 
 // pipeConn is a Conn over one end of a ring.Pipe.

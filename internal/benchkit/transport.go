@@ -34,6 +34,10 @@ type Transport struct {
 	// ThroughputOnly marks a transport that has no ping-pong (batching
 	// holds messages back until a batch is full).
 	ThroughputOnly bool
+	// Ablation marks a twin that differs from another transport in one
+	// design choice (see Knobs); the transport suites and tables leave it
+	// out, the ablation suites use it.
+	Ablation bool
 
 	prepare func(size int) (*setup, error)
 	open    func(args []string, fds []int, size int) (Conn, error)
