@@ -9,18 +9,33 @@ package bench
 //	BenchmarkThroughput/transport=T/size=S
 //	    a one-way stream to a child process; ns/op per message, MB/s, msgs/s.
 //
-//	BenchmarkWait/mode=M/wait=W/size=S
-//	    the wait-strategy ablation: shmkit SPSC rings (copy in/out) with
-//	    W = hybrid (the default), spin, yield or futex, everything else equal;
-//	    M = pingpong or throughput, metrics as above.
+//	BenchmarkAblation/knob=K/set=V/mode=M/size=S
+//	    one design choice toggled with everything else equal; metrics as
+//	    above, M = pingpong or throughput. K and its values V (shmkit's
+//	    choice first) come from benchkit.Knobs:
+//	      wait          hybrid (the default), spin, yield, futex: shmkit's
+//	                    SPSC rings with ring.Options.Wait set
+//	      batch         off (Write / ReadInto), on (Stage+Flush / Consume
+//	                    of a batch per index store): shmkit's SPSC ring,
+//	                    throughput only
+//	      padding       on, off: head/tail/wait words on their own cache
+//	                    lines or on one
+//	      cached-index  on, off: peer index cached or loaded every call
+//	      checksum      off, on: xxhash64 per record written and verified
+//	      wake          parked, always: FUTEX_WAKE only when the peer is
+//	                    parked, or after every publish
+//	    padding, cached-index, checksum and wake toggle benchkit's lab ring,
+//	    a minimal twin of ring's SPSC design (internal/benchkit/labring.go),
+//	    because ring has no switch for them. The Value ablation (lock,
+//	    atomic, raw) is BenchmarkValue in sync_test.go.
 //
 // T is a transport of internal/benchkit: chan (Go channels inside one
 // process, the in-process reference; no probe), unix (stream socket,
 // connect/accept), seqpacket, socketpair, pipe (two pipe(2)s), tcp
 // (127.0.0.1, TCP_NODELAY), shm-spsc (SPSC rings, copy in/out), shm-spsc-zc
-// (zero-copy receive), shm-batch (64 messages per publish; throughput
-// only), shm-pipe (ring.Pipe), shm-queue (ring.Queue, MPMC); S one of
-// 8B 64B 512B 4KiB 64KiB 1MiB. A transport that cannot carry S (seqpacket
+// (zero-copy receive), shm-batch (up to 64 messages per publish, at most
+// an eighth of the ring; throughput only), shm-pipe (ring.Pipe), shm-queue
+// (ring.Queue, MPMC); S one of 8B 64B 512B 4KiB 64KiB 1MiB. A transport that cannot carry S (seqpacket
 // above the send buffer) or has no such mode (shm-batch ping-pong) skips.
 //
 // The two processes are pinned to two different CPUs by default; pass
@@ -31,7 +46,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"strings"
 	"testing"
 
 	"github.com/shmkit/shmkit/internal/benchkit"
@@ -81,17 +95,9 @@ func runTransport(b *testing.B, mode, name string, size int) {
 	}
 }
 
-// waitVariants are the ablation transports BenchmarkWait covers; the
-// transport suites leave them out.
-var waitVariants = map[string]string{"hybrid": "shm-spsc", "spin": "shm-spsc-spin", "yield": "shm-spsc-yield", "futex": "shm-spsc-futex"}
-
-func isWaitVariant(name string) bool {
-	return name != "shm-spsc" && strings.HasPrefix(name, "shm-spsc-") && name != "shm-spsc-zc"
-}
-
 func benchTransports(b *testing.B, mode string) {
 	for _, name := range benchkit.Names() {
-		if isWaitVariant(name) {
+		if t, _ := benchkit.Lookup(name); t.Ablation {
 			continue
 		}
 		b.Run("transport="+name, func(b *testing.B) {
@@ -107,14 +113,18 @@ func benchTransports(b *testing.B, mode string) {
 func BenchmarkPingPong(b *testing.B)   { benchTransports(b, benchkit.PingPong) }
 func BenchmarkThroughput(b *testing.B) { benchTransports(b, benchkit.Throughput) }
 
-func BenchmarkWait(b *testing.B) {
-	for _, mode := range []string{benchkit.PingPong, benchkit.Throughput} {
-		b.Run("mode="+mode, func(b *testing.B) {
-			for _, w := range []string{"hybrid", "spin", "yield", "futex"} {
-				b.Run("wait="+w, func(b *testing.B) {
-					for _, size := range benchkit.Sizes {
-						b.Run("size="+benchkit.SizeLabel(size), func(b *testing.B) {
-							runTransport(b, mode, waitVariants[w], size)
+func BenchmarkAblation(b *testing.B) {
+	for _, k := range benchkit.Knobs() {
+		b.Run("knob="+k.Name, func(b *testing.B) {
+			for _, set := range k.Settings {
+				b.Run("set="+set.Name, func(b *testing.B) {
+					for _, mode := range []string{benchkit.PingPong, benchkit.Throughput} {
+						b.Run("mode="+mode, func(b *testing.B) {
+							for _, size := range benchkit.Sizes {
+								b.Run("size="+benchkit.SizeLabel(size), func(b *testing.B) {
+									runTransport(b, mode, set.Transport, size)
+								})
+							}
 						})
 					}
 				})
