@@ -24,12 +24,27 @@ const baseline = "unix"
 
 // defaultTransports: the in-process reference, the socket and pipe
 // baselines worth a row, and shmkit's transports with the default (hybrid)
-// wait plus the futex-only wait (the other wait ablations are in bench/).
+// wait plus the futex-only wait (the other wait settings, like every other
+// ablation, run with -ablations).
 func defaultTransports() []string {
 	out := []string{"chan", "unix", "pipe", "tcp"}
 	for _, n := range benchkit.Names() {
-		if strings.HasPrefix(n, "shm") && !strings.HasSuffix(n, "-spin") && !strings.HasSuffix(n, "-yield") {
+		if t, _ := benchkit.Lookup(n); strings.HasPrefix(n, "shm") && (!t.Ablation || n == "shm-spsc-futex") {
 			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ablationTransports are the transports the knobs' settings name, each
+// once, in the order of benchkit.Knobs.
+func ablationTransports() []string {
+	var out []string
+	for _, k := range benchkit.Knobs() {
+		for _, s := range k.Settings {
+			if !slices.Contains(out, s.Transport) {
+				out = append(out, s.Transport)
+			}
 		}
 	}
 	return out
@@ -101,7 +116,22 @@ type report struct {
 	Sizes      []int            `json:"sizes"`
 	Transports []string         `json:"transports"`
 	Rows       []*row           `json:"rows"`
-	Notes      []string         `json:"notes,omitempty"`
+	// Knobs (with -ablations) compares each knob's settings, measured
+	// interleaved in the same run.
+	Knobs []knobRow `json:"knobs,omitempty"`
+}
+
+// knobRow is one setting of a design choice at one size and mode.
+type knobRow struct {
+	Knob      string `json:"knob"`
+	Setting   string `json:"setting"`
+	Transport string `json:"transport"`
+	Size      int    `json:"size"`
+	Mode      string `json:"mode"`
+	// Gain is how many times better shmkit's setting (the knob's first)
+	// did than this one: its msgs/s ÷ this msgs/s (throughput), this
+	// round trip ÷ its round trip (ping-pong). 1 for shmkit's own.
+	Gain float64 `json:"shmkit_setting_gain,omitempty"`
 }
 
 func (rep *report) find(t string, size int, mode string) *row {
@@ -121,6 +151,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	modesFlag := fs.String("modes", "throughput,pingpong", "what to measure: throughput, pingpong")
 	dur := fs.Duration("duration", 150*time.Millisecond, "length of one measurement")
 	rounds := fs.Int("rounds", 3, "measurements per transport and size, interleaved A B A B")
+	ablations := fs.Bool("ablations", false, "measure the design-choice ablations instead (wait, batch, padding, cached-index, checksum, wake): each knob's settings interleaved, compared with shmkit's choice")
 	placeFlag := fs.String("placement", "pair", "where the two processes run: pair (two CPUs, pinned), shared (one CPU), free (the scheduler decides)")
 	out := fs.String("out", "bench-results", "directory for bench.json and bench.svg (\"\" writes neither)")
 	jsonOut := fs.Bool("json", false, "print the JSON report on stdout instead of the table")
@@ -147,6 +178,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	names := strings.Split(*transFlag, ",")
 	if *transFlag == "all" {
 		names = benchkit.Names()
+	}
+	if *ablations {
+		names = ablationTransports()
 	}
 	var trs []*benchkit.Transport
 	for _, n := range names {
@@ -177,30 +211,67 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	rep.Placement = placementText(place)
 	prog := newProgress(stderr, len(sizes)*len(modes)*len(trs)**rounds)
-	// Interleave: for each size and mode, round r runs every transport once
-	// before round r+1 starts, so placement drift hits all of them alike.
-	for _, size := range sizes {
+	if !measure(ctx, rep, trs, modes, *rounds, benchkit.Options{Duration: *dur, Placement: place}, prog) {
+		fmt.Fprintln(stderr, "shmkit bench: interrupted; child processes stopped, nothing left behind")
+		return 130
+	}
+	for _, r := range rep.Rows {
+		base := rep.find(baseline, r.Size, r.Mode)
+		if base != nil {
+			r.Ratio = gain(r, base)
+		}
+	}
+	if *ablations {
+		rep.Knobs = knobRows(rep)
+	}
+	rep.WallSec = time.Since(rep.Started).Seconds()
+	if *jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else if *ablations {
+		printKnobs(stdout, rep)
+	} else {
+		printTable(stdout, rep, trs, sizes)
+	}
+	if *out != "" {
+		if err := writeFiles(*out, rep); err != nil {
+			fmt.Fprintf(stderr, "shmkit bench: %v\n", err)
+			return 1
+		}
+		if !*jsonOut {
+			fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(*out, "bench.json"), filepath.Join(*out, "bench.svg"))
+		}
+	}
+	return 0
+}
+
+// measure fills rep.Rows: for each size and mode, round r runs every
+// transport once before round r+1 starts (A B A B …), so placement drift
+// hits all of them alike. It returns false when ctx ended first.
+func measure(ctx context.Context, rep *report, trs []*benchkit.Transport, modes []string, rounds int, o benchkit.Options, prog *progress) bool {
+	defer prog.done()
+	for _, size := range rep.Sizes {
 		for _, mode := range modes {
 			cell := make([]*row, len(trs))
 			for i, t := range trs {
 				cell[i] = &row{Transport: t.Name, Size: size, Mode: mode}
 				rep.Rows = append(rep.Rows, cell[i])
 			}
-			for r := 0; r < *rounds; r++ {
+			for r := 0; r < rounds; r++ {
 				for i, t := range trs {
 					if ctx.Err() != nil {
-						prog.done()
-						fmt.Fprintln(stderr, "shmkit bench: interrupted; child processes stopped, nothing left behind")
-						return 130
+						return false
 					}
-					prog.step(fmt.Sprintf("%-10s %-6s %-10s round %d/%d", mode, benchkit.SizeLabel(size), t.Name, r+1, *rounds))
+					prog.step(fmt.Sprintf("%-10s %-6s %-14s round %d/%d", mode, benchkit.SizeLabel(size), t.Name, r+1, rounds))
 					if cell[i].Err != "" {
 						continue
 					}
-					res, err := benchkit.Run(ctx, t, mode, benchkit.Options{Size: size, Duration: *dur, Placement: place})
+					o.Size = size
+					res, err := benchkit.Run(ctx, t, mode, o)
 					if err != nil {
 						if ctx.Err() != nil {
-							continue
+							return false
 						}
 						switch {
 						case errors.Is(err, benchkit.ErrTooLarge):
@@ -220,39 +291,50 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
-	prog.done()
-	for _, r := range rep.Rows {
-		base := rep.find(baseline, r.Size, r.Mode)
-		if base == nil || len(base.Runs) == 0 || len(r.Runs) == 0 {
-			continue
-		}
-		switch r.Mode {
-		case benchkit.Throughput:
-			r.Ratio = r.MsgsPerSec.Median / base.MsgsPerSec.Median
-		case benchkit.PingPong:
-			if r.RTT.Median > 0 {
-				r.Ratio = base.RTT.Median / r.RTT.Median
-			}
-		}
+	return true
+}
+
+// gain is how many times better r did than base, in the same run:
+// msgs/s ÷ base msgs/s (throughput), base round trip ÷ round trip
+// (ping-pong); 0 when either has no figure.
+func gain(r, base *row) float64 {
+	if len(base.Runs) == 0 || len(r.Runs) == 0 {
+		return 0
 	}
-	rep.WallSec = time.Since(rep.Started).Seconds()
-	if *jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
-	} else {
-		printTable(stdout, rep, trs, sizes)
-	}
-	if *out != "" {
-		if err := writeFiles(*out, rep); err != nil {
-			fmt.Fprintf(stderr, "shmkit bench: %v\n", err)
-			return 1
+	switch r.Mode {
+	case benchkit.Throughput:
+		if base.MsgsPerSec.Median > 0 {
+			return r.MsgsPerSec.Median / base.MsgsPerSec.Median
 		}
-		if !*jsonOut {
-			fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(*out, "bench.json"), filepath.Join(*out, "bench.svg"))
+	case benchkit.PingPong:
+		if r.RTT.Median > 0 {
+			return base.RTT.Median / r.RTT.Median
 		}
 	}
 	return 0
+}
+
+// knobRows compares every knob's settings with its first (shmkit's).
+func knobRows(rep *report) []knobRow {
+	var out []knobRow
+	for _, k := range benchkit.Knobs() {
+		for _, size := range rep.Sizes {
+			for _, mode := range []string{benchkit.Throughput, benchkit.PingPong} {
+				mine := rep.find(k.Settings[0].Transport, size, mode)
+				if mine == nil {
+					continue
+				}
+				for _, s := range k.Settings {
+					r := rep.find(s.Transport, size, mode)
+					if r == nil {
+						continue
+					}
+					out = append(out, knobRow{Knob: k.Name, Setting: s.Name, Transport: s.Transport, Size: size, Mode: mode, Gain: gain(mine, r)})
+				}
+			}
+		}
+	}
+	return out
 }
 
 func writeFiles(dir string, rep *report) error {
@@ -384,6 +466,54 @@ func printTable(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []int
 		if r.Err != "" && r.Err != "too large" && r.Err != "n/a" {
 			fmt.Fprintf(w, "error: %s %s %s: %s\n", r.Transport, benchkit.SizeLabel(r.Size), r.Mode, r.Err)
 		}
+	}
+	fmt.Fprintf(w, "\nwall time %.1fs\n", rep.WallSec)
+}
+
+// printKnobs prints the ablation table: per knob and size, each setting's
+// throughput and round trip and how many times better shmkit's setting did.
+func printKnobs(w io.Writer, rep *report) {
+	fmt.Fprintf(w, "shmkit bench -ablations · %s\n", rep.Machine)
+	fmt.Fprintf(w, "%d interleaved rounds of %s per cell, %s; medians [min–max]; gain = times better shmkit's setting (the first of each knob) did than this one in this run; probe = spin ping-pong round trip beside each result\n",
+		rep.Rounds, rep.Duration, rep.Placement)
+	for _, k := range benchkit.Knobs() {
+		fmt.Fprintf(w, "\nknob %s: %s\n", k.Name, k.Desc)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "set\tsize\tmsgs/s\t[min–max]\tgain\trtt p50\t[min–max]\tgain\tprobe\t")
+		for _, size := range rep.Sizes {
+			for _, s := range k.Settings {
+				cols := []string{s.Name, benchkit.SizeLabel(size)}
+				var probes []float64
+				for _, mode := range []string{benchkit.Throughput, benchkit.PingPong} {
+					r := rep.find(s.Transport, size, mode)
+					if r == nil || len(r.Runs) == 0 {
+						cols = append(cols, cellErr(r), "", "")
+						continue
+					}
+					g := 0.0
+					for _, kr := range rep.Knobs {
+						if kr.Knob == k.Name && kr.Setting == s.Name && kr.Size == size && kr.Mode == mode {
+							g = kr.Gain
+						}
+					}
+					if mode == benchkit.Throughput {
+						cols = append(cols, si(r.MsgsPerSec.Median), "["+si(r.MsgsPerSec.Min)+"–"+si(r.MsgsPerSec.Max)+"]", ratio(g))
+					} else {
+						cols = append(cols, dur(r.RTT.Median), "["+dur(r.RTT.Min)+"–"+dur(r.RTT.Max)+"]", ratio(g))
+					}
+					for _, x := range r.Runs {
+						probes = append(probes, float64(x.Probe))
+					}
+				}
+				if p := summarise(probes); p.Median > 0 {
+					cols = append(cols, dur(p.Median))
+				} else {
+					cols = append(cols, "-")
+				}
+				fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
+			}
+		}
+		tw.Flush()
 	}
 	fmt.Fprintf(w, "\nwall time %.1fs\n", rep.WallSec)
 }

@@ -28,10 +28,16 @@ import (
 func main() {
 	// A re-executed benchmark peer runs its role and exits here.
 	benchkit.Main()
+	os.Exit(run(interruptible(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// interruptible returns a context that the first SIGINT (Ctrl-C) or
+// SIGTERM cancels, so the command stops its children and cleans up; a
+// second signal kills the process at once.
+func interruptible() context.Context {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first Ctrl-C, cleanup runs; a second one kills at once.
 	context.AfterFunc(ctx, stop)
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	return ctx
 }
 
 const usage = `usage: shmkit COMMAND [ARGS]

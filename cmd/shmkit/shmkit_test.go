@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +26,30 @@ func init() {
 		testproc.Ready()
 		time.Sleep(time.Hour)
 	})
+	// shmkit ARGS...: the command as main runs it, signals included.
+	testproc.Register("shmkit", func() {
+		os.Exit(run(interruptible(), testproc.Args(), os.Stdout, os.Stderr))
+	})
+}
+
+// marked lists the processes whose environment holds mark.
+func marked(mark string) (pids []int, benchChildren int) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !bytes.Contains(env, []byte(mark)) {
+			continue
+		}
+		pids = append(pids, pid)
+		if bytes.Contains(env, []byte("SHMKIT_BENCH_CHILD=")) {
+			benchChildren++
+		}
+	}
+	return pids, benchChildren
 }
 
 // shmkit runs the command in-process and returns its exit code and output.
@@ -227,6 +253,56 @@ func TestBenchInterrupted(t *testing.T) {
 	}
 	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("interrupted bench took %v; want it to stop soon after the cancel", d)
+	}
+}
+
+// Ctrl-C in the middle of a run: the command stops its peer process,
+// exits 130 and leaves nothing behind, not under SHMKIT_DIR, not in TMPDIR,
+// not in the output directory, and no process.
+func TestBenchCtrlC(t *testing.T) {
+	dir := privateDir(t)
+	tmp := t.TempDir()
+	out := filepath.Join(t.TempDir(), "results")
+	mark := "SHMKIT_TEST_MARK=" + testproc.Name(t)
+	c := testproc.Start(t, "shmkit", testproc.Options{
+		Args:    []string{"bench", "-transports", "unix,shm-spsc,shm-queue,lab", "-sizes", "64B", "-duration", "5s", "-out", out},
+		Env:     []string{mark, "TMPDIR=" + tmp},
+		Timeout: time.Minute,
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, n := marked(mark); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no benchmark peer process within 20s; output:\n%s", c.Output())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.Signal(syscall.SIGINT)
+	if err := c.Wait(); err == nil || !strings.Contains(err.Error(), "exit status 130") {
+		t.Fatalf("after SIGINT: %v; want exit status 130", err)
+	}
+	if !strings.Contains(c.Output(), "interrupted") {
+		t.Errorf("output %q does not say it was interrupted", c.Output())
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		pids, _ := marked(mark)
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %v outlived the interrupted bench", pids)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, d := range []string{dir, tmp} {
+		if ents, err := os.ReadDir(d); err != nil || len(ents) != 0 {
+			t.Errorf("%s after the interrupted bench: %v %v; want empty", d, ents, err)
+		}
+	}
+	if exists(out) {
+		t.Errorf("interrupted bench wrote %s; want no half results", out)
 	}
 }
 

@@ -12,20 +12,23 @@ import (
 )
 
 // The chart: two log-log panels side by side, throughput (GB/s) and
-// round trip (µs) against message size, one line per transport. Plain SVG
-// written with fmt, so it needs nothing outside the standard library.
+// round trip (µs) against message size, one line per transport: the
+// baselines dashed, the Unix socket (every ratio's reference) black and
+// thicker, shmkit's transports solid. Plain SVG written with fmt, so it
+// needs nothing outside the standard library.
 
-var palette = []string{"#888888", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79"}
+var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"}
 
 const (
-	svgW, svgH   = 1000, 460
-	panelW       = 400
-	panelH       = 300
-	panelTop     = 50
+	svgW, svgH   = 1100, 580
+	panelW       = 450
+	panelH       = 340
+	panelTop     = 80
 	panelLeft1   = 80
-	panelLeft2   = 570
-	legendTop    = 400
-	legendColumn = 160
+	panelLeft2   = 620
+	legendTop    = 490
+	legendColumn = 190
+	legendPerRow = 5
 )
 
 type point struct{ x, y float64 }
@@ -69,15 +72,16 @@ func writeSVG(w io.Writer, rep *report) {
 
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", svgW, svgH, svgW, svgH)
 	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(w, `<text x="%d" y="20" font-size="14" font-weight="bold">shmkit bench: %s</text>`+"\n", panelLeft1, html.EscapeString(rep.Machine.String()))
+	fmt.Fprintf(w, `<text x="%d" y="22" font-size="15" font-weight="bold">shmkit bench: %s</text>`+"\n", panelLeft1, html.EscapeString(rep.Machine.String()))
+	fmt.Fprintf(w, `<text x="%d" y="42" fill="#444">%s · medians of %d interleaved rounds of %s · %s · dashed: baselines, solid: shmkit</text>`+"\n",
+		panelLeft1, rep.Started.UTC().Format("2006-01-02"), rep.Rounds, html.EscapeString(rep.Duration), html.EscapeString(rep.Placement))
 	panel(w, "throughput, GB/s (higher is better)", panelLeft1, tput, rep)
 	panel(w, "round trip p50, µs (lower is better)", panelLeft2, rtt, rep)
 	for i, t := range rep.Transports {
-		x := panelLeft1 + (i%5)*legendColumn
-		y := legendTop + (i/5)*20
-		c := palette[i%len(palette)]
-		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s/>`, x, y, x+24, y, c, dash(t))
-		fmt.Fprintf(w, `<text x="%d" y="%d">%s</text>`+"\n", x+30, y+4, html.EscapeString(t))
+		x := panelLeft1 + (i%legendPerRow)*legendColumn
+		y := legendTop + (i/legendPerRow)*22
+		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d"%s/>`, x, y, x+28, y, stroke(t, i))
+		fmt.Fprintf(w, `<text x="%d" y="%d">%s</text>`+"\n", x+34, y+4, html.EscapeString(t))
 	}
 	fmt.Fprintln(w, "</svg>")
 }
@@ -103,8 +107,14 @@ func panel(w io.Writer, title string, left int, data map[string][]point, rep *re
 	fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#444"/>`+"\n", left, panelTop, panelW, panelH)
 	for d := ya.lo; d <= ya.hi*1.0001; d *= 10 {
 		y := ya.at(d)
-		fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`, left, y, left+panelW, y)
+		fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ccc"/>`, left, y, left+panelW, y)
 		fmt.Fprintf(w, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y+4, tick(d))
+		for _, m := range []float64{2, 5} { // minor lines, unlabelled
+			if d*m < ya.hi {
+				y := ya.at(d * m)
+				fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>`, left, y, left+panelW, y)
+			}
+		}
 	}
 	for _, s := range rep.Sizes {
 		x := xa.at(float64(s))
@@ -117,17 +127,34 @@ func panel(w io.Writer, title string, left int, data map[string][]point, rep *re
 		if len(ps) == 0 {
 			continue
 		}
-		c := palette[i%len(palette)]
-		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="`, c, dash(t))
+		fmt.Fprintf(w, `<polyline fill="none"%s points="`, stroke(t, i))
 		for _, p := range ps {
 			fmt.Fprintf(w, "%.1f,%.1f ", xa.at(p.x), ya.at(p.y))
 		}
 		fmt.Fprintln(w, `"/>`)
 		for _, p := range ps {
-			fmt.Fprintf(w, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>`, xa.at(p.x), ya.at(p.y), c)
+			fmt.Fprintf(w, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>`, xa.at(p.x), ya.at(p.y), color(t, i))
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// color is transport i's line colour: black for the Unix socket, the
+// reference of every ratio.
+func color(transport string, i int) string {
+	if transport == baseline {
+		return "#000000"
+	}
+	return palette[i%len(palette)]
+}
+
+// stroke is the line's attributes: colour, width, dashes.
+func stroke(transport string, i int) string {
+	width := 2
+	if transport == baseline {
+		width = 3
+	}
+	return fmt.Sprintf(` stroke="%s" stroke-width="%d"%s`, color(transport, i), width, dash(transport))
 }
 
 // dash draws the baselines (sockets, pipes, channels) dashed and shmkit's
