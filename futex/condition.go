@@ -35,10 +35,15 @@ const (
 // usable; create with NewCondition, attach with OpenCondition.
 //
 // The Condition acts through its Locker: with an RLock, the owner is that
-// handle's Owner (see Owner), so goroutines that wait on one Condition at
-// the same time should each use their own handle (OpenCondition) or view
-// (As). Over a Lock, which has no owner finer than the process, "holds the
-// lock" (for Wait and Notify) means held by this process's attachment.
+// handle's Owner (see Owner). Goroutines that use one Condition at the same
+// time, waiters and notifiers alike, must each use their own view
+// (c.As(NewOwner())) or handle (OpenCondition): through one shared handle
+// they share its Owner, so one's Acquire re-enters another's hold, and a
+// Wait's re-acquisition joins whoever holds the lock at that moment instead
+// of waiting for it (CPython's threads are distinct owners; goroutines
+// have no identity). Over a Lock, which has no owner finer than the
+// process, "holds the lock" (for Wait and Notify) means held by this
+// process's attachment, and a shared handle excludes as the Lock does.
 //
 // Memory model: a Notify happens before the return of a Wait that takes the
 // notification; the lock gives the rest.

@@ -91,8 +91,9 @@
 //
 // and keeps the lock's name in shared memory so that other processes
 // reattach with OpenLocker(seg, name). A Condition acts through its lock's
-// Owner; goroutines waiting on one Condition at the same time each use a
-// view (Condition.As(NewOwner())) or their own handle.
+// Owner; goroutines using one Condition at the same time (waiting or
+// notifying) each use a view (Condition.As(NewOwner())) or their own
+// handle.
 //
 // The holder's Owner id and depth are process-local (they mean nothing in
 // another process), kept per attachment (participant) of the segment; only

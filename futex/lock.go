@@ -209,7 +209,10 @@ func (c *lockCore) releaseSlow() error {
 			return c.errorf(ErrReleasedTooManyTimes)
 		case w&lockOwnerDied != 0:
 			if atomic.CompareAndSwapUint32(&c.st.word, w, lockNotRecoverable) {
-				Wake(&c.st.word, 1<<31-1)
+				// Every parked waiter must see the lock die, not one.
+				if w&lockWaiters != 0 {
+					Wake(&c.st.word, 1<<31-1)
+				}
 				return nil
 			}
 		default:

@@ -234,49 +234,70 @@ func helperWaiter() {
 	}
 }
 
+// TestXprocOwnerKilledWithWaiters: 4 processes park on a Lock (an RLock
+// held 3 deep) whose holder is then SIGKILLed; exactly one of them gets
+// ErrOwnerDead, and all of them finish.
 func TestXprocOwnerKilledWithWaiters(t *testing.T) {
-	seg, name := newSegment(t)
-	l, err := NewLock(seg, "l")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := newWords(t, seg, "counter", 1)
-	holder := testproc.Start(t, "futex-hold", testproc.Options{Args: []string{name, "l", "1"}})
-	if got := holder.Recv(time.Minute); got != "held" {
-		t.Fatalf("holder: got %q; want held", got)
-	}
-	const nw = 4
-	var ws []*testproc.Child
-	for i := 0; i < nw; i++ {
-		c := testproc.Start(t, "futex-waiter", testproc.Options{Args: []string{name, "l"}})
-		c.WaitReady()
-		ws = append(ws, c)
-	}
-	// Let the waiters park: the waiters bit shows at least one has.
-	for atomic.LoadUint32(&l.c.st.word)&lockWaiters == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
-	holder.Kill()
-	dead := 0
-	for i, c := range ws {
-		switch got := c.Recv(time.Minute); got {
-		case "ownerdead":
-			dead++
-		case "nil":
-		default:
-			t.Errorf("waiter %d: got %q", i, got)
-		}
-		c.MustWait()
-	}
-	if dead != 1 {
-		t.Errorf("%d waiters got ErrOwnerDead; want exactly 1", dead)
-	}
-	if w[0] != nw {
-		t.Errorf("counter = %d; want %d", w[0], nw)
-	}
-	if err := l.Acquire(context.Background()); err != nil {
-		t.Errorf("Acquire afterwards: %v", err)
+	for _, tc := range []struct {
+		name  string
+		depth int
+	}{{"lock", 1}, {"rlock3", 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			seg, name := newSegment(t)
+			var l Locker
+			var word *uint32
+			if tc.depth == 1 {
+				lk, err := NewLock(seg, "l")
+				if err != nil {
+					t.Fatal(err)
+				}
+				l, word = lk, &lk.c.st.word
+			} else {
+				r, err := NewRLock(seg, "l")
+				if err != nil {
+					t.Fatal(err)
+				}
+				l, word = r, &r.c.st.word
+			}
+			w := newWords(t, seg, "counter", 1)
+			holder := testproc.Start(t, "futex-hold", testproc.Options{Args: []string{name, "l", strconv.Itoa(tc.depth)}})
+			if got := holder.Recv(time.Minute); got != "held" {
+				t.Fatalf("holder: got %q; want held", got)
+			}
+			const nw = 4
+			var ws []*testproc.Child
+			for i := 0; i < nw; i++ {
+				c := testproc.Start(t, "futex-waiter", testproc.Options{Args: []string{name, "l"}})
+				c.WaitReady()
+				ws = append(ws, c)
+			}
+			// Let the waiters park: the waiters bit shows at least one has.
+			for atomic.LoadUint32(word)&lockWaiters == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond)
+			holder.Kill()
+			dead := 0
+			for i, c := range ws {
+				switch got := c.Recv(time.Minute); got {
+				case "ownerdead":
+					dead++
+				case "nil":
+				default:
+					t.Errorf("waiter %d: got %q", i, got)
+				}
+				c.MustWait()
+			}
+			if dead != 1 {
+				t.Errorf("%d waiters got ErrOwnerDead; want exactly 1", dead)
+			}
+			if w[0] != nw {
+				t.Errorf("counter = %d; want %d", w[0], nw)
+			}
+			if err := l.Acquire(context.Background()); err != nil {
+				t.Errorf("Acquire afterwards: %v", err)
+			}
+		})
 	}
 }
 
