@@ -7,8 +7,9 @@
 //	func init() { testproc.Register("lock-holder", lockHolder) }
 //	func TestMain(m *testing.M) { testproc.Main(m) }
 //
-// The parent starts one with Start, which kills it at a deadline and in
-// t.Cleanup, captures its output, and gives it a line-oriented report
+// The parent starts one with Start, which kills it at a deadline (first
+// SIGQUIT, so that its goroutine dump shows where it hung, then SIGKILL) and
+// in t.Cleanup, captures its output, and gives it a line-oriented report
 // channel (Send in the child, Recv in the parent). Segments travel by name
 // (in Args) or as inherited descriptors (Options.Files; File(i) in the child).
 package testproc
@@ -122,6 +123,10 @@ type Options struct {
 	Timeout time.Duration // the helper is killed after this; default 2 minutes
 }
 
+// quitGrace is how long a helper gets, after the SIGQUIT at its deadline, to
+// print its goroutines before SIGKILL.
+const quitGrace = 2 * time.Second
+
 // Child is a running helper process.
 type Child struct {
 	t       testing.TB
@@ -154,9 +159,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// Start runs helper name as a child process. It is killed at the timeout and
-// when the test ends (a child still running then is a failure only if the
-// test did not Kill or Wait for it itself).
+// Start runs helper name as a child process. At Options.Timeout it gets
+// SIGQUIT (Go prints every goroutine's stack into the output that Wait
+// reports) and, quitGrace later, SIGKILL; Wait then reports the deadline.
+// When the test ends, a child still running is killed and reaped.
 func Start(t testing.TB, name string, o Options) *Child {
 	t.Helper()
 	if _, ok := helpers[name]; !ok {
@@ -203,7 +209,12 @@ func Start(t testing.TB, name string, o Options) *Child {
 		c.mu.Lock()
 		c.expired = true
 		c.mu.Unlock()
-		c.cmd.Process.Kill()
+		c.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-c.waited:
+		case <-time.After(quitGrace):
+			c.cmd.Process.Kill()
+		}
 	})
 	t.Cleanup(func() {
 		c.timer.Stop()
@@ -272,7 +283,7 @@ func (c *Child) reap() {
 
 // Wait reaps the child and returns its exit status: nil for status 0, else an
 // error that holds the child's output. A child killed by the deadline is
-// reported as such.
+// reported as such, with the goroutine dump it printed.
 func (c *Child) Wait() error {
 	c.reap()
 	c.timer.Stop()
