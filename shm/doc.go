@@ -20,6 +20,33 @@
 // pid namespaces cannot confuse them. Synchronisation primitives store the
 // holder's Token in their lock words and call Alive between timed waits.
 //
+// A joiner takes a slot over under the slot's claim lock: it checks that the
+// liveness lock is free, bumps the generation, and only then takes the
+// liveness lock. A held liveness lock therefore always belongs to the
+// generation the slot shows, so Alive is exact even while a slot changes
+// hands, and a joiner killed at any step leaves a reusable slot and no live
+// token. The lock bytes of the file (not of the mapping):
+//
+//	byte              lock   held by
+//	0                 read   every attachment (shmkit gc write-locks it to
+//	                         unlink a segment nobody has attached)
+//	256 + 64·i        write  slot i's owner, while attached (liveness)
+//	256 + 64·i + 1    write  a joiner taking slot i over (claim)
+//
+// # Peers that truncate or unlink
+//
+// A named segment cannot be sealed: a peer may ftruncate its file. Every
+// method of this package that touches the mapping runs with
+// debug.SetPanicOnFault and returns ErrSegmentTruncated (or its zero result)
+// instead of letting SIGBUS abort the process; Segment.Guard offers the same
+// to code that reads payloads. Anonymous segments are sealed against
+// shrinking and growing, so their mappings cannot fault this way.
+//
+// A segment unlinked while mapped keeps working for those who have it
+// mapped; Health reports ErrUnlinked. Open never attaches to a file that gc
+// unlinked under it, and with Options.CreationID refuses a different segment
+// re-created under the same name.
+//
 // # Memory layout
 //
 // All integers little-endian; offsets from the segment base. Layout version
@@ -89,9 +116,11 @@
 //     into the mapping. shm promises its own memory safety (every offset read
 //     from shared memory is bounds-checked, a bad header is ErrCorrupt), not
 //     the correctness of what a peer wrote.
-//   - Protection against a peer that truncates a named segment under a
-//     mapping: touching the missing pages raises SIGBUS. Health reports
-//     ErrSegmentTruncated; anonymous (memfd) segments are sealed against it.
+//   - Protection of accesses outside this package against a peer that
+//     truncates a named segment: a payload read through Object.Bytes (or a
+//     handle built on it) past the new end of the file raises SIGBUS unless
+//     it runs inside Segment.Guard. Health reports ErrSegmentTruncated;
+//     anonymous (memfd) segments are sealed against it.
 //   - Space reuse: the arena is a bump allocator; objects are never freed.
 //   - Visibility to processes that attach without a participant slot (for
 //     example Python's multiprocessing.shared_memory): they are invisible to

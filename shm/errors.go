@@ -22,7 +22,8 @@ var (
 	// ErrVersion: the segment or object has another major layout version.
 	ErrVersion = errors.New("shm: unsupported layout version")
 	// ErrNotInitialized: the creator has not finished (or died before
-	// finishing) initialising the segment or object within the timeout.
+	// finishing) initialising the segment or object within the timeout, or
+	// shmkit gc kept the segment write-locked for longer.
 	ErrNotInitialized = errors.New("shm: not initialized")
 	// ErrTypeMismatch: the object under that name is of another kind.
 	ErrTypeMismatch = errors.New("shm: object type mismatch")
@@ -38,11 +39,14 @@ var (
 	// ErrNotSealed: a descriptor handed to FromFile with RequireSealed lacks
 	// the shrink and grow seals.
 	ErrNotSealed = errors.New("shm: descriptor not sealed")
-	// ErrUnlinked: Health found the segment's name removed while mapped.
+	// ErrUnlinked: Health found the segment's name removed (or naming
+	// another file) while mapped, or Open found a segment whose CreationID
+	// is not the one Options.CreationID asked for.
 	ErrUnlinked = errors.New("shm: segment unlinked")
-	// ErrSegmentTruncated: Health found the file shorter than the mapping;
-	// touching the missing pages would fault.
+	// ErrSegmentTruncated: the file is shorter than the mapping (a peer
+	// truncated it): Health found it, or a method's access to the missing
+	// pages faulted and was caught (see Segment.Guard).
 	ErrSegmentTruncated = errors.New("shm: segment truncated")
-	// ErrClosed: the Segment was closed.
+	// ErrClosed: the Segment was closed before the call.
 	ErrClosed = errors.New("shm: segment closed")
 )

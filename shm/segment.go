@@ -322,9 +322,11 @@ func mapFile(f *os.File, name string, total int, opt Options) (*Segment, error) 
 // Open attaches to the named segment under Dir(). It checks the file before
 // trusting a byte (a regular file, not a symlink, owned by this user, not
 // writable by group or others, no larger than MaxSize), maps it, waits up to
-// Options.Timeout for a creator still initialising it, validates every header
-// field against the file size (ErrCorrupt, ErrVersion), and takes a
-// participant slot.
+// Options.Timeout for a creator still initialising it (the file still empty,
+// or the magic not yet published: then ErrNotInitialized), validates every
+// header field against the file size (ErrCorrupt, ErrVersion), and takes a
+// participant slot. A file unlinked while Open attached to it (shmkit gc) is
+// let go and the name tried again.
 func Open(name string) (*Segment, error) { return OpenWith(name, nil) }
 
 // OpenWith is Open with options.
