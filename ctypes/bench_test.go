@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/shmkit/shmkit/ctypes"
+	"github.com/shmkit/shmkit/futex"
 )
 
 func BenchmarkAdd(b *testing.B) {
@@ -50,11 +51,11 @@ func BenchmarkAdd(b *testing.B) {
 func BenchmarkLoad(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
 		seg, _ := newSegment(b, 1<<20)
-		v, err := ctypes.NewRawValue(seg, "v", 1.5, nil)
+		v, err := ctypes.NewRawValue[uint64](seg, "v", 1, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var sum float64
+		var sum uint64
 		b.ReportAllocs()
 		for b.Loop() {
 			sum += v.Load()
@@ -107,6 +108,26 @@ func BenchmarkUpdate(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
 		seg, _ := newSegment(b, 1<<20)
 		v, err := ctypes.NewValue(seg, "v", 0.0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		inc := func(x float64) float64 { return x + 1 }
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Update(ctx, inc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=ctypes/lock=Lock", func(b *testing.B) {
+		// Update over a caller's futex.Lock instead of the default RLock.
+		seg, _ := newSegment(b, 1<<20)
+		l, err := futex.NewLock(seg, "l")
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, err := ctypes.NewValue(seg, "v", 0.0, &ctypes.Options{Lock: l})
 		if err != nil {
 			b.Fatal(err)
 		}

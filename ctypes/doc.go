@@ -37,8 +37,9 @@
 // Beyond Python, every element access is atomic: Load, Store, Swap,
 // CompareAndSwap and Add on a value, and Get, Set, Swap, CompareAndSwap and
 // Add on an array element, are single atomic operations (1- and 2-byte
-// elements go through a compare-and-swap on their aligned 4-byte word;
-// float Add is a compare-and-swap loop). They never tear, need no lock, and
+// elements are stored by a compare-and-swap of the aligned 8-byte word
+// around them, which is why the data area is padded to 8 bytes; float Add
+// is a compare-and-swap loop). They never tear, need no lock, and
 // give the happens-before edges of sync/atomic across processes: a Store
 // (or Add, Swap, successful CompareAndSwap) happens before any Load that
 // observes it. Floats compare by bit pattern in CompareAndSwap. Integer Add

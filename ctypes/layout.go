@@ -2,8 +2,8 @@ package ctypes
 
 // This file encapsulates usage of unsafe: the object header laid over the
 // payload, its offsets pinned at compile time, and the atomic operations on
-// elements of every size (1- and 2-byte elements go through the aligned
-// 4-byte word that contains them, which is why the data area is padded).
+// elements of every size (through the aligned 8-byte word that contains
+// them, which is why the data area is padded).
 
 import (
 	"sync/atomic"
@@ -85,137 +85,141 @@ func sizeOf[T Scalar]() uintptr {
 	return unsafe.Sizeof(z)
 }
 
-// word returns the aligned 4-byte word holding the 1- or 2-byte element at
-// p and the element's bit shift inside it (little-endian). The data area is
-// 64-byte aligned and padded to dataAlign, so the word is inside the object.
-func word[T Scalar](p *T) (*uint32, uint) {
+// The atomic operations below work on every element size. Each element
+// lies inside one aligned 8-byte word of the data area (which starts
+// 64-byte aligned and is padded to dataAlign), so a load of that word and a
+// shift give any element, and a compare-and-swap of the word that replaces
+// only the element's bytes stores any element without touching its
+// neighbours (a neighbour's concurrent change makes it retry, it never
+// loses that change). 8- and 4-byte elements use their own instructions
+// where that is cheaper. Element bytes are the low bytes of the word:
+// little-endian, as the layout is everywhere.
+//
+// Each operation takes the object's race anchor, so that the handles'
+// methods are one call each and inline into their callers (the compiler
+// prices a call at most of its inlining budget); the size tests fold away
+// in every instantiation.
+
+// word returns the aligned 8-byte word holding the element at p and the
+// element's bit shift inside it.
+func word[T Scalar](p *T) (*uint64, uint) {
 	a := uintptr(unsafe.Pointer(p))
-	return (*uint32)(unsafe.Add(unsafe.Pointer(p), -int(a&3))), uint(a&3) * 8
+	return (*uint64)(unsafe.Add(unsafe.Pointer(p), -int(a&7))), uint(a&7) * 8
 }
 
-// bits returns the bit pattern of v, zero-extended.
-func bits[T Scalar](v T) uint64 {
-	switch sizeOf[T]() {
-	case 8:
-		return *(*uint64)(unsafe.Pointer(&v))
-	case 4:
-		return uint64(*(*uint32)(unsafe.Pointer(&v)))
-	case 2:
-		return uint64(*(*uint16)(unsafe.Pointer(&v)))
-	default:
-		return uint64(*(*uint8)(unsafe.Pointer(&v)))
-	}
+// fromWord returns the element held in the low bytes of w.
+func fromWord[T Scalar](w uint64) T { return *(*T)(unsafe.Pointer(&w)) }
+
+// toWord returns the bit pattern of v in the low bytes of a word, zero
+// above.
+func toWord[T Scalar](v T) uint64 {
+	var w uint64
+	*(*T)(unsafe.Pointer(&w)) = v
+	return w
 }
 
-// fromBits is the inverse of bits.
-func fromBits[T Scalar](b uint64) T {
-	var v T
-	switch sizeOf[T]() {
-	case 8:
-		*(*uint64)(unsafe.Pointer(&v)) = b
-	case 4:
-		*(*uint32)(unsafe.Pointer(&v)) = uint32(b)
-	case 2:
-		*(*uint16)(unsafe.Pointer(&v)) = uint16(b)
-	default:
-		*(*uint8)(unsafe.Pointer(&v)) = uint8(b)
-	}
-	return v
-}
+// elemMask has ones in the element's bytes at shift 0.
+func elemMask[T Scalar]() uint64 { return 1<<(8*sizeOf[T]()) - 1 } // 1<<64 is 0: all ones
 
-// atomicLoad loads *p atomically.
-func atomicLoad[T Scalar](p *T) T {
-	switch sizeOf[T]() {
-	case 8:
-		return fromBits[T](atomic.LoadUint64((*uint64)(unsafe.Pointer(p))))
-	case 4:
-		return fromBits[T](uint64(atomic.LoadUint32((*uint32)(unsafe.Pointer(p)))))
-	default:
-		w, sh := word(p)
-		return fromBits[T](uint64(atomic.LoadUint32(w) >> sh))
-	}
+// atomicLoad loads *p atomically. It is small enough to inline.
+func atomicLoad[T Scalar](a *anchor, p *T) T {
+	w, sh := word(p)
+	x := fromWord[T](atomic.LoadUint64(w) >> sh)
+	a.acquire()
+	return x
 }
 
 // atomicStore stores v into *p atomically.
-func atomicStore[T Scalar](p *T, v T) {
+func atomicStore[T Scalar](a *anchor, p *T, v T) {
+	a.release()
 	switch sizeOf[T]() {
 	case 8:
-		atomic.StoreUint64((*uint64)(unsafe.Pointer(p)), bits(v))
+		atomic.StoreUint64((*uint64)(unsafe.Pointer(p)), toWord(v))
 	case 4:
-		atomic.StoreUint32((*uint32)(unsafe.Pointer(p)), uint32(bits(v)))
+		atomic.StoreUint32((*uint32)(unsafe.Pointer(p)), uint32(toWord(v)))
 	default:
-		atomicSwap(p, v)
+		replace(p, v)
+	}
+}
+
+// replace stores v into the element at p by a compare-and-swap of its word
+// and returns the previous value.
+func replace[T Scalar](p *T, v T) T {
+	w, sh := word(p)
+	m := elemMask[T]() << sh
+	for {
+		o := atomic.LoadUint64(w)
+		if atomic.CompareAndSwapUint64(w, o, o&^m|toWord(v)<<sh) {
+			return fromWord[T](o >> sh)
+		}
 	}
 }
 
 // atomicSwap stores v into *p and returns the previous value.
-func atomicSwap[T Scalar](p *T, v T) T {
+func atomicSwap[T Scalar](a *anchor, p *T, v T) (old T) {
+	a.release()
 	switch sizeOf[T]() {
 	case 8:
-		return fromBits[T](atomic.SwapUint64((*uint64)(unsafe.Pointer(p)), bits(v)))
+		old = fromWord[T](atomic.SwapUint64((*uint64)(unsafe.Pointer(p)), toWord(v)))
 	case 4:
-		return fromBits[T](uint64(atomic.SwapUint32((*uint32)(unsafe.Pointer(p)), uint32(bits(v)))))
+		old = fromWord[T](uint64(atomic.SwapUint32((*uint32)(unsafe.Pointer(p)), uint32(toWord(v)))))
 	default:
-		w, sh := word(p)
-		mask := uint32(1)<<(8*sizeOf[T]()) - 1
-		for {
-			o := atomic.LoadUint32(w)
-			n := o&^(mask<<sh) | uint32(bits(v))<<sh
-			if atomic.CompareAndSwapUint32(w, o, n) {
-				return fromBits[T](uint64(o >> sh))
-			}
-		}
+		old = replace(p, v)
 	}
+	a.acquire()
+	return old
 }
 
 // atomicCAS stores new into *p if *p has the bit pattern of old. Floats
 // compare by bit pattern: a NaN matches itself, -0 does not match +0.
-func atomicCAS[T Scalar](p *T, old, new T) bool {
+func atomicCAS[T Scalar](a *anchor, p *T, old, new T) (ok bool) {
+	a.release()
 	switch sizeOf[T]() {
 	case 8:
-		return atomic.CompareAndSwapUint64((*uint64)(unsafe.Pointer(p)), bits(old), bits(new))
+		ok = atomic.CompareAndSwapUint64((*uint64)(unsafe.Pointer(p)), toWord(old), toWord(new))
 	case 4:
-		return atomic.CompareAndSwapUint32((*uint32)(unsafe.Pointer(p)), uint32(bits(old)), uint32(bits(new)))
+		ok = atomic.CompareAndSwapUint32((*uint32)(unsafe.Pointer(p)), uint32(toWord(old)), uint32(toWord(new)))
 	default:
 		w, sh := word(p)
-		mask := uint32(1)<<(8*sizeOf[T]()) - 1
+		m := elemMask[T]() << sh
 		for {
-			o := atomic.LoadUint32(w)
-			if (o>>sh)&mask != uint32(bits(old)) {
-				return false
+			o := atomic.LoadUint64(w)
+			if o&m != toWord(old)<<sh {
+				break
 			}
-			n := o&^(mask<<sh) | uint32(bits(new))<<sh
-			if atomic.CompareAndSwapUint32(w, o, n) {
-				return true
+			if atomic.CompareAndSwapUint64(w, o, o&^m|toWord(new)<<sh) {
+				ok = true
+				break
 			}
 		}
 	}
+	a.acquire()
+	return ok
 }
 
 // atomicAdd adds d to *p and returns the new value. Integers wrap around
-// (two's complement); floats are added in a compare-and-swap loop.
-func atomicAdd[T Scalar](p *T, d T) T {
-	if isFloat[T]() {
-		for {
-			o := atomicLoad(p)
-			if atomicCAS(p, o, o+d) {
-				return o + d
-			}
-		}
-	}
-	switch sizeOf[T]() {
-	case 8:
-		return fromBits[T](atomic.AddUint64((*uint64)(unsafe.Pointer(p)), bits(d)))
-	case 4:
-		return fromBits[T](uint64(atomic.AddUint32((*uint32)(unsafe.Pointer(p)), uint32(bits(d)))))
+// (two's complement); floats and small integers are added in a
+// compare-and-swap loop on the word.
+func atomicAdd[T Scalar](a *anchor, p *T, d T) (x T) {
+	a.release()
+	switch {
+	case sizeOf[T]() == 8 && !isFloat[T]():
+		x = fromWord[T](atomic.AddUint64((*uint64)(unsafe.Pointer(p)), toWord(d)))
+	case sizeOf[T]() == 4 && !isFloat[T]():
+		x = fromWord[T](uint64(atomic.AddUint32((*uint32)(unsafe.Pointer(p)), uint32(toWord(d)))))
 	default:
+		w, sh := word(p)
+		m := elemMask[T]() << sh
 		for {
-			o := atomicLoad(p)
-			if atomicCAS(p, o, o+d) {
-				return o + d
+			o := atomic.LoadUint64(w)
+			x = fromWord[T](o>>sh) + d
+			if atomic.CompareAndSwapUint64(w, o, o&^m|toWord(x)<<sh) {
+				break
 			}
 		}
 	}
+	a.acquire()
+	return x
 }
 
 // isFloat reports whether T is a floating-point type; the compiler folds it
@@ -233,5 +237,17 @@ type anchor struct{ p unsafe.Pointer }
 func anchorOf(o shm.Object) anchor { return anchor{o.Segment().Anchor(o.Offset())} }
 
 // acquire follows an acquiring load; release precedes a releasing store.
-func (a anchor) acquire() { race.Acquire(a.p) }
-func (a anchor) release() { race.ReleaseMerge(a.p) }
+//
+// The race.Enabled tests let the inliner drop the calls without -race, so
+// that they cost nothing in the budget of the handles' methods.
+func (a *anchor) acquire() {
+	if race.Enabled {
+		race.Acquire(a.p)
+	}
+}
+
+func (a *anchor) release() {
+	if race.Enabled {
+		race.ReleaseMerge(a.p)
+	}
+}

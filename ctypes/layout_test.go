@@ -5,7 +5,9 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,4 +108,30 @@ func FuzzOpenHeader(f *testing.F) {
 			a.CopyFrom(out)
 		}
 	})
+}
+
+// TestInlining fails if the atomic accessors of a RawValue stop inlining
+// into their callers: each is then one call (Load none), which is what
+// keeps Add within reach of sync/atomic (BenchmarkAdd).
+func TestInlining(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the compiler")
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(gobin, "build", "-gcflags=-m", "-o", os.DevNull, "./testdata/inline").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build -gcflags=-m ./testdata/inline: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"inlining call to ctypes.(*RawValue[go.shape.int64]).Add",
+		"inlining call to ctypes.(*RawValue[go.shape.int64]).Store",
+		"inlining call to ctypes.(*RawValue[go.shape.int64]).Swap",
+		"inlining call to ctypes.(*RawValue[go.shape.int64]).CompareAndSwap",
+		"inlining call to ctypes.(*RawValue[go.shape.float64]).Load",
+		"inlining call to ctypes.atomicLoad[go.shape.float64]",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("compiler output lacks %q", want)
+		}
+	}
 }

@@ -57,6 +57,7 @@ func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
 // guard is the lock attached to a Value or Array, shared by the handle's
 // slices and views.
 type guard struct {
+	name string // the object's, for errors
 	lock futex.Locker
 	// excl is the Locker Updates take: for an RLock its Unowned view,
 	// which never re-enters, so that concurrent Updates through one handle
@@ -66,8 +67,8 @@ type guard struct {
 	excl futex.Locker
 }
 
-func newGuard(l futex.Locker) *guard {
-	g := &guard{lock: l, excl: l}
+func newGuard(name string, l futex.Locker) *guard {
+	g := &guard{name: name, lock: l, excl: l}
 	if r, ok := l.(*futex.RLock); ok {
 		g.excl = r.Unowned()
 	}
@@ -83,7 +84,7 @@ func attachGuard(seg *shm.Segment, obj *object) (*guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ctypes: open %q: lock: %w", obj.obj.Name(), err)
 	}
-	return newGuard(l), nil
+	return newGuard(obj.obj.Name(), l), nil
 }
 
 // requireGuard is attachGuard for the locked handles: a raw object is
@@ -99,17 +100,22 @@ func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
 // goroutines of this one) through excl. If the previous holder died holding
 // the lock, it makes the lock consistent and reports dead: the elements are
 // always consistent, since each store is atomic, so the caller goes on.
-func (g *guard) enter(ctx context.Context, name string) (dead bool, err error) {
-	err = g.excl.Acquire(ctx)
-	if err == nil {
-		return false, nil
+func (g *guard) enter(ctx context.Context) (dead bool, err error) {
+	if err = g.excl.Acquire(ctx); err != nil {
+		return g.takeOver(err)
 	}
+	return false, nil
+}
+
+// takeOver handles an Acquire that failed (err) or took the lock from a
+// dead holder (ErrOwnerDead), out of the fast path.
+func (g *guard) takeOver(err error) (dead bool, _ error) {
 	if !errors.Is(err, futex.ErrOwnerDead) {
-		return false, fmt.Errorf("ctypes: update %q: %w", name, err)
+		return false, fmt.Errorf("ctypes: update %q: %w", g.name, err)
 	}
 	if cerr := g.excl.Consistent(); cerr != nil {
-		g.leave(name, nil)
-		return false, fmt.Errorf("ctypes: update %q: %w", name, cerr)
+		g.leave(nil)
+		return false, fmt.Errorf("ctypes: update %q: %w", g.name, cerr)
 	}
 	return true, nil
 }
@@ -117,29 +123,29 @@ func (g *guard) enter(ctx context.Context, name string) (dead bool, err error) {
 // leave releases a lock taken by enter. Callers defer it, so that a
 // panicking fn leaves no lock held for ever by a live process. It sets
 // *errp to the release error if *errp is nil.
-func (g *guard) leave(name string, errp *error) {
+func (g *guard) leave(errp *error) {
 	if rerr := g.excl.Release(); rerr != nil && errp != nil && *errp == nil {
-		*errp = fmt.Errorf("ctypes: update %q: release: %w", name, rerr)
+		*errp = fmt.Errorf("ctypes: update %q: release: %w", g.name, rerr)
 	}
 }
 
 // ownerDied is the error of an Update applied after a holder died.
-func ownerDied(name string) error {
-	return fmt.Errorf("ctypes: update %q (applied): %w", name, futex.ErrOwnerDead)
+func (g *guard) ownerDied() error {
+	return fmt.Errorf("ctypes: update %q (applied): %w", g.name, futex.ErrOwnerDead)
 }
 
 // do runs fn between enter and leave.
-func (g *guard) do(ctx context.Context, name string, fn func() error) (err error) {
-	dead, err := g.enter(ctx, name)
+func (g *guard) do(ctx context.Context, fn func() error) (err error) {
+	dead, err := g.enter(ctx)
 	if err != nil {
 		return err
 	}
-	defer g.leave(name, &err)
+	defer g.leave(&err)
 	if err := fn(); err != nil {
 		return err
 	}
 	if dead {
-		return ownerDied(name)
+		return g.ownerDied()
 	}
 	return nil
 }
@@ -176,7 +182,7 @@ func NewValue[T Scalar](seg *shm.Segment, name string, init T, o *Options) (*Val
 	if err != nil {
 		return nil, err
 	}
-	return &Value[T]{RawValue: newRawValue[T](obj), g: newGuard(l)}, nil
+	return &Value[T]{RawValue: newRawValue[T](obj), g: newGuard(name, l)}, nil
 }
 
 // OpenValue attaches to the value name, which must hold T and have been
@@ -207,15 +213,15 @@ func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
 // and changes nothing. If a previous holder died holding the lock, fn is
 // still applied and the error wraps futex.ErrOwnerDead.
 func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
-	dead, err := v.g.enter(ctx, v.Name())
+	dead, err := v.g.enter(ctx)
 	if err != nil {
 		return x, err
 	}
-	defer v.g.leave(v.Name(), &err)
+	defer v.g.leave(&err)
 	x = fn(v.Load())
 	v.Store(x)
 	if dead {
-		return x, ownerDied(v.Name())
+		return x, v.g.ownerDied()
 	}
 	return x, nil
 }
@@ -257,7 +263,7 @@ func newArray[T Scalar](seg *shm.Segment, name string, n int, init []T, o *Optio
 	if err != nil {
 		return nil, err
 	}
-	return &Array[T]{RawArray: a, g: newGuard(l)}, nil
+	return &Array[T]{RawArray: a, g: newGuard(name, l)}, nil
 }
 
 // OpenArray attaches to the array name, which must hold T, have n elements
@@ -285,7 +291,7 @@ func (a *Array[T]) GetLock() futex.Locker { return a.g.lock }
 // running fn. If a previous holder died holding the lock, fn still runs and
 // the error wraps futex.ErrOwnerDead.
 func (a *Array[T]) Update(ctx context.Context, fn func(a *RawArray[T]) error) error {
-	return a.g.do(ctx, a.Name(), func() error { return fn(a.RawArray) })
+	return a.g.do(ctx, func() error { return fn(a.RawArray) })
 }
 
 // Slice returns elements [i, j) as an Array sharing the memory and the
@@ -336,7 +342,7 @@ func createLockedAny(seg *shm.Segment, name string, code Typecode, shape byte, s
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return obj, c, newGuard(l), nil
+	return obj, c, newGuard(name, l), nil
 }
 
 // GetLock returns the attached lock, or nil for a raw value.
@@ -356,7 +362,7 @@ func (v *AnyValue) Update(ctx context.Context, fn func(cur any) any) (any, error
 		return nil, fmt.Errorf("ctypes: update %q: %w", v.Name(), ErrNoLock)
 	}
 	var x any
-	err := v.guard.do(ctx, v.Name(), func() error {
+	err := v.guard.do(ctx, func() error {
 		var err error
 		x, err = v.c.setAny(0, fn(v.Get()))
 		return err
@@ -378,5 +384,5 @@ func (a *AnyArray) Update(ctx context.Context, fn func(a *AnyArray) error) error
 	if a.guard == nil {
 		return fmt.Errorf("ctypes: update %q: %w", a.Name(), ErrNoLock)
 	}
-	return a.guard.do(ctx, a.Name(), func() error { return fn(a) })
+	return a.guard.do(ctx, func() error { return fn(a) })
 }

@@ -48,7 +48,7 @@ func create(seg *shm.Segment, name string, code Typecode, shape byte, n int, loc
 	if len(lockName) > lockNameMax {
 		return nil, fmt.Errorf("ctypes: create %q: lock name %q longer than %d bytes: %w", name, lockName, lockNameMax, shm.ErrInvalidName)
 	}
-	size := hdrSize + (n*code.Size()+dataAlign-1)/dataAlign*dataAlign
+	size := hdrSize + paddedSize(n*code.Size())
 	o, err := seg.CreateObject(name, Kind, Version, size, func(p []byte) error {
 		h := headerOf(p)
 		h.typecode = uint8(code)
@@ -94,8 +94,10 @@ func open(seg *shm.Segment, name string, shape byte, n int, want string, accept 
 		return nil, fmt.Errorf("ctypes: open %q: shape %#02x length %d: %w", name, h.shape, h.length, shm.ErrCorrupt)
 	case h.dataOff != hdrSize || h.flags&^flagsKnown != 0 || h.lockLen > lockNameMax || (h.flags&flagLocked != 0) != (h.lockLen != 0):
 		return nil, fmt.Errorf("ctypes: open %q: header (data offset %d, flags %#x, lock name length %d): %w", name, h.dataOff, h.flags, h.lockLen, shm.ErrCorrupt)
-	case h.length > uint64(len(p)-hdrSize)/uint64(h.elemSize):
-		return nil, fmt.Errorf("ctypes: open %q: %d elements of %d bytes exceed the %d-byte payload: %w", name, h.length, h.elemSize, len(p), shm.ErrCorrupt)
+	case h.length > uint64(len(p)-hdrSize)/uint64(h.elemSize),
+		// The atomics touch the whole 8-byte word around an element.
+		paddedSize(int(h.length)*int(h.elemSize)) > len(p)-hdrSize:
+		return nil, fmt.Errorf("ctypes: open %q: %d elements of %d bytes, padded to %d, exceed the %d-byte payload: %w", name, h.length, h.elemSize, dataAlign, len(p), shm.ErrCorrupt)
 	}
 	if h.shape != shape {
 		return nil, fmt.Errorf("ctypes: open %q: %s, want %s: %w: %w", name, shapeName(h.shape), shapeName(shape), ErrTypeMismatch, shm.ErrTypeMismatch)
@@ -108,6 +110,10 @@ func open(seg *shm.Segment, name string, shape byte, n int, want string, accept 
 	}
 	return &object{obj: o, payload: p, code: code, shape: h.shape, n: int(h.length), lockName: string(h.lockName[:h.lockLen]), anchor: anchorOf(o)}, nil
 }
+
+// paddedSize is the size of a data area of n bytes: a multiple of
+// dataAlign, so that the aligned word around every element is inside it.
+func paddedSize(n int) int { return (n + dataAlign - 1) / dataAlign * dataAlign }
 
 func shapeName(s byte) string {
 	if s == shapeValue {

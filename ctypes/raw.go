@@ -90,43 +90,31 @@ func (v *RawValue[T]) Offset() int { return v.obj.obj.Offset() + hdrSize }
 
 // Load atomically loads the value.
 func (v *RawValue[T]) Load() T {
-	x := atomicLoad(v.p)
-	v.obj.anchor.acquire()
-	return x
+	return atomicLoad(&v.obj.anchor, v.p)
 }
 
 // Store atomically stores x.
 func (v *RawValue[T]) Store(x T) {
-	v.obj.anchor.release()
-	atomicStore(v.p, x)
+	atomicStore(&v.obj.anchor, v.p, x)
 }
 
 // Swap atomically stores x and returns the previous value.
 func (v *RawValue[T]) Swap(x T) T {
-	v.obj.anchor.release()
-	old := atomicSwap(v.p, x)
-	v.obj.anchor.acquire()
-	return old
+	return atomicSwap(&v.obj.anchor, v.p, x)
 }
 
 // CompareAndSwap atomically stores new if the value is old and reports
 // whether it did. Floats compare by bit pattern: NaN matches a NaN with the
 // same bits, and -0 does not match +0.
 func (v *RawValue[T]) CompareAndSwap(old, new T) bool {
-	v.obj.anchor.release()
-	ok := atomicCAS(v.p, old, new)
-	v.obj.anchor.acquire()
-	return ok
+	return atomicCAS(&v.obj.anchor, v.p, old, new)
 }
 
 // Add atomically adds delta and returns the new value. Integers wrap around
 // on overflow, as sync/atomic's do; floats are added in a compare-and-swap
 // loop (lock-free, but not wait-free).
 func (v *RawValue[T]) Add(delta T) T {
-	v.obj.anchor.release()
-	x := atomicAdd(v.p, delta)
-	v.obj.anchor.acquire()
-	return x
+	return atomicAdd(&v.obj.anchor, v.p, delta)
 }
 
 // RawArray is a fixed-length shared array without a lock, the counterpart
@@ -195,11 +183,24 @@ func (a *RawArray[T]) Offset() int { return a.obj.obj.Offset() + hdrSize }
 // Len returns the number of elements.
 func (a *RawArray[T]) Len() int { return len(a.data) }
 
+// at returns element i, or ErrIndex. It inlines into the accessors (so
+// that each is one call with its atomic operation inside); the error is
+// built out of line, from an interface because that keeps at in budget.
 func (a *RawArray[T]) at(i int) (*T, error) {
-	if uint(i) >= uint(len(a.data)) {
-		return nil, fmt.Errorf("ctypes: %q[%d] of %d elements: %w", a.Name(), i, len(a.data), ErrIndex)
+	if uint(i) < uint(len(a.data)) {
+		return &a.data[i], nil
 	}
-	return &a.data[i], nil
+	return nil, indexError(a, i)
+}
+
+// sized is what indexError needs of an array.
+type sized interface {
+	Name() string
+	Len() int
+}
+
+func indexError(a sized, i int) error {
+	return fmt.Errorf("ctypes: %q[%d] of %d elements: %w", a.Name(), i, a.Len(), ErrIndex)
 }
 
 // Get atomically loads element i; an index outside [0, Len) gives ErrIndex.
@@ -209,9 +210,7 @@ func (a *RawArray[T]) Get(i int) (T, error) {
 		var z T
 		return z, err
 	}
-	x := atomicLoad(p)
-	a.obj.anchor.acquire()
-	return x, nil
+	return atomicLoad(&a.obj.anchor, p), nil
 }
 
 // Set atomically stores x into element i.
@@ -220,8 +219,7 @@ func (a *RawArray[T]) Set(i int, x T) error {
 	if err != nil {
 		return err
 	}
-	a.obj.anchor.release()
-	atomicStore(p, x)
+	atomicStore(&a.obj.anchor, p, x)
 	return nil
 }
 
@@ -233,10 +231,7 @@ func (a *RawArray[T]) Add(i int, delta T) (T, error) {
 		var z T
 		return z, err
 	}
-	a.obj.anchor.release()
-	x := atomicAdd(p, delta)
-	a.obj.anchor.acquire()
-	return x, nil
+	return atomicAdd(&a.obj.anchor, p, delta), nil
 }
 
 // Swap atomically stores x into element i and returns the previous value.
@@ -246,10 +241,7 @@ func (a *RawArray[T]) Swap(i int, x T) (T, error) {
 		var z T
 		return z, err
 	}
-	a.obj.anchor.release()
-	old := atomicSwap(p, x)
-	a.obj.anchor.acquire()
-	return old, nil
+	return atomicSwap(&a.obj.anchor, p, x), nil
 }
 
 // CompareAndSwap atomically stores new into element i if it holds old
@@ -259,10 +251,7 @@ func (a *RawArray[T]) CompareAndSwap(i int, old, new T) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	a.obj.anchor.release()
-	ok := atomicCAS(p, old, new)
-	a.obj.anchor.acquire()
-	return ok, nil
+	return atomicCAS(&a.obj.anchor, p, old, new), nil
 }
 
 // CopyTo copies min(Len, len(dst)) elements into dst and returns how many.
@@ -271,9 +260,8 @@ func (a *RawArray[T]) CompareAndSwap(i int, old, new T) (bool, error) {
 func (a *RawArray[T]) CopyTo(dst []T) int {
 	n := min(len(dst), len(a.data))
 	for i := range n {
-		dst[i] = atomicLoad(&a.data[i])
+		dst[i] = atomicLoad(&a.obj.anchor, &a.data[i])
 	}
-	a.obj.anchor.acquire()
 	return n
 }
 
@@ -281,9 +269,8 @@ func (a *RawArray[T]) CopyTo(dst []T) int {
 // many; each element is stored atomically, the copy as a whole is not.
 func (a *RawArray[T]) CopyFrom(src []T) int {
 	n := min(len(src), len(a.data))
-	a.obj.anchor.release()
 	for i := range n {
-		atomicStore(&a.data[i], src[i])
+		atomicStore(&a.obj.anchor, &a.data[i], src[i])
 	}
 	return n
 }

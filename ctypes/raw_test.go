@@ -102,7 +102,7 @@ func TestRawValueFloatBits(t *testing.T) {
 }
 
 // TestSmallElementsNeighbours checks that operations on 1- and 2-byte
-// elements, done through their 4-byte word, leave the neighbours alone.
+// elements, done through their 8-byte word, leave the neighbours alone.
 func TestSmallElementsNeighbours(t *testing.T) {
 	seg, _ := newSegment(t, 1<<20)
 	a, err := ctypes.NewRawArrayFrom(seg, "b", []int8{1, 2, 3, 4, 5, 6, 7}, nil)
@@ -312,9 +312,32 @@ func TestCorruptHeader(t *testing.T) {
 	}
 }
 
+// TestShortPayload forges an object whose payload (from a hostile
+// directory entry) holds the elements but not the 8-byte word around the
+// last one, which the atomics touch: opening it is ErrCorrupt.
+func TestShortPayload(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	_, err := seg.CreateObject("short", ctypes.Kind, ctypes.Version, 128+5, func(p []byte) error {
+		p[0], p[1], p[2] = 'b', 1, 'A'
+		binary.LittleEndian.PutUint32(p[4:], 128)
+		binary.LittleEndian.PutUint64(p[8:], 5)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctypes.OpenRawArray[int8](seg, "short", 5); !errors.Is(err, shm.ErrCorrupt) {
+		t.Errorf("OpenRawArray on a 5-byte data area = %v; want ErrCorrupt", err)
+	}
+	if _, err := ctypes.OpenArrayOf(seg, "short", 'b', ctypes.AnyLen); !errors.Is(err, shm.ErrCorrupt) {
+		t.Errorf("OpenArrayOf on a 5-byte data area = %v; want ErrCorrupt", err)
+	}
+}
+
 // TestSmallElementsConcurrent has goroutines add to neighbouring 1-byte
-// elements that share a 4-byte word, and to one 2-byte element: no update
-// may be lost or spill into a neighbour.
+// elements that share an 8-byte word, to 2-byte elements, and to float32
+// neighbours (whose Add is a compare-and-swap of their shared word): no
+// update may be lost or spill into a neighbour.
 func TestSmallElementsConcurrent(t *testing.T) {
 	seg, _ := newSegment(t, 1<<20)
 	bytes, err := ctypes.NewRawArray[uint8](seg, "bytes", 8, nil)
@@ -322,6 +345,10 @@ func TestSmallElementsConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	shorts, err := ctypes.NewRawArray[int16](seg, "shorts", 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floats, err := ctypes.NewRawArray[float32](seg, "floats", 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,6 +360,7 @@ func TestSmallElementsConcurrent(t *testing.T) {
 			for range per {
 				bytes.Add(g, 1)
 				shorts.Add(g%2, -1)
+				floats.Add(g%2, 0.5)
 			}
 		}()
 	}
@@ -347,6 +375,9 @@ func TestSmallElementsConcurrent(t *testing.T) {
 	for i := range 2 {
 		if x, _ := shorts.Get(i); x != -4*per {
 			t.Errorf("shorts[%d] = %d; want %d", i, x, -4*per)
+		}
+		if x, _ := floats.Get(i); x != 4*per*0.5 {
+			t.Errorf("floats[%d] = %v; want %v", i, x, 4*per*0.5)
 		}
 	}
 }
