@@ -1,6 +1,7 @@
 // Package bench holds shmkit's benchmark suites: every primitive against
 // Unix sockets, pipes, TCP loopback and each other, across two processes
-// (the second one is this test binary re-executed, see internal/benchkit).
+// (the second one is this test binary re-executed, see internal/benchkit),
+// and the ablations that toggle one design choice at a time.
 //
 // Each file states its naming key at the top. Run them with
 //
@@ -11,8 +12,18 @@
 // move between near and far placements and every cross-core figure moves
 // 3–7× with them. Every cross-process benchmark reports probe-ns, a spin
 // ping-pong round trip measured just before it, so the placement is on
-// record next to the figure. `go run ./cmd/shmkit bench` runs a curated,
-// interleaved subset and prints the comparison table.
+// record next to the figure. -count repeats each benchmark back to back
+// (A A A B B B); to interleave A B A B, loop over single runs and let
+// benchstat take the medians:
+//
+//	for i in 1 2 3 4 5 6; do
+//	  go test -run '^$' -bench 'Ablation/knob=padding/.*/size=64B' ./bench/
+//	done | tee padding.txt
+//	benchstat -col /set padding.txt
+//
+// `go run ./cmd/shmkit bench` runs a curated, interleaved subset and prints
+// the comparison table; `go run ./cmd/shmkit bench -ablations` does the same
+// for the ablations.
 //
 // bench/python/mp_bench.py (standard library only) measures CPython's
 // multiprocessing Pipe, Queue, Lock and Value the same way, for the

@@ -15,13 +15,17 @@ package bench
 //	    Wait until the other side's turn). The kernel baseline is
 //	    BenchmarkPingPong/transport=pipe/size=8B.
 //	BenchmarkValue/impl=I/contention=C
-//	    one increment of a shared int64.
+//	    one increment of a shared int64 (b.SetBytes(8): MB/s counts the
+//	    value's bytes).
 //	    I = lock (ctypes.Value.Update under its RLock), atomic
 //	    (ctypes.RawValue.Add), raw (Store(Load()+1), what Python's
 //	    RawValue += 1 does: not atomic, shown for its cost only), and the
 //	    in-process references sync.Mutex and sync-atomic.
 //	    C = none, or 2proc (a child increments the same value in a loop;
 //	    2goroutine for the in-process references).
+//
+// Locks and wake-ups move no payload, so those benchmarks report ns/op and
+// allocations but set no bytes (an MB/s figure would mean nothing).
 
 import (
 	"context"
@@ -380,6 +384,7 @@ func BenchmarkValue(b *testing.B) {
 				if contention == "2proc" {
 					startPinned(b, "value-hammer", seg, impl)
 				}
+				b.SetBytes(8)
 				b.ReportAllocs()
 				for b.Loop() {
 					inc()
@@ -393,6 +398,7 @@ func BenchmarkValue(b *testing.B) {
 			var x int64
 			stop := hammer(contention, func() { mu.Lock(); x++; mu.Unlock() })
 			defer stop()
+			b.SetBytes(8)
 			b.ReportAllocs()
 			for b.Loop() {
 				mu.Lock()
@@ -404,6 +410,7 @@ func BenchmarkValue(b *testing.B) {
 			var x atomic.Int64
 			stop := hammer(contention, func() { x.Add(1) })
 			defer stop()
+			b.SetBytes(8)
 			b.ReportAllocs()
 			for b.Loop() {
 				x.Add(1)

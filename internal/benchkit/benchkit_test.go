@@ -16,6 +16,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// Every knob's settings name registered transports, all but shmkit's own
+// setting ablation twins, and no two the same.
+func TestKnobs(t *testing.T) {
+	for _, k := range benchkit.Knobs() {
+		if len(k.Settings) < 2 {
+			t.Errorf("knob %s has %d settings; want at least 2", k.Name, len(k.Settings))
+		}
+		seen := map[string]bool{}
+		for i, s := range k.Settings {
+			tr, err := benchkit.Lookup(s.Transport)
+			if err != nil {
+				t.Errorf("knob %s set %s: %v", k.Name, s.Name, err)
+				continue
+			}
+			if seen[s.Transport] {
+				t.Errorf("knob %s: transport %s twice", k.Name, s.Transport)
+			}
+			seen[s.Transport] = true
+			if i > 0 && k.Name != "batch" && !tr.Ablation {
+				t.Errorf("knob %s set %s: %s is not marked Ablation", k.Name, s.Name, s.Transport)
+			}
+		}
+	}
+}
+
 // Every transport carries messages both ways across a real child process,
 // in both modes, and reports counts that match what was sent.
 func TestTransports(t *testing.T) {
@@ -27,6 +52,12 @@ func TestTransports(t *testing.T) {
 		tr, err := benchkit.Lookup(name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if testing.Short() && tr.Ablation {
+			// A twin differs from its transport only in options (ring's
+			// wait) or in the lab ring's switches, which TestLabRing*
+			// covers in-process; spawning costs about a second under -race.
+			continue
 		}
 		for _, size := range sizes {
 			for _, mode := range []string{benchkit.PingPong, benchkit.Throughput} {

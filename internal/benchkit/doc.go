@@ -1,9 +1,18 @@
 // Package benchkit is the machinery shared by the bench suites and the
-// shmkit bench command: message transports (sockets, pipes and, as they
-// exist, shmkit's own rings) behind one Conn interface, a re-exec child that
+// shmkit bench command: message transports (sockets, pipes, shmkit's own
+// rings, queues and pipes) behind one Conn interface, a re-exec child that
 // echoes or sinks messages in another process, ping-pong and throughput
 // drivers, a short spin ping-pong probe that records where the scheduler
 // placed the two processes, CPU pinning, and a description of the machine.
+//
+// # Ablations
+//
+// Knobs lists the design choices the ablation suites toggle, each with
+// transports that differ in that choice only. The wait strategy and
+// batching toggle shmkit's own ring. Padding, the cached peer index,
+// checksums and waking only a parked peer have no switch in ring, so they
+// toggle the lab ring (labring.go): a minimal SPSC ring of ring's design in
+// a memfd mapping, whose header the layout table in layout.go draws.
 //
 // # The child
 //

@@ -269,7 +269,7 @@ func (p *labProducer) send(msg []byte) error {
 	if err != nil {
 		return err
 	}
-	copy(p.r.data[off+labRecHdr:], msg)
+	copyCached(p.r.data[off+labRecHdr:], msg)
 	var sum uint64
 	if p.k.checksum {
 		sum = xxhash.Sum64(msg)
@@ -346,7 +346,7 @@ func (c *labConsumer) recv(p []byte) error {
 		case kind != labRecData || n != uint64(len(p)) || labRecHdr+align8(n) > min(avail, toEnd):
 			return fmt.Errorf("%w: record %#x at %d, %d bytes published", errLabCorrupt, w, c.head, avail)
 		}
-		copy(p, c.r.data[off+labRecHdr:off+labRecHdr+n])
+		copyCached(p, c.r.data[off+labRecHdr:off+labRecHdr+n])
 		if c.k.checksum && xxhash.Sum64(p) != binary.LittleEndian.Uint64(c.r.data[off+8:]) {
 			return fmt.Errorf("%w at %d", errLabChecked, c.head)
 		}
