@@ -18,10 +18,13 @@ import (
 // nothing in another process).
 //
 // Every RLock handle has its own default Owner, so a handle used by one
-// goroutine at a time behaves like CPython's RLock. Goroutines that share a
-// handle share its Owner and therefore re-enter each other's hold; give each
-// of them (or each critical section) its own Owner with RLock.As(NewOwner())
-// or Exclusive when they must exclude each other, or use RLock.Unowned.
+// goroutine at a time behaves like CPython's RLock. An Owner stands for a
+// thread: use it from one goroutine at a time (handing it on with a
+// happens-before edge, as with any unsynchronised value). Goroutines that
+// share a handle at the same time share its Owner, so they re-enter each
+// other's hold and one's last Release frees the lock while another still
+// acts as its holder; give each of them (or each critical section) its own
+// Owner with RLock.As(NewOwner()) or Exclusive, or use RLock.Unowned.
 type Owner struct{ id uint64 }
 
 var ownerSeq atomic.Uint64
