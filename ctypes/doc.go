@@ -92,13 +92,19 @@
 //	128  n*sz  elements   any participant   any participant (atomically)
 //
 // The header is written before shm publishes the object and never again.
-// A Python reader attaches with
-// multiprocessing.shared_memory.SharedMemory(segmentName), takes the offset
-// of element 0 from Offset() (or from shm's directory: payload offset +
-// 128), reads struct '<BBBBIQI' at offset-128 for the header and
-// buf[off:off+n*size].cast(code) for the elements; testdata/interop.py does
-// exactly that. Python 3.13+ should pass track=False (3.11 and 3.12: call
-// resource_tracker.unregister) so that it never unlinks the segment.
+// The lock (an RLock unless Options.Lock named another) is a separate futex
+// object; other languages cannot take it (see below).
+//
+// A reader in another language attaches to the segment file and finds the
+// object by name in shm's directory (shm/doc.go: the entries start at 256 +
+// slots×64, with the payload offset at +24 and the name at +48); element 0
+// is 128 bytes into the payload, and Offset() on every handle returns its
+// segment offset. Python attaches with
+// multiprocessing.shared_memory.SharedMemory(segmentName), reads struct
+// '<BBBBIQI' at the payload for the header and buf[off:off+n*size].cast(code)
+// for the elements; testdata/interop.py does exactly that. Python 3.13+
+// should pass track=False (3.11 and 3.12: call resource_tracker.unregister)
+// so that it never unlinks the segment.
 //
 // # Errors and CPython
 //

@@ -12,21 +12,40 @@ import (
 	"github.com/shmkit/shmkit/shm"
 )
 
+// interopEntry tells testdata/interop.py what to expect of one object:
+// the script finds it by name through shm's directory, and checks that
+// element 0 is where Off (the Go side's Offset) says.
 type interopEntry struct {
+	Name   string `json:"name"`
 	Code   string `json:"code"`
+	Shape  string `json:"shape"` // "A" array, "V" value
+	Lock   string `json:"lock"`  // the lock's name, "" for a raw object
 	Off    int    `json:"off"`
 	Values []any  `json:"values"`
 }
 
-// interopArray creates an array of T from vals and describes it for the
-// script, with the values as Python will read them.
-func interopArray[T ctypes.Scalar](t *testing.T, seg *shm.Segment, code ctypes.Typecode, vals []T) (interopEntry, func() error) {
+// interopArray creates an array of T from vals (with its default lock if
+// locked) and describes it for the script, with the values as Python will
+// read them.
+func interopArray[T ctypes.Scalar](t *testing.T, seg *shm.Segment, code ctypes.Typecode, locked bool, vals []T) (interopEntry, func() error) {
 	t.Helper()
-	a, err := ctypes.NewRawArrayFrom(seg, "arr-"+code.String(), vals, &ctypes.RawOptions{Typecode: code})
-	if err != nil {
-		t.Fatal(err)
+	name := "arr-" + code.String()
+	var a *ctypes.RawArray[T]
+	e := interopEntry{Name: name, Code: code.String(), Shape: "A"}
+	if locked {
+		la, err := ctypes.NewArrayFrom(seg, name, vals, &ctypes.Options{Typecode: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, e.Lock = la.RawArray, la.GetLock().Name()
+	} else {
+		ra, err := ctypes.NewRawArrayFrom(seg, name, vals, &ctypes.RawOptions{Typecode: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a = ra
 	}
-	e := interopEntry{Code: code.String(), Off: a.Offset()}
+	e.Off = a.Offset()
 	for _, v := range vals {
 		if f, ok := any(v).(float32); ok {
 			e.Values = append(e.Values, float64(f)) // as Python reads it
@@ -61,8 +80,10 @@ func toBits[T ctypes.Scalar](v T) uint64 { return uint64(v) }
 func fromBits[T ctypes.Scalar](b uint64) T { return T(b) }
 
 // TestPythonInterop has CPython attach to a Go-created segment through
-// multiprocessing.shared_memory, read an array of every typecode at the
-// documented offsets, and write new values that Go then checks.
+// multiprocessing.shared_memory, find an array of every typecode (raw and
+// locked) and a locked value by name at the offsets that shm/doc.go and
+// ctypes/doc.go document, check their headers and values, and write new
+// values that Go then checks.
 func TestPythonInterop(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
@@ -75,25 +96,25 @@ func TestPythonInterop(t *testing.T) {
 		spec = append(spec, e)
 		checks = append(checks, c)
 	}
-	add(interopArray(t, seg, 'b', []int8{math.MinInt8, -1, 0, 1, math.MaxInt8}))
-	add(interopArray(t, seg, 'B', []uint8{0, 1, 0x80, math.MaxUint8}))
-	add(interopArray(t, seg, 'c', []uint8{'a', 'z', 0, 0xff}))
-	add(interopArray(t, seg, 'h', []int16{math.MinInt16, -2, 3, math.MaxInt16}))
-	add(interopArray(t, seg, 'H', []uint16{0, 7, math.MaxUint16}))
-	add(interopArray(t, seg, 'i', []int32{math.MinInt32, -5, 6, math.MaxInt32}))
-	add(interopArray(t, seg, 'I', []uint32{0, 9, math.MaxUint32}))
-	add(interopArray(t, seg, 'u', []int32{'A', 'é', '€', 0x1F600}))
-	add(interopArray(t, seg, 'l', []int64{math.MinInt64, -7, 8, math.MaxInt64}))
-	add(interopArray(t, seg, 'L', []uint64{0, 11, math.MaxUint64}))
-	add(interopArray(t, seg, 'q', []int64{math.MinInt64, -12, 13, math.MaxInt64}))
-	add(interopArray(t, seg, 'Q', []uint64{0, 1 << 63, math.MaxUint64}))
-	add(interopArray(t, seg, 'f', []float32{0.5, -1.25, math.MaxFloat32, math.SmallestNonzeroFloat32}))
-	add(interopArray(t, seg, 'd', []float64{math.Pi, -2.5, math.MaxFloat64, math.SmallestNonzeroFloat64}))
-	v, err := ctypes.NewRawValue(seg, "num", 3.14, nil)
+	add(interopArray(t, seg, 'b', false, []int8{math.MinInt8, -1, 0, 1, math.MaxInt8}))
+	add(interopArray(t, seg, 'B', false, []uint8{0, 1, 0x80, math.MaxUint8}))
+	add(interopArray(t, seg, 'c', false, []uint8{'a', 'z', 0, 0xff}))
+	add(interopArray(t, seg, 'h', false, []int16{math.MinInt16, -2, 3, math.MaxInt16}))
+	add(interopArray(t, seg, 'H', true, []uint16{0, 7, math.MaxUint16}))
+	add(interopArray(t, seg, 'i', true, []int32{math.MinInt32, -5, 6, math.MaxInt32}))
+	add(interopArray(t, seg, 'I', false, []uint32{0, 9, math.MaxUint32}))
+	add(interopArray(t, seg, 'u', false, []int32{'A', 'é', '€', 0x1F600}))
+	add(interopArray(t, seg, 'l', false, []int64{math.MinInt64, -7, 8, math.MaxInt64}))
+	add(interopArray(t, seg, 'L', false, []uint64{0, 11, math.MaxUint64}))
+	add(interopArray(t, seg, 'q', false, []int64{math.MinInt64, -12, 13, math.MaxInt64}))
+	add(interopArray(t, seg, 'Q', false, []uint64{0, 1 << 63, math.MaxUint64}))
+	add(interopArray(t, seg, 'f', false, []float32{0.5, -1.25, math.MaxFloat32, math.SmallestNonzeroFloat32}))
+	add(interopArray(t, seg, 'd', true, []float64{math.Pi, -2.5, math.MaxFloat64, math.SmallestNonzeroFloat64}))
+	v, err := ctypes.NewValue(seg, "num", 3.14, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec = append(spec, interopEntry{Code: "d", Off: v.Offset(), Values: []any{3.14}})
+	spec = append(spec, interopEntry{Name: "num", Code: "d", Shape: "V", Lock: "num.lock", Off: v.Offset(), Values: []any{3.14}})
 	checks = append(checks, func() error {
 		if got := v.Load(); got != -3.14 {
 			return fmt.Errorf("value = %v; want -3.14", got)
