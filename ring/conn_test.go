@@ -109,4 +109,31 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("allocations per round: got %v; want 0", allocs)
 	}
+
+	// Calls that have to wait: a cancelled context ends each wait at once,
+	// after the wait has been set up.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	full, _ := ring.NewQueue(seg, "full", &ring.QueueOptions{MaxSize: 1, MaxMessage: 64})
+	full.Put(ctx, msg)
+	empty, _ := ring.NewQueue(seg, "empty", &ring.QueueOptions{MaxSize: 1, MaxMessage: 64})
+	jq, _ := ring.NewJoinableQueue(seg, "jq", &ring.QueueOptions{MaxSize: 1, MaxMessage: 64})
+	jq.Put(ctx, msg)
+	r2, _ := ring.NewRing(seg, "r2", 64, nil)
+	p2, _ := r2.Producer()
+	c2, _ := r2.Consumer()
+	p2.Write(ctx, make([]byte, 56))
+	allocs = testing.AllocsPerRun(100, func() {
+		full.Put(cancelled, msg)
+		empty.GetInto(cancelled, buf)
+		jq.Join(cancelled)
+		p2.Write(cancelled, msg[:8])
+	})
+	if allocs != 0 {
+		t.Fatalf("allocations per round of waits: got %v; want 0", allocs)
+	}
+	c2.ReadInto(ctx, buf)
+	if _, err := c2.Peek(cancelled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Peek on an empty ring with a cancelled context: got %v; want Canceled", err)
+	}
 }

@@ -104,6 +104,8 @@ type mpmc struct {
 	getGate  gate
 	putGate  gate
 	joinGate gate
+	// The wait specs, built once at attach: a wait allocates nothing.
+	putWS, getWS, joinWS waitSpec
 }
 
 func mpmcSlotSize(maxMsg int) int {
@@ -136,12 +138,34 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		slots*ss > uint64(len(b)-mpmcHdrSize) {
 		return nil, bad(fmt.Sprintf("geometry %d slots of %d bytes, max message %d, max size %d", slots, ss, maxMsg, maxSize))
 	}
-	return &mpmc{
+	q := &mpmc{
 		name: name, seg: seg, h: h,
 		slotsB: b[mpmcHdrSize : mpmcHdrSize+int(slots*ss)],
 		slots:  slots, mask: slots - 1, slotSize: ss, maxMsg: maxMsg, maxSize: maxSize,
 		tag: uint64(obj.Offset()) << 2, anchor: seg.Anchor(obj.Offset()), claims: claimsFor(seg),
-	}, nil
+	}
+	q.putWS = waitSpec{
+		ready:  q.putReady,
+		word:   low32(&q.h.deq),
+		parked: &q.h.putWait,
+		peer:   func() error { q.recoverConsumer(); return nil },
+		gate:   &q.putGate,
+	}
+	q.getWS = waitSpec{
+		ready:  q.getReady,
+		word:   low32(&q.h.enq),
+		parked: &q.h.getWait,
+		peer:   func() error { q.recoverProducer(); return nil },
+		gate:   &q.getGate,
+	}
+	q.joinWS = waitSpec{
+		ready:  func() (bool, error) { return atomic.LoadUint32(&q.h.unfinished) == 0, nil },
+		word:   &q.h.unfinished,
+		parked: &q.h.joinWait,
+		peer:   func() error { return nil },
+		gate:   &q.joinGate,
+	}
+	return q, nil
 }
 
 func (q *mpmc) slot(pos uint64) (*mpmcSlot, []byte) {
@@ -350,39 +374,30 @@ func (q *mpmc) length() int {
 	return int(min(uint64(n), q.maxSize))
 }
 
-func (q *mpmc) waitPut(ctx context.Context, cfg *waitCfg) error {
-	return cfg.wait(ctx, &waitSpec{
-		ready: func() (bool, error) {
-			if q.closed() {
-				return true, nil
-			}
-			pos := atomic.LoadUint64(&q.h.enq)
-			if q.maxSize < q.slots && int64(pos-atomic.LoadUint64(&q.h.deq)) >= int64(q.maxSize) {
-				return false, nil
-			}
-			s, _ := q.slot(pos)
-			return int64(atomic.LoadUint64(&s.seq)-pos) >= 0, nil
-		},
-		word:   low32(&q.h.deq),
-		parked: &q.h.putWait,
-		peer:   func() error { q.recoverConsumer(); return nil },
-		gate:   &q.putGate,
-	})
+// putReady reports whether a Put may find room (or the queue closed).
+func (q *mpmc) putReady() (bool, error) {
+	if q.closed() {
+		return true, nil
+	}
+	pos := atomic.LoadUint64(&q.h.enq)
+	if q.maxSize < q.slots && int64(pos-atomic.LoadUint64(&q.h.deq)) >= int64(q.maxSize) {
+		return false, nil
+	}
+	s, _ := q.slot(pos)
+	return int64(atomic.LoadUint64(&s.seq)-pos) >= 0, nil
 }
 
-func (q *mpmc) waitGet(ctx context.Context, cfg *waitCfg) error {
-	return cfg.wait(ctx, &waitSpec{
-		ready: func() (bool, error) {
-			pos := atomic.LoadUint64(&q.h.deq)
-			if q.closed() && atomic.LoadUint64(&q.h.enq) == pos {
-				return true, nil
-			}
-			s, _ := q.slot(pos)
-			return int64(atomic.LoadUint64(&s.seq)-(pos+1)) >= 0, nil
-		},
-		word:   low32(&q.h.enq),
-		parked: &q.h.getWait,
-		peer:   func() error { q.recoverProducer(); return nil },
-		gate:   &q.getGate,
-	})
+// getReady reports whether a Get may find a message (or the queue closed
+// and drained).
+func (q *mpmc) getReady() (bool, error) {
+	pos := atomic.LoadUint64(&q.h.deq)
+	if q.closed() && atomic.LoadUint64(&q.h.enq) == pos {
+		return true, nil
+	}
+	s, _ := q.slot(pos)
+	return int64(atomic.LoadUint64(&s.seq)-(pos+1)) >= 0, nil
 }
+
+func (q *mpmc) waitPut(ctx context.Context, cfg *waitCfg) error { return cfg.wait(ctx, &q.putWS) }
+
+func (q *mpmc) waitGet(ctx context.Context, cfg *waitCfg) error { return cfg.wait(ctx, &q.getWS) }

@@ -322,11 +322,5 @@ func (j *JoinableQueue) Unfinished() int { return int(atomic.LoadUint32(&j.q.h.u
 // ends first. (CPython's join has no timeout; a worker that dies without
 // TaskDone leaves the count up, which only a deadline can break.)
 func (j *JoinableQueue) Join(ctx context.Context) error {
-	return j.cfg.wait(ctx, &waitSpec{
-		ready:  func() (bool, error) { return atomic.LoadUint32(&j.q.h.unfinished) == 0, nil },
-		word:   &j.q.h.unfinished,
-		parked: &j.q.h.joinWait,
-		peer:   func() error { return nil },
-		gate:   &j.q.joinGate,
-	})
+	return j.cfg.wait(ctx, &j.q.joinWS)
 }
