@@ -4,16 +4,32 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"time"
 
 	"github.com/shmkit/shmkit/ctypes"
 	"github.com/shmkit/shmkit/shm"
 )
 
-// f is the "child" of Python's classic example. It attaches to the segment
-// by name, as a separate process would (a second attachment with its own
-// participant slot; a runnable Example cannot re-execute the test binary,
-// see TestChildFillsArray for a real child process), and opens the objects
-// by name with their typecodes checked.
+// exampleChildEnv names the segment when the test binary runs as
+// Example's child process.
+const exampleChildEnv = "SHMKIT_CTYPES_EXAMPLE_SEGMENT"
+
+// Go cannot fork, so Example's child is this binary started again; init
+// runs f there, before any test, and exits.
+func init() {
+	if name := os.Getenv(exampleChildEnv); name != "" {
+		if err := f(name); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+}
+
+// f is the child of Python's classic example. It attaches to the segment
+// by name and opens the objects by name, their typecodes and length
+// checked, and their lock attached.
 func f(segName string) error {
 	seg, err := shm.Open(segName)
 	if err != nil {
@@ -72,8 +88,19 @@ func Example() {
 		return
 	}
 
-	if err := f(name); err != nil {
+	// p = Process(target=f, args=(num, arr)); p.start(); p.join()
+	exe, err := os.Executable()
+	if err != nil {
 		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p := exec.CommandContext(ctx, exe)
+	p.Env = append(os.Environ(), exampleChildEnv+"="+name)
+	p.Stderr = os.Stderr
+	if err := p.Run(); err != nil {
+		fmt.Println("child:", err)
 		return
 	}
 
