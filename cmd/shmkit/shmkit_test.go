@@ -279,9 +279,15 @@ func TestBenchCtrlC(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	sent := time.Now()
 	c.Signal(syscall.SIGINT)
 	if err := c.Wait(); err == nil || !strings.Contains(err.Error(), "exit status 130") {
 		t.Fatalf("after SIGINT: %v; want exit status 130", err)
+	}
+	// Generous: a parent left waiting 10 s in accept for a peer killed
+	// before it connected was the bug this guards against.
+	if d := time.Since(sent); d > 8*time.Second {
+		t.Errorf("exit took %v after SIGINT; want it to stop promptly", d)
 	}
 	if !strings.Contains(c.Output(), "interrupted") {
 		t.Errorf("output %q does not say it was interrupted", c.Output())

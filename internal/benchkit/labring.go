@@ -417,7 +417,7 @@ func prepareLab(size int, k labKnobs) (*setup, error) {
 	return &setup{
 		args:    []string{strconv.Itoa(capacity)},
 		files:   []*os.File{f},
-		accept:  func() (Conn, error) { return mine, nil },
+		accept:  func(<-chan struct{}) (Conn, error) { return mine, nil },
 		cleanup: func() { mine.Close() },
 	}, nil
 }

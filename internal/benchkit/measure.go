@@ -112,7 +112,7 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 		}
 		return res, fmt.Errorf("benchkit: %s %s %dB: %w", t.Name, mode, o.Size, err)
 	}
-	conn, err := st.accept()
+	conn, err := st.accept(c.exited)
 	if err != nil {
 		return fail(err)
 	}

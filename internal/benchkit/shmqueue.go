@@ -81,7 +81,7 @@ func prepareQueues(size int) (*setup, error) {
 	return &setup{
 		args:    []string{strconv.Itoa(size)},
 		files:   []*os.File{f},
-		accept:  func() (Conn, error) { return mine, nil },
+		accept:  func(<-chan struct{}) (Conn, error) { return mine, nil },
 		cleanup: func() { seg.Close() },
 	}, nil
 }

@@ -248,7 +248,7 @@ func prepareRings(size int, wait ring.WaitStrategy, zc, batch bool) (*setup, err
 	return &setup{
 		args:    []string{strconv.Itoa(int(wait))},
 		files:   []*os.File{f},
-		accept:  func() (Conn, error) { return mine, nil },
+		accept:  func(<-chan struct{}) (Conn, error) { return mine, nil },
 		cleanup: func() { mine.Close(); seg.Close() },
 	}, nil
 }
@@ -335,7 +335,7 @@ func preparePipe(int) (*setup, error) {
 	mine := &pipeConn{c: c0}
 	return &setup{
 		files:   []*os.File{f},
-		accept:  func() (Conn, error) { return mine, nil },
+		accept:  func(<-chan struct{}) (Conn, error) { return mine, nil },
 		cleanup: func() { mine.Close(); seg.Close() },
 	}, nil
 }

@@ -112,7 +112,7 @@ func preparePair(typ int) (*setup, error) {
 	mine := &fdConn{r: fds[0], w: fds[0], packet: typ == unix.SOCK_SEQPACKET, socket: true}
 	return &setup{
 		files:  []*os.File{fileOf(fds[1], "socketpair")},
-		accept: func() (Conn, error) { return mine, nil },
+		accept: func(<-chan struct{}) (Conn, error) { return mine, nil },
 	}, nil
 }
 
@@ -165,7 +165,7 @@ func preparePipes(int) (*setup, error) {
 	mine := &fdConn{r: up[0], w: down[1]}
 	return &setup{
 		files:  []*os.File{fileOf(down[0], "pipe-down-r"), fileOf(up[1], "pipe-up-w")},
-		accept: func() (Conn, error) { return mine, nil },
+		accept: func(<-chan struct{}) (Conn, error) { return mine, nil },
 	}, nil
 }
 
@@ -193,8 +193,8 @@ func prepareUnix(int) (*setup, error) {
 	}
 	return &setup{
 		args: []string{name},
-		accept: func() (Conn, error) {
-			fd, err := acceptTimeout(ln, 10*time.Second)
+		accept: func(exited <-chan struct{}) (Conn, error) {
+			fd, err := acceptTimeout(ln, 10*time.Second, exited)
 			if err != nil {
 				return nil, err
 			}
@@ -241,8 +241,8 @@ func prepareTCP(int) (*setup, error) {
 	port := sa.(*unix.SockaddrInet4).Port
 	return &setup{
 		args: []string{strconv.Itoa(port)},
-		accept: func() (Conn, error) {
-			fd, err := acceptTimeout(ln, 10*time.Second)
+		accept: func(exited <-chan struct{}) (Conn, error) {
+			fd, err := acceptTimeout(ln, 10*time.Second, exited)
 			if err != nil {
 				return nil, err
 			}
@@ -275,7 +275,7 @@ func openTCP(args []string, _ []int, _ int) (Conn, error) {
 
 // acceptTimeout accepts one connection, giving up after d (a child that
 // died before connecting must not hang the parent).
-func acceptTimeout(ln int, d time.Duration) (int, error) {
+func acceptTimeout(ln int, d time.Duration, exited <-chan struct{}) (int, error) {
 	fds := []unix.PollFd{{Fd: int32(ln), Events: unix.POLLIN}}
 	deadline := time.Now().Add(d)
 	for {
@@ -283,7 +283,14 @@ func acceptTimeout(ln int, d time.Duration) (int, error) {
 		if left <= 0 {
 			return -1, fmt.Errorf("benchkit: no connection within %v", d)
 		}
-		n, err := unix.Poll(fds, int(left/time.Millisecond)+1)
+		select {
+		case <-exited:
+			return -1, errPeerExited
+		default:
+		}
+		// Short polls: a child killed before it connected (Ctrl-C) ends
+		// the wait within one.
+		n, err := unix.Poll(fds, int(min(left, 20*time.Millisecond)/time.Millisecond)+1)
 		if err == unix.EINTR {
 			continue
 		}
