@@ -121,7 +121,8 @@
 // release-stores pos+1; a consumer claims by CAS on the dequeue index once
 // the sequence says pos+1, copies the message out and release-stores
 // pos+slots. At most MaxSize messages are held (checked against the dequeue
-// index when MaxSize is below the slot count). SimpleQueue and
+// index when MaxSize is below the slot count); a capacity in bytes
+// (MaxBytes) becomes MaxSize = MaxBytes / slot size. SimpleQueue and
 // JoinableQueue are Queue with fewer or more calls; JoinableQueue keeps the
 // unfinished-task count in the ring header, so Join works across processes.
 //
@@ -207,8 +208,8 @@
 // Peek and Release (SPSC redelivers) or between claiming and releasing a
 // Queue slot (the message is lost, counted). More than one producer or
 // consumer per SPSC ring at a time. Strict FIFO across producers of a Queue
-// (per-producer order only), or a bound in bytes (capacity is in messages
-// of at most MaxMessage bytes). Unbounded queues (maxsize <= 0 means
+// (per-producer order only), or a bound on payload bytes (QueueOptions.MaxBytes
+// counts whole slots: a 1-byte message takes one slot like a full one). Unbounded queues (maxsize <= 0 means
 // DefaultQueueSize). That a Put racing with Close is refused. Recovery of a slot whose
 // recoverer is itself killed inside its few-instruction tombstone write
 // (the slot then stays "not ready"). That Join

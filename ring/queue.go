@@ -29,6 +29,13 @@ type QueueOptions struct {
 	// Each slot holds one message in place, so the queue takes about
 	// slots × (MaxMessage + 16) bytes, rounded up to 64 per slot.
 	MaxMessage int
+	// MaxBytes, when > 0, is the capacity in bytes: the messages held take
+	// at most MaxBytes of shared memory, at one slot (MaxMessage + 16
+	// bytes rounded up to 64) each, so the queue holds at most MaxBytes /
+	// slot size messages. With MaxSize also set, the smaller bound holds;
+	// with MaxSize <= 0, MaxBytes alone sets the capacity. A MaxBytes
+	// smaller than one slot is ErrInvalid.
+	MaxBytes int
 	// Options are the wait options of this handle.
 	Options
 }
@@ -53,16 +60,28 @@ func (o *QueueOptions) geometry() (slots, maxMsg, maxSize int, err error) {
 	if o != nil {
 		oo = *o
 	}
-	maxSize = oo.MaxSize
-	if maxSize <= 0 {
-		maxSize = DefaultQueueSize
-	}
 	maxMsg = oo.MaxMessage
 	if maxMsg == 0 {
 		maxMsg = DefaultMaxMessage
 	}
-	if maxSize > 1<<30 || maxMsg < 0 || maxMsg > mpmcMaxSlotPayload {
-		return 0, 0, 0, fmt.Errorf("ring: queue of %d messages of up to %d bytes: %w", maxSize, maxMsg, ErrInvalid)
+	if maxMsg < 0 || maxMsg > mpmcMaxSlotPayload || oo.MaxBytes < 0 {
+		return 0, 0, 0, fmt.Errorf("ring: queue of messages of up to %d bytes, max bytes %d: %w", maxMsg, oo.MaxBytes, ErrInvalid)
+	}
+	maxSize = oo.MaxSize
+	if oo.MaxBytes > 0 {
+		byBytes := oo.MaxBytes / mpmcSlotSize(maxMsg)
+		if byBytes < 1 {
+			return 0, 0, 0, fmt.Errorf("ring: queue of %d bytes cannot hold one %d-byte slot: %w", oo.MaxBytes, mpmcSlotSize(maxMsg), ErrInvalid)
+		}
+		if maxSize <= 0 || byBytes < maxSize {
+			maxSize = byBytes
+		}
+	}
+	if maxSize <= 0 {
+		maxSize = DefaultQueueSize
+	}
+	if maxSize > 1<<30 {
+		return 0, 0, 0, fmt.Errorf("ring: queue of %d messages: %w", maxSize, ErrInvalid)
 	}
 	slots = 1
 	for slots < maxSize {

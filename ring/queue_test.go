@@ -21,6 +21,44 @@ func init() {
 	testproc.Register("ring-joinable-worker", helperJoinableWorker)
 }
 
+// TestQueueCapacityInBytes: MaxBytes bounds the slot bytes held, alone or
+// with MaxSize (the smaller bound wins); less than one slot is refused.
+func TestQueueCapacityInBytes(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	const slot = 128 // a 100-byte message takes 16 + 100 bytes, rounded to 64
+	cases := []struct {
+		name              string
+		maxSize, maxBytes int
+		want              int
+	}{
+		{"bytes only", 0, 5*slot + 10, 5},
+		{"bytes below size", 8, 3 * slot, 3},
+		{"size below bytes", 2, 10 * slot, 2},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q, err := ring.NewQueue(seg, "q"+strconv.Itoa(i), &ring.QueueOptions{MaxSize: c.maxSize, MaxMessage: 100, MaxBytes: c.maxBytes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.MaxSize() != c.want {
+				t.Fatalf("MaxSize: got %d; want %d", q.MaxSize(), c.want)
+			}
+			for j := 0; j < c.want; j++ {
+				if err := q.TryPut(make([]byte, 100)); err != nil {
+					t.Fatalf("TryPut %d: %v", j, err)
+				}
+			}
+			if err := q.TryPut([]byte{1}); !errors.Is(err, ring.ErrFull) {
+				t.Fatalf("TryPut beyond %d slots: got %v; want ErrFull", c.want, err)
+			}
+		})
+	}
+	if _, err := ring.NewQueue(seg, "tiny", &ring.QueueOptions{MaxMessage: 100, MaxBytes: slot - 1}); !errors.Is(err, ring.ErrInvalid) {
+		t.Fatalf("MaxBytes below one slot: got %v; want ErrInvalid", err)
+	}
+}
+
 func TestQueueSemantics(t *testing.T) {
 	seg, _ := newSegment(t, 1<<20)
 	q, err := ring.NewQueue(seg, "q", &ring.QueueOptions{MaxSize: 3, MaxMessage: 100})
