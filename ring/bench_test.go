@@ -7,8 +7,8 @@ package ring_test
 //	    one-way throughput, parent produces b.N messages of S bytes, a child
 //	    consumes them. T = shm (Ring) or unix (SOCK_STREAM socketpair, one
 //	    write per message, the baseline). A = single (Write/ReadInto, one
-//	    tail store per message), batch (WriteBatch of 64 / Consume of 64,
-//	    one index store per batch), zerocopy (Reserve+copy in / Peek in place
+//	    tail store per message), batch (WriteBatch of 64 / Consume of 64
+//	    read in place, one index store per batch), zerocopy (Reserve+copy in / Peek in place
 //	    +Release: one copy instead of two), pipe (Conn.SendBytes /
 //	    RecvBytesInto over a 1 MiB duplex Pipe: messages above 256 KiB go as
 //	    256 KiB fragments). Copies of >256 KiB go in 256 KiB pieces.

@@ -217,8 +217,9 @@ func helperPipeEcho() {
 }
 
 // TestPipeDuplexEcho: 100,000 messages to an echo process come back intact
-// and in order; after this end closes the echo process sees io.EOF, closes,
-// and this end then sees io.EOF.
+// and in order; after this end closes, the echo process sees io.EOF (any
+// other error fails it) and exits. (A reader's io.EOF after the writer's
+// Close and the drain: TestPipeBufferTooShortRetry.)
 func TestPipeDuplexEcho(t *testing.T) {
 	seg, name := newSegment(t, 4<<20)
 	c0, _, err := ring.PipeWith(seg, "p", true, 64<<10, nil)
