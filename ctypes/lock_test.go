@@ -333,7 +333,9 @@ func helperDieHolding() {
 		testproc.Fatalf("%v", err)
 	}
 	testproc.Send("held")
-	select {}
+	// Not select{}: with no other goroutine the runtime would call that a
+	// deadlock and kill the holder at once, before the parent acts.
+	time.Sleep(time.Hour)
 }
 
 // TestUpdateOwnerDied kills a process holding a Value's lock: the next
@@ -349,6 +351,12 @@ func TestUpdateOwnerDied(t *testing.T) {
 	if got := c.Recv(time.Minute); got != "held" {
 		t.Fatalf("child sent %q; want held", got)
 	}
+	// While the holder lives, Update waits (here until its context ends).
+	short, cancelShort := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelShort()
+	if _, err := v.Update(short, func(x float64) float64 { return x + 1 }); !errors.Is(err, context.DeadlineExceeded) || v.Load() != 1 {
+		t.Fatalf("Update while the holder lives = %v, value %v; want DeadlineExceeded, 1", err, v.Load())
+	}
 	c.Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -358,5 +366,65 @@ func TestUpdateOwnerDied(t *testing.T) {
 	}
 	if got, err := v.Update(ctx, func(x float64) float64 { return x + 1 }); err != nil || got != 3 {
 		t.Errorf("next Update = %v, %v; want 3, nil", got, err)
+	}
+}
+
+// TestUpdateOwnerDiedConcurrent kills a process holding a Value's lock
+// while goroutines of this process are already waiting in Update: exactly
+// one Update reports futex.ErrOwnerDead (its function applied), none is
+// lost, and the lock stays usable, also for an Array over the same lock.
+func TestUpdateOwnerDiedConcurrent(t *testing.T) {
+	seg, name := newSegment(t, 1<<20)
+	v, err := ctypes.NewValue(seg, "num", 0.0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testproc.Start(t, "ctypes-die-holding", testproc.Options{Args: []string{name, "num"}})
+	if got := c.Recv(time.Minute); got != "held" {
+		t.Fatalf("child sent %q; want held", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const goroutines, per = 4, 200
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	dead := 0
+	for range goroutines {
+		wg.Go(func() {
+			// Each goroutine attaches on its own, as separate callers would.
+			w, err := ctypes.OpenValue[float64](seg, "num")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for range per {
+				_, err := w.Update(ctx, func(x float64) float64 { return x + 1 })
+				switch {
+				case errors.Is(err, futex.ErrOwnerDead):
+					mu.Lock()
+					dead++
+					mu.Unlock()
+				case err != nil:
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond) // let the Updates queue behind the holder
+	if got := v.Load(); got != 0 {
+		t.Fatalf("value %v while the holder lives; want 0", got)
+	}
+	c.Kill()
+	wg.Wait()
+	if got, want := v.Load(), float64(goroutines*per); got != want || dead != 1 {
+		t.Errorf("after the holder died: value %v, %d ErrOwnerDead; want %v, exactly 1", got, dead, want)
+	}
+	a, err := ctypes.NewArray[int32](seg, "arr", 2, &ctypes.Options{Lock: v.GetLock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Update(ctx, func(r *ctypes.RawArray[int32]) error { return r.Set(1, 7) }); err != nil {
+		t.Errorf("Array.Update over the recovered lock = %v", err)
 	}
 }
