@@ -131,3 +131,63 @@ func ExampleNewPlain() {
 	fmt.Printf("%+v\n", v)
 	// Output: {Seq:1 Price:99.5}
 }
+
+// Batches: many records published with one store of the tail and released
+// with one store of the head.
+func ExampleConsumer_Consume() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	r, err := ring.NewRing(seg, "r", 4096, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, _ := r.Producer()
+	c, _ := r.Consumer()
+	ctx := context.Background()
+	p.WriteBatch(ctx, [][]byte{[]byte("a"), []byte("bb"), []byte("ccc")})
+	n, err := c.Consume(ctx, 64, func(rec []byte) error {
+		fmt.Print(string(rec), " ")
+		return nil
+	})
+	fmt.Println(n, err)
+	// Output: a bb ccc 3 <nil>
+}
+
+// A JoinableQueue: Join returns once every task put was marked done (the
+// worker would be another process, with ring.OpenJoinableQueue).
+func ExampleJoinableQueue() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	q, err := ring.NewJoinableQueue(seg, "tasks", &ring.QueueOptions{MaxSize: 8, MaxMessage: 64})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	for _, task := range []string{"wash", "dry"} {
+		q.Put(ctx, []byte(task))
+	}
+	go func() {
+		for i := 0; i < 2; i++ {
+			b, _ := q.Get(ctx)
+			fmt.Println("done:", string(b))
+			q.TaskDone()
+		}
+	}()
+	fmt.Println(q.Join(ctx), q.Unfinished())
+	fmt.Println(errors.Is(q.TaskDone(), ring.ErrTaskDone))
+	// Output:
+	// done: wash
+	// done: dry
+	// <nil> 0
+	// true
+}
