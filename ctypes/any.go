@@ -151,6 +151,47 @@ func (a *AnyArray) Float64(i int) (float64, error) { return a.c.float64At(i) }
 // Int64 atomically loads element i converted to int64.
 func (a *AnyArray) Int64(i int) (int64, error) { return a.c.int64At(i) }
 
+// Slice returns elements [i, j) as an array sharing the memory and the
+// lock, as RawArray.Slice; bounds outside 0 <= i <= j <= Len give ErrIndex.
+func (a *AnyArray) Slice(i, j int) (*AnyArray, error) {
+	c, err := a.c.slice(i, j)
+	if err != nil {
+		return nil, err
+	}
+	return &AnyArray{obj: a.obj, c: c, guard: a.guard}, nil
+}
+
+// CopyTo loads min(Len, len(dst)) elements into dst, each as the Go type
+// of the typecode, and returns how many: Python's arr[:] is
+// a.CopyTo(make([]any, a.Len())). Each element is loaded atomically, the
+// copy as a whole is not (run it inside Update for a consistent snapshot).
+func (a *AnyArray) CopyTo(dst []any) int {
+	n := min(len(dst), a.Len())
+	for i := range n {
+		dst[i], _ = a.c.getAny(i) // i < Len
+	}
+	return n
+}
+
+// CopyFrom stores the elements of src, a slice or array of Go numbers,
+// into the first min(Len, len(src)) elements and returns how many:
+// Python's arr[:n] = src. Every value is checked first: one that does not
+// convert gives ErrRange or ErrValueType and nothing is stored. Each store
+// is atomic, the copy as a whole is not.
+func (a *AnyArray) CopyFrom(src any) (int, error) {
+	vals, err := numbers(a.Typecode(), src)
+	if err != nil {
+		return 0, fmt.Errorf("ctypes: %q (%v): copy from src%w", a.Name(), a.Typecode(), err)
+	}
+	n := min(len(vals), a.Len())
+	for i, v := range vals[:n] {
+		if _, err := a.c.setAny(i, v); err != nil {
+			return i, err
+		}
+	}
+	return n, nil
+}
+
 // OpenValueOf attaches to the value name, which must have typecode code
 // (0: any). If it was created with a lock, the handle carries that lock.
 func OpenValueOf(seg *shm.Segment, name string, code Typecode) (*AnyValue, error) {

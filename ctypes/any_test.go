@@ -2,6 +2,7 @@ package ctypes_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -151,6 +152,39 @@ func TestAnyArray(t *testing.T) {
 	}
 	if _, err := seg.OpenObject("bad", ctypes.Kind, ctypes.Version); !errors.Is(err, shm.ErrNotExist) {
 		t.Errorf("rejected initializers created the object: %v", err)
+	}
+	// Slicing and bulk copies, Python's arr[2:5] and arr[:].
+	s, err := a.Slice(2, 5)
+	if err != nil || s.Len() != 3 {
+		t.Fatalf("Slice(2, 5) = %v, %v; want 3 elements", s, err)
+	}
+	if x, _ := s.Get(1); x != int32(13) {
+		t.Errorf("Slice(2, 5).Get(1) = %#v; want int32(13)", x)
+	}
+	if _, err := s.Get(3); !errors.Is(err, ctypes.ErrIndex) {
+		t.Errorf("slice Get past its end = %v; want ErrIndex", err)
+	}
+	if _, err := a.Slice(4, 11); !errors.Is(err, ctypes.ErrIndex) {
+		t.Errorf("Slice(4, 11) = %v; want ErrIndex", err)
+	}
+	if n, err := s.CopyFrom([]int64{-2, -3, -4, -5}); err != nil || n != 3 {
+		t.Errorf("CopyFrom 4 into 3 = %d, %v; want 3", n, err)
+	}
+	if n, err := s.CopyFrom([]any{7, 1.5}); !errors.Is(err, ctypes.ErrValueType) || n != 0 {
+		t.Errorf("CopyFrom with a float = %d, %v; want 0, ErrValueType", n, err)
+	}
+	if _, err := s.CopyFrom(7); !errors.Is(err, ctypes.ErrValueType) {
+		t.Errorf("CopyFrom(7) = %v; want ErrValueType", err)
+	}
+	all := make([]any, a.Len())
+	if n := a.CopyTo(all); n != 10 || fmt.Sprint(all) != "[0 1 -2 -3 -4 5 6 7 8 9]" {
+		t.Errorf("CopyTo = %d, %v; want 10, [0 1 -2 -3 -4 5 6 7 8 9]", n, all)
+	}
+	if _, ok := all[0].(int32); !ok {
+		t.Errorf("CopyTo element type %T; want int32", all[0])
+	}
+	if err := a.Set(3, 13); err != nil {
+		t.Fatal(err)
 	}
 	// Typed and typecode-driven handles share the object.
 	typed, err := ctypes.OpenRawArray[int32](seg, "range", 10)

@@ -66,6 +66,15 @@ type cells interface {
 	addAny(i int, delta any) (any, error)
 	float64At(i int) (float64, error)
 	int64At(i int) (int64, error)
+	slice(i, j int) (cells, error)
+}
+
+func (a *RawArray[T]) slice(i, j int) (cells, error) {
+	s, err := a.Slice(i, j)
+	if err != nil {
+		return nil, err // not s: a nil *RawArray would be a non-nil cells
+	}
+	return s, nil
 }
 
 func (a *RawArray[T]) length() int { return len(a.data) }
@@ -157,19 +166,13 @@ func initValues(code Typecode, sizeOrInit any) (int, func(c cells) error, error)
 		}
 		return int(n), nil, nil
 	case rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array:
-		n := rv.Len()
-		vals := make([]any, n)
-		for i := range n {
-			vals[i] = rv.Index(i).Interface()
-		}
 		// Check every element before the object exists, so a bad
 		// initializer burns no name.
-		for i, v := range vals {
-			if err := checkConvert(code, v); err != nil {
-				return 0, nil, fmt.Errorf("initializer[%d]: %w", i, err)
-			}
+		vals, err := numbers(code, sizeOrInit)
+		if err != nil {
+			return 0, nil, fmt.Errorf("initializer%w", err)
 		}
-		return n, func(c cells) error {
+		return len(vals), func(c cells) error {
 			for i, v := range vals {
 				if _, err := c.setAny(i, v); err != nil {
 					return err
@@ -179,6 +182,24 @@ func initValues(code Typecode, sizeOrInit any) (int, func(c cells) error, error)
 		}, nil
 	}
 	return 0, nil, fmt.Errorf("%w: size or initializer of type %T", ErrValueType, sizeOrInit)
+}
+
+// numbers returns the elements of src, a slice or array of Go numbers,
+// after checking that each converts to code's element type; the error
+// starts with the index ("[3]: ...").
+func numbers(code Typecode, src any) ([]any, error) {
+	rv := reflect.ValueOf(src)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return nil, fmt.Errorf(": %w: %T is not a slice or array", ErrValueType, src)
+	}
+	vals := make([]any, rv.Len())
+	for i := range vals {
+		vals[i] = rv.Index(i).Interface()
+		if err := checkConvert(code, vals[i]); err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+	}
+	return vals, nil
 }
 
 // checkConvert reports whether v converts to code's element type.

@@ -19,6 +19,8 @@
 //	a, err := ctypes.NewArrayOf(seg, "arr", 'i', []int{0, 1, 2}, nil)
 //	z, err := ctypes.NewRawArrayOf(seg, "zeros", 'f', 100) // zero-filled
 //	x := v.Get() // float64
+//	s, err := a.Slice(1, 3)                    // arr[1:3], sharing memory
+//	n := a.CopyTo(make([]any, a.Len()))        // arr[:]
 //	w, err := ctypes.OpenValueOf(seg, "num", 'd')
 //
 // Values come out of the typecode-driven API as the Go type of the typecode

@@ -105,11 +105,8 @@ func Example() {
 	}
 
 	fmt.Println(num.Get())
-	var out []any
-	for i := range arr.Len() {
-		x, _ := arr.Get(i)
-		out = append(out, x)
-	}
+	out := make([]any, arr.Len()) // arr[:]
+	arr.CopyTo(out)
 	fmt.Println(out)
 	// Output:
 	// 3.14
