@@ -1,8 +1,4 @@
-package futex_test
-
-// This file uses only the exported API (and the test harness), so that it
-// can move unchanged into cgo-free-tests, which has the same TestMain
-// (testproc.Main).
+package cgofreetests
 
 import (
 	"context"
