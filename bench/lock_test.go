@@ -19,7 +19,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/shmkit/shmkit/internal/testproc"
 	"golang.org/x/sys/unix"
@@ -59,14 +58,15 @@ func retryEINTR(f func() error) error {
 var fileLocks = map[string]func(*os.File) fileLock{"flock": flockOn, "fcntl": fcntlOn}
 
 func init() {
-	// lock-hammer IMPL PATH: lock and unlock the file lock until killed.
+	// lock-hammer IMPL PATH CPU: lock and unlock the file lock until killed.
 	testproc.Register("lock-hammer", func() {
+		pinChild(2)
 		f, err := os.OpenFile(testproc.Arg(1), os.O_RDWR, 0)
 		if err != nil {
 			testproc.Fatalf("open: %v", err)
 		}
 		l := fileLocks[testproc.Arg(0)](f)
-		testproc.Ready()
+		probeAndReady()
 		for {
 			if err := l.lock(); err != nil {
 				testproc.Fatalf("lock: %v", err)
@@ -122,9 +122,7 @@ func BenchmarkLock(b *testing.B) {
 				defer f.Close()
 				l := fileLocks[impl](f)
 				if contention == "2proc" {
-					c := testproc.Start(b, "lock-hammer", testproc.Options{Args: []string{impl, path}, Timeout: time.Minute})
-					c.WaitReady()
-					defer c.Kill()
+					startPinned(b, "lock-hammer", nil, impl, path)
 				}
 				b.ReportAllocs()
 				for b.Loop() {

@@ -25,7 +25,10 @@ package bench
 //	    2goroutine for the in-process references).
 //
 // Locks and wake-ups move no payload, so those benchmarks report ns/op and
-// allocations but set no bytes (an MB/s figure would mean nothing).
+// allocations but set no bytes (an MB/s figure would mean nothing). Every
+// benchmark with a second process (2proc, BenchmarkWakeup) reports
+// probe-ns, the spin ping-pong round trip with that process just before
+// the timed part, as the transport suites do.
 
 import (
 	"context"
@@ -84,9 +87,10 @@ func anonSegment(b *testing.B) *shm.Segment {
 	return seg
 }
 
-// childSegment attaches the helper to the segment its parent handed it.
+// childSegment attaches the helper to the segment its parent handed it
+// (file 1; file 0 is the probe page).
 func childSegment() *shm.Segment {
-	seg, err := shm.FromFile(testproc.File(0))
+	seg, err := shm.FromFile(testproc.File(1))
 	if err != nil {
 		testproc.Fatalf("attach: %v", err)
 	}
@@ -100,9 +104,22 @@ func pinChild(i int) {
 	}
 }
 
-// startPinned starts helper name with the segment and the child CPU of the
-// placement as its last argument, and pins the calling goroutine to the
-// parent CPU until the benchmark ends.
+// probeAndReady is the helper's side of startPinned: the spin probe on
+// file 0, then "ready".
+func probeAndReady() {
+	testproc.Send("probe")
+	if err := benchkit.AnswerProbe(testproc.File(0)); err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	testproc.Ready()
+}
+
+// startPinned starts helper name with the probe page and seg (if not nil)
+// as its files and the placement's child CPU as its last argument, pins
+// the calling goroutine to the parent CPU until the benchmark ends, and
+// reports the spin probe it then runs with the helper as probe-ns, so the
+// placement is on record beside the figure. The helper calls
+// probeAndReady.
 func startPinned(b *testing.B, name string, seg *shm.Segment, args ...string) *testproc.Child {
 	place, err := benchkit.ParsePlacement(*placement)
 	if err != nil {
@@ -112,12 +129,30 @@ func startPinned(b *testing.B, name string, seg *shm.Segment, args ...string) *t
 	if !ok {
 		pc = -1
 	}
-	c := testproc.Start(b, name, testproc.Options{Args: append(args, strconv.Itoa(pc)), Files: []*os.File{seg.File()}, Timeout: time.Minute})
-	c.WaitReady()
+	probe, err := benchkit.NewProbe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer probe.Close()
+	files := []*os.File{probe.File()}
+	if seg != nil {
+		files = append(files, seg.File())
+	}
+	c := testproc.Start(b, name, testproc.Options{Args: append(args, strconv.Itoa(pc)), Files: files, Timeout: time.Minute})
 	b.Cleanup(c.Kill)
+	// Pin after the start: a child forked from a pinned thread would
+	// inherit its CPU for all of its threads.
 	if ok {
 		b.Cleanup(benchkit.Pin(pp))
 	}
+	if l := c.Recv(time.Minute); l != "probe" {
+		b.Fatalf("helper %s: got %q, want probe", name, l)
+	}
+	d := probe.Run()
+	c.WaitReady()
+	// Reported at the end: b.ResetTimer and b.Loop drop metrics reported
+	// before the timed part.
+	b.Cleanup(func() { b.ReportMetric(float64(d.Nanoseconds()), "probe-ns") })
 	return c
 }
 
@@ -129,7 +164,7 @@ func init() {
 		if err != nil {
 			testproc.Fatalf("%v", err)
 		}
-		testproc.Ready()
+		probeAndReady()
 		for {
 			if err := l.Acquire(bg); err != nil {
 				testproc.Fatalf("acquire: %v", err)
@@ -144,7 +179,7 @@ func init() {
 		pinChild(1)
 		seg := childSegment()
 		ping, pong := openWake(seg, testproc.Arg(0), false)
-		testproc.Ready()
+		probeAndReady()
 		for {
 			if err := ping.wait(); err != nil {
 				testproc.Fatalf("wait: %v", err)
@@ -167,7 +202,7 @@ func init() {
 		if err := c.Acquire(bg); err != nil {
 			testproc.Fatalf("acquire: %v", err)
 		}
-		testproc.Ready()
+		probeAndReady()
 		for i := int64(0); ; i++ {
 			for turn.Load() != 2*i+1 {
 				if err := c.Wait(bg); err != nil {
@@ -185,7 +220,7 @@ func init() {
 		pinChild(1)
 		seg := childSegment()
 		impl := testproc.Arg(0)
-		testproc.Ready()
+		probeAndReady()
 		switch impl {
 		case "lock":
 			v, err := ctypes.OpenValue[int64](seg, "v")

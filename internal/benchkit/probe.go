@@ -39,6 +39,48 @@ func mapProbe(fd int) ([]byte, error) {
 	return unix.Mmap(fd, 0, probeSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 }
 
+// Probe is the parent's side of the spin ping-pong probe for harnesses that
+// start their own children (bench's lock and wake-up suites): hand File to
+// the child, which calls AnswerProbe, and call Run once the child says it
+// is about to.
+type Probe struct {
+	f   *os.File
+	mem []byte
+}
+
+// NewProbe makes the shared page.
+func NewProbe() (*Probe, error) {
+	f, mem, err := newProbePage()
+	if err != nil {
+		return nil, err
+	}
+	return &Probe{f: f, mem: mem}, nil
+}
+
+// File is the descriptor to hand to the child.
+func (p *Probe) File() *os.File { return p.f }
+
+// Run bounces the word with the child (about a millisecond, at most 200 ms)
+// and returns the median round trip, 0 if the child never answered.
+func (p *Probe) Run() time.Duration { return probeParent(p.mem) }
+
+// Close unmaps the page and closes the descriptor.
+func (p *Probe) Close() error {
+	unix.Munmap(p.mem)
+	return p.f.Close()
+}
+
+// AnswerProbe is the child's side: it maps the page in f and answers the
+// parent's Run until it ends (or about a second passes without one).
+func AnswerProbe(f *os.File) error {
+	mem, err := mapProbe(int(f.Fd()))
+	if err != nil {
+		return fmt.Errorf("benchkit: probe page: %w", err)
+	}
+	probeChild(mem)
+	return unix.Munmap(mem)
+}
+
 // probeParent bounces the word probeRounds times (or until probeLimit) and
 // returns the median round trip, 0 if not one round completed.
 func probeParent(mem []byte) time.Duration {
