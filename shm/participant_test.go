@@ -19,6 +19,7 @@ func init() {
 	testproc.Register("shm-read-inherited", helperReadInherited)
 	testproc.Register("shm-attach-and-hold", helperAttachAndHold)
 	testproc.Register("shm-alloc", helperAlloc)
+	testproc.Register("shm-sleep", func() { testproc.Ready(); time.Sleep(time.Hour) })
 }
 
 // helperCreateObjects opens segment Arg(0) and creates Arg(1) objects
@@ -236,6 +237,41 @@ func TestLivenessSlotReuse(t *testing.T) {
 	if alive != 1 {
 		t.Errorf("%d live participants; want 1: %+v", alive, ps)
 	}
+}
+
+// The liveness lock sits on a private descriptor: a child that inherited
+// the segment's File() (to attach to it later, say) does not keep an
+// attachment that has closed, or died, alive.
+func TestLivenessNotInherited(t *testing.T) {
+	s, name := newSegment(t, 4096, nil)
+	s2, err := shm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := s2.Token()
+	c := testproc.Start(t, "shm-sleep", testproc.Options{Files: []*os.File{s2.File()}})
+	c.WaitReady()
+	s2.Close()
+	mustAlive(t, s, tok, false, "closed attachment whose descriptor a child inherited")
+	a, err := shm.Anonymous(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	c2 := testproc.Start(t, "shm-sleep", testproc.Options{Files: []*os.File{a.File()}})
+	c2.WaitReady()
+	f, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", a.File().Fd()), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := shm.FromFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok = a2.Token()
+	mustAlive(t, a, tok, true, "second attachment to the anonymous segment")
+	a2.Close()
+	mustAlive(t, a, tok, false, "closed attachment to the anonymous segment")
 }
 
 func TestLivenessInProcess(t *testing.T) {
