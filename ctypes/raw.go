@@ -40,6 +40,8 @@ type RawValue[T Scalar] struct {
 	_   noCopy
 	obj *object
 	p   *T
+	// anchor is obj.anchor, copied so that the hot path reads no obj.
+	anchor anchor
 }
 
 // NewRawValue creates the raw value name in seg holding init.
@@ -70,7 +72,7 @@ func OpenRawValue[T Scalar](seg *shm.Segment, name string) (*RawValue[T], error)
 }
 
 func newRawValue[T Scalar](obj *object) *RawValue[T] {
-	return &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0]}
+	return &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0], anchor: obj.anchor}
 }
 
 func typeName[T Scalar]() string {
@@ -90,31 +92,31 @@ func (v *RawValue[T]) Offset() int { return v.obj.obj.Offset() + hdrSize }
 
 // Load atomically loads the value.
 func (v *RawValue[T]) Load() T {
-	return atomicLoad(&v.obj.anchor, v.p)
+	return atomicLoad(&v.anchor, v.p)
 }
 
 // Store atomically stores x.
 func (v *RawValue[T]) Store(x T) {
-	atomicStore(&v.obj.anchor, v.p, x)
+	atomicStore(&v.anchor, v.p, x)
 }
 
 // Swap atomically stores x and returns the previous value.
 func (v *RawValue[T]) Swap(x T) T {
-	return atomicSwap(&v.obj.anchor, v.p, x)
+	return atomicSwap(&v.anchor, v.p, x)
 }
 
 // CompareAndSwap atomically stores new if the value is old and reports
 // whether it did. Floats compare by bit pattern: NaN matches a NaN with the
 // same bits, and -0 does not match +0.
 func (v *RawValue[T]) CompareAndSwap(old, new T) bool {
-	return atomicCAS(&v.obj.anchor, v.p, old, new)
+	return atomicCAS(&v.anchor, v.p, old, new)
 }
 
 // Add atomically adds delta and returns the new value. Integers wrap around
 // on overflow, as sync/atomic's do; floats are added in a compare-and-swap
 // loop (lock-free, but not wait-free).
 func (v *RawValue[T]) Add(delta T) T {
-	return atomicAdd(&v.obj.anchor, v.p, delta)
+	return atomicAdd(&v.anchor, v.p, delta)
 }
 
 // RawArray is a fixed-length shared array without a lock, the counterpart
