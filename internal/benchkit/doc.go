@@ -14,6 +14,34 @@
 // toggle the lab ring (labring.go): a minimal SPSC ring of ring's design in
 // a memfd mapping, whose header the layout table in layout.go draws.
 //
+// # Memory layouts
+//
+// The probe page (one memfd page per run):
+//
+//	off  size  field  written by                    read by
+//	0    4     seq    parent (odd values, the end)  child
+//	                  child (even values)           parent
+//
+// The lab ring: one memfd mapping holds two rings (parent → child first),
+// each a 4096-byte header followed by its data area of a power-of-two
+// capacity. The header in ring's layout (lab) and packed (lab-nopad):
+//
+//	off  size  field     written by         read by    packed off
+//	0    8     tail      producer           consumer   0
+//	64   8     head      consumer           producer   8
+//	128  4     closed    consumer (Close)   producer   16
+//	192  4     consWait  consumer (parks)   producer   20
+//	196  4     prodWait  producer (parks)   consumer   24
+//
+// The futex words are the low halves of tail and head. A record in the
+// data area, 8-byte aligned:
+//
+//	off  size  field
+//	0    4     length of the payload (padding: of the whole record)
+//	4    4     kind: 1 data, 2 padding to the end of the area, 3 end of stream
+//	8    8     xxhash64 of the payload (lab-checksum), else 0
+//	16   n     payload
+//
 // # The child
 //
 // Go cannot fork, so the peer process is the running binary executed again

@@ -1,7 +1,8 @@
 package benchkit
 
-// This file lays the probe page out; the typed pointer comes from
-// internal/view, the one place that turns mapping bytes into pointers.
+// This file lays the probe page and the lab ring's header out (tables in
+// doc.go); the typed pointers come from internal/view, the one place that
+// turns mapping bytes into pointers.
 
 import "github.com/shmkit/shmkit/internal/view"
 
@@ -32,6 +33,8 @@ func probeSeq(mem []byte) *uint32 { return view.Ptr[uint32](mem, probeSeqOff) }
 //	196  4     prodWait  producer            24   4     prodWait
 //
 // The futex words are the low halves of tail and head (little-endian).
+// Offsets come from a table rather than a struct pinned by constants (as
+// in ring) because the knob picks the layout at run time.
 const labHdrSize = 4096
 
 type labLayout struct{ tail, head, closed, consWait, prodWait int }
