@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/shmkit/shmkit/internal/testproc"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -95,6 +97,10 @@ func TestAnonymousInherited(t *testing.T) {
 	}
 	if err := syscall.Ftruncate(int(s.File().Fd()), 0); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("ftruncate of sealed memfd = %v; want EPERM", err)
+	}
+	const want = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
+	if seals, err := unix.FcntlInt(s.File().Fd(), unix.F_GET_SEALS, 0); err != nil || seals&want != want {
+		t.Errorf("F_GET_SEALS = %#x, %v; want shrink, grow and seal (%#x)", seals, err, want)
 	}
 }
 
