@@ -179,11 +179,20 @@ func CreateWith(name string, size int, o *Options) (*Segment, error) {
 	crashpoint("create-opened")
 	s, err := initialize(f, name, total, opt)
 	if err != nil {
+		unlinkIfSame(path, f)
 		f.Close()
-		unix.Unlink(path)
 		return nil, fmt.Errorf("shm: create %q: %w", name, err)
 	}
 	return s, nil
+}
+
+// unlinkIfSame removes path if it still names f's file: a failed Create
+// takes back its name, never one that a peer re-created meanwhile.
+func unlinkIfSame(path string, f *os.File) {
+	var a, b unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &a) == nil && unix.Lstat(path, &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino {
+		unix.Unlink(path)
+	}
 }
 
 // Anonymous makes a segment with no name: a memfd, sealed against shrinking
