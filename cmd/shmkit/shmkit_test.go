@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shmkit/shmkit/internal/benchkit"
 	"github.com/shmkit/shmkit/internal/testproc"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -239,6 +240,54 @@ func TestBenchSmall(t *testing.T) {
 	}
 	if !bytes.HasPrefix(svg, []byte("<svg")) || !bytes.HasSuffix(bytes.TrimSpace(svg), []byte("</svg>")) || bytes.Count(svg, []byte("<polyline")) != 6 {
 		t.Errorf("SVG malformed or without 3 lines per panel:\n%.300s", svg)
+	}
+}
+
+func TestBenchAblations(t *testing.T) {
+	out := t.TempDir()
+	modes := "throughput,pingpong"
+	if testing.Short() {
+		modes = "throughput" // ten children, not twenty: each costs a second under -race
+	}
+	rc, table, errOut := shmkit(t, "bench", "-ablations", "-modes", modes, "-sizes", "512B", "-duration", "5ms", "-rounds", "1", "-out", out)
+	if rc != 0 {
+		t.Fatalf("bench -ablations: rc %d, stderr %q", rc, errOut)
+	}
+	for _, k := range benchkit.Knobs() {
+		if !strings.Contains(table, "knob "+k.Name+":") {
+			t.Errorf("table lacks knob %s:\n%s", k.Name, table)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	own := map[string]string{}
+	for _, k := range benchkit.Knobs() {
+		own[k.Name] = k.Settings[0].Name
+	}
+	n := 0
+	for _, kr := range rep.Knobs {
+		if kr.Mode == "pingpong" && kr.Knob == "batch" && kr.Setting == "on" {
+			if kr.Gain != 0 {
+				t.Errorf("batch on, ping-pong: gain %v; want none (throughput only)", kr.Gain)
+			}
+			continue
+		}
+		if kr.Gain <= 0 {
+			t.Errorf("%s=%s %s: gain %v; want > 0", kr.Knob, kr.Setting, kr.Mode, kr.Gain)
+		}
+		if kr.Setting == own[kr.Knob] && kr.Gain != 1 {
+			t.Errorf("%s=%s is shmkit's own setting: gain %v; want 1", kr.Knob, kr.Setting, kr.Gain)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Errorf("JSON holds no knob comparisons")
 	}
 }
 
