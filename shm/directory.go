@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/shmkit/shmkit/internal/race"
 )
 
 // Kind is an object's type tag: four ASCII bytes read as a little-endian
@@ -119,6 +121,7 @@ func (s *Segment) Alloc(size int) (off int, err error) {
 // CreateObject creates the object name of the given kind, layout version and
 // payload size, runs init on the zeroed payload, and only then publishes it,
 // so that OpenObject in any process never sees a half-initialised object.
+// Publishing happens before an OpenObject that finds the object returns.
 // A name already present gives ErrExist. If init returns an error (or
 // panics) the entry is marked failed, so that nobody waits for it, the error
 // is returned (the panic continues), and the name may be created again.
@@ -206,6 +209,7 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 	}
 	e.kind, e.version = uint32(kind), version
 	e.off, e.size = uint64(o.off), uint64(size)
+	race.Release(s.Anchor(s.entryOff(idx)))
 	atomic.StoreUint64(&e.state, me|entryReady) // publishes everything above
 	settled = true
 	return o, nil
@@ -300,6 +304,7 @@ func (s *Segment) awaitReady(idx int, e *entry, name string) (Object, error) {
 		st := atomic.LoadUint64(&e.state)
 		switch byte(st) {
 		case entryReady:
+			race.Acquire(s.Anchor(s.entryOff(idx)))
 			return s.entryObject(idx, e, name)
 		case entryNamed:
 		default:
