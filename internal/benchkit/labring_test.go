@@ -141,3 +141,13 @@ func TestCPUModel(t *testing.T) {
 		}
 	}
 }
+
+func TestLabRecordTooLarge(t *testing.T) {
+	parent, _ := labPair(t, labKnobs{}, 4096)
+	if err := parent.Send(make([]byte, 2048)); err == nil {
+		t.Fatal("2048-byte record in a 4096-byte ring accepted; want an error (it may never fit after padding)")
+	}
+	if err := parent.Send(make([]byte, 2000)); err != nil {
+		t.Fatalf("2000-byte record in a 4096-byte ring: %v", err)
+	}
+}
