@@ -269,7 +269,7 @@ func TestJoinStorm(t *testing.T) {
 		c.Kill()
 		c.ExitSignal()
 	}
-	joins := 0
+	joins, noSlot := 0, 0
 	for _, c := range ws {
 		var j, n int
 		if _, err := fmt.Sscanf(c.Recv(2*time.Minute), "%d %d", &j, &n); err != nil {
@@ -277,7 +277,9 @@ func TestJoinStorm(t *testing.T) {
 		}
 		c.MustWait()
 		joins += j
+		noSlot += n
 	}
+	t.Logf("%d joins, %d ErrNoSlot", joins, noSlot)
 	if joins == 0 {
 		t.Errorf("no worker ever joined")
 	}
