@@ -56,11 +56,33 @@ func TestValueLock(t *testing.T) {
 	if called || v.Load() != 3 {
 		t.Errorf("cancelled Update ran fn %v, value %v; want not run, 3", called, v.Load())
 	}
+	// Nor does an Update through the holder's own handle re-enter the
+	// RLock, from another goroutine: it waits too.
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, err := v.Update(ctx, func(x float64) float64 { return 0 })
+		done <- err
+	}()
+	if err := <-done; !errors.Is(err, context.DeadlineExceeded) || v.Load() != 3 {
+		t.Errorf("Update through the holding handle = %v, value %v; want DeadlineExceeded, 3", err, v.Load())
+	}
 	if err := v.GetLock().Release(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Update(context.Background(), func(x float64) float64 { return x + 1 }); err != nil || v.Load() != 4 {
 		t.Errorf("Update after release = %v, value %v; want nil, 4", err, v.Load())
+	}
+	// While an Update runs, the handle's own RLock neither re-enters it.
+	_, err = v.Update(context.Background(), func(x float64) float64 {
+		if ok, err := v.GetLock().TryAcquire(); ok || err != nil {
+			t.Errorf("TryAcquire during Update = %v, %v; want false", ok, err)
+		}
+		return x
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	// A panicking fn releases the lock.
