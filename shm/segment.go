@@ -89,6 +89,10 @@ func (o *Options) withDefaults() (Options, error) {
 // other processes this one is alive. The zero value is not usable; a Segment
 // is safe for concurrent use by goroutines. Every handle built on a Segment
 // (locks, queues, values) must be done with before Close, which unmaps it.
+// Keep the Segment reachable for as long as its memory is in use (handles
+// do so): one garbage-collected without Close has its descriptors closed by
+// their finalizers, which drops its liveness lock, and from then on other
+// processes rightly judge that participant dead.
 type Segment struct {
 	_    noCopy
 	name string // "" for anonymous
