@@ -175,18 +175,17 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 
 func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, version uint32, size int, init func([]byte) error) (Object, error) {
 	me := uint64(s.token) << 32
-	fail := func(err error) (Object, error) {
-		atomic.StoreUint64(&e.state, me|entryFailed)
-		return Object{}, fmt.Errorf("shm: create object %q: %w", name, err)
-	}
-	settled := false
+	published := false
 	defer func() {
-		if !settled {
-			// init panicked (or the mapping faulted): a live
-			// creator must not leave the entry pending for ever.
+		if !published {
+			// The arena is full, or init failed or panicked: the
+			// entry must not stay pending for as long as we live.
 			atomic.StoreUint64(&e.state, me|entryFailed)
 		}
 	}()
+	fail := func(err error) (Object, error) {
+		return Object{}, fmt.Errorf("shm: create object %q: %w", name, err)
+	}
 	e.hash = h
 	copy(e.name[:], name)
 	atomic.StoreUint32(&e.nameLen, uint32(len(name)))
@@ -195,7 +194,6 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 
 	at, err := s.Alloc(objHdrSize + size)
 	if err != nil {
-		settled = true // as failed
 		return fail(err)
 	}
 	o := Object{seg: s, name: name, kind: kind, version: version, off: at + objHdrSize, size: size}
@@ -203,7 +201,6 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 	oh.magic, oh.kind, oh.version, oh.index, oh.size = objMagic, uint32(kind), version, uint32(idx), uint64(size)
 	if init != nil {
 		if err := init(o.Bytes()); err != nil {
-			settled = true // as failed
 			return fail(err)
 		}
 	}
@@ -211,7 +208,7 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 	e.off, e.size = uint64(o.off), uint64(size)
 	race.Release(s.Anchor(s.entryOff(idx)))
 	atomic.StoreUint64(&e.state, me|entryReady) // publishes everything above
-	settled = true
+	published = true
 	return o, nil
 }
 
