@@ -2,6 +2,7 @@ package ctypes_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"sync"
@@ -448,5 +449,41 @@ func TestUpdateOwnerDiedConcurrent(t *testing.T) {
 	}
 	if err := a.Update(ctx, func(r *ctypes.RawArray[int32]) error { return r.Set(1, 7) }); err != nil {
 		t.Errorf("Array.Update over the recovered lock = %v", err)
+	}
+}
+
+// TestHostileLockName rewrites the lock name in a locked array's header:
+// opening the locked handle fails with an error, the raw handle (which
+// ignores the lock) still works.
+func TestHostileLockName(t *testing.T) {
+	for _, tt := range []struct {
+		name, lock string
+		want       error
+	}{
+		{"itself", "arr", shm.ErrTypeMismatch},
+		{"missing", "nosuch", shm.ErrNotExist},
+		{"NUL bytes", "\x00\x01", shm.ErrInvalidName},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			seg, _ := newSegment(t, 1<<20)
+			if _, err := ctypes.NewArray[int32](seg, "arr", 4, nil); err != nil {
+				t.Fatal(err)
+			}
+			o, err := seg.OpenObject("arr", ctypes.Kind, ctypes.Version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := o.Bytes()
+			binary.LittleEndian.PutUint32(h[16:], uint32(copy(h[32:112], tt.lock)))
+			if _, err := ctypes.OpenArray[int32](seg, "arr", 4); !errors.Is(err, tt.want) {
+				t.Errorf("OpenArray = %v; want %v", err, tt.want)
+			}
+			if _, err := ctypes.OpenArrayOf(seg, "arr", 'i', 4); !errors.Is(err, tt.want) {
+				t.Errorf("OpenArrayOf = %v; want %v", err, tt.want)
+			}
+			if _, err := ctypes.OpenRawArray[int32](seg, "arr", 4); err != nil {
+				t.Errorf("OpenRawArray = %v; want nil", err)
+			}
+		})
 	}
 }
