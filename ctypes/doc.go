@@ -78,7 +78,9 @@
 // so it is 64-byte aligned too. Offset() on every handle returns the
 // segment offset of element 0. Everything is little-endian; elements are
 // plain C values aligned to their size, back to back, the data area padded
-// with zeros to a multiple of 8 bytes.
+// with zeros to a multiple of 8 bytes (an opener refuses a payload too
+// short for the padded area: the atomics touch the aligned 8-byte word
+// around an element).
 //
 //	off  size  field      written-by        read-by
 //	0    1     typecode   creator           every opener: ASCII code ('d')
