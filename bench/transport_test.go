@@ -5,7 +5,9 @@ package bench
 //	BenchmarkPingPong/transport=T/size=S
 //	    one message to a child process and the same message back; ns/op is
 //	    the mean round trip; p50-ns and p99-ns its median and 99th
-//	    percentile; probe-ns the spin ping-pong round trip just before.
+//	    percentile; probe-ns the spin ping-pong round trip just before;
+//	    runq-% the time the two processes' hot threads spent runnable but
+//	    without a CPU (other load), as a share of the run.
 //	BenchmarkThroughput/transport=T/size=S
 //	    a one-way stream to a child process; ns/op per message, MB/s, msgs/s.
 //
@@ -85,6 +87,7 @@ func runTransport(b *testing.B, mode, name string, size int) {
 	}
 	if !t.InProcess() {
 		b.ReportMetric(float64(res.Probe.Nanoseconds()), "probe-ns")
+		b.ReportMetric(100*res.RunqShare(), "runq-%")
 	}
 	switch mode {
 	case benchkit.PingPong:

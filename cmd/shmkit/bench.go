@@ -82,6 +82,9 @@ type row struct {
 	RTT         stat              `json:"rtt_p50_ns"`
 	RTTP99      stat              `json:"rtt_p99_ns"`
 	Probe       stat              `json:"probe_rtt_ns"`
+	// RunqShare: the share of each run its two hot threads spent waiting
+	// for a CPU that other load held (benchkit.Result.RunqShare).
+	RunqShare stat `json:"runq_share"`
 	// Ratio to the Unix socket in the same run: msgs/s ÷ its msgs/s
 	// (throughput), its round trip ÷ this round trip (ping-pong).
 	// Both read "times better than the Unix socket".
@@ -89,8 +92,9 @@ type row struct {
 }
 
 func (r *row) finish() {
-	var mps, bps, rtt, p99, probe []float64
+	var mps, bps, rtt, p99, probe, runq []float64
 	for _, x := range r.Runs {
+		runq = append(runq, x.RunqShare())
 		mps = append(mps, x.MsgsPerSec)
 		bps = append(bps, x.BytesPerSec)
 		if x.Mode == benchkit.PingPong {
@@ -103,6 +107,7 @@ func (r *row) finish() {
 	}
 	r.MsgsPerSec, r.BytesPerSec = summarise(mps), summarise(bps)
 	r.RTT, r.RTTP99, r.Probe = summarise(rtt), summarise(p99), summarise(probe)
+	r.RunqShare = summarise(runq)
 }
 
 // report is what bench writes as JSON.
@@ -426,38 +431,30 @@ func ratio(r float64) string {
 
 func printTable(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []int) {
 	fmt.Fprintf(w, "shmkit bench · %s\n", rep.Machine)
-	fmt.Fprintf(w, "%d interleaved rounds of %s per cell, %s; medians [min–max]; ×unix = times better than the Unix stream socket in this run; probe = spin ping-pong round trip beside each result (placement)\n\n",
+	fmt.Fprintf(w, "%d interleaved rounds of %s per cell, %s; medians [min–max]; ×unix = times better than the Unix stream socket in this run; probe = spin ping-pong round trip beside each result (placement); runq = share of the run the two hot threads waited for a CPU held by other load\n\n",
 		rep.Rounds, rep.Duration, rep.Placement)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "transport\tsize\tmsgs/s\t[min–max]\tGB/s\t×unix\trtt p50\t[min–max]\tp99\t×unix\tprobe\t")
+	fmt.Fprintln(tw, "transport\tsize\tmsgs/s\t[min–max]\tGB/s\t×unix\trtt p50\t[min–max]\tp99\t×unix\tprobe\trunq\t")
 	for _, size := range sizes {
 		for _, t := range trs {
 			tp := rep.find(t.Name, size, benchkit.Throughput)
 			pp := rep.find(t.Name, size, benchkit.PingPong)
 			cols := []string{t.Name, benchkit.SizeLabel(size)}
-			var probes []float64
+			var runs []benchkit.Result
 			if tp != nil && len(tp.Runs) > 0 {
 				cols = append(cols, si(tp.MsgsPerSec.Median), "["+si(tp.MsgsPerSec.Min)+"–"+si(tp.MsgsPerSec.Max)+"]",
 					fmt.Sprintf("%.3f", tp.BytesPerSec.Median/1e9), ratio(tp.Ratio))
-				for _, r := range tp.Runs {
-					probes = append(probes, float64(r.Probe))
-				}
+				runs = append(runs, tp.Runs...)
 			} else {
 				cols = append(cols, cellErr(tp), "", "", "")
 			}
 			if pp != nil && len(pp.Runs) > 0 {
 				cols = append(cols, dur(pp.RTT.Median), "["+dur(pp.RTT.Min)+"–"+dur(pp.RTT.Max)+"]", dur(pp.RTTP99.Median), ratio(pp.Ratio))
-				for _, r := range pp.Runs {
-					probes = append(probes, float64(r.Probe))
-				}
+				runs = append(runs, pp.Runs...)
 			} else {
 				cols = append(cols, cellErr(pp), "", "", "")
 			}
-			if p := summarise(probes); t.InProcess() || p.Median == 0 {
-				cols = append(cols, "-")
-			} else {
-				cols = append(cols, dur(p.Median))
-			}
+			cols = append(cols, noiseCols(runs)...)
 			fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
 		}
 	}
@@ -474,16 +471,16 @@ func printTable(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []int
 // throughput and round trip and how many times better shmkit's setting did.
 func printKnobs(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "shmkit bench -ablations · %s\n", rep.Machine)
-	fmt.Fprintf(w, "%d interleaved rounds of %s per cell, %s; medians [min–max]; gain = times better shmkit's setting (the first of each knob) did than this one in this run; probe = spin ping-pong round trip beside each result\n",
+	fmt.Fprintf(w, "%d interleaved rounds of %s per cell, %s; medians [min–max]; gain = times better shmkit's setting (the first of each knob) did than this one in this run; probe = spin ping-pong round trip beside each result; runq = share of the run the two hot threads waited for a CPU held by other load\n",
 		rep.Rounds, rep.Duration, rep.Placement)
 	for _, k := range benchkit.Knobs() {
 		fmt.Fprintf(w, "\nknob %s: %s\n", k.Name, k.Desc)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "set\tsize\tmsgs/s\t[min–max]\tgain\trtt p50\t[min–max]\tgain\tprobe\t")
+		fmt.Fprintln(tw, "set\tsize\tmsgs/s\t[min–max]\tgain\trtt p50\t[min–max]\tgain\tprobe\trunq\t")
 		for _, size := range rep.Sizes {
 			for _, s := range k.Settings {
 				cols := []string{s.Name, benchkit.SizeLabel(size)}
-				var probes []float64
+				var runs []benchkit.Result
 				for _, mode := range []string{benchkit.Throughput, benchkit.PingPong} {
 					r := rep.find(s.Transport, size, mode)
 					if r == nil || len(r.Runs) == 0 {
@@ -501,21 +498,31 @@ func printKnobs(w io.Writer, rep *report) {
 					} else {
 						cols = append(cols, dur(r.RTT.Median), "["+dur(r.RTT.Min)+"–"+dur(r.RTT.Max)+"]", ratio(g))
 					}
-					for _, x := range r.Runs {
-						probes = append(probes, float64(x.Probe))
-					}
+					runs = append(runs, r.Runs...)
 				}
-				if p := summarise(probes); p.Median > 0 {
-					cols = append(cols, dur(p.Median))
-				} else {
-					cols = append(cols, "-")
-				}
+				cols = append(cols, noiseCols(runs)...)
 				fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
 			}
 		}
 		tw.Flush()
 	}
 	fmt.Fprintf(w, "\nwall time %.1fs\n", rep.WallSec)
+}
+
+// noiseCols are a row's probe and runq columns: the medians over its
+// cross-process runs ("-" for in-process ones).
+func noiseCols(runs []benchkit.Result) []string {
+	var probes, runq []float64
+	for _, r := range runs {
+		if r.Probe > 0 {
+			probes = append(probes, float64(r.Probe))
+			runq = append(runq, r.RunqShare())
+		}
+	}
+	if len(probes) == 0 {
+		return []string{"-", "-"}
+	}
+	return []string{dur(summarise(probes).Median), fmt.Sprintf("%.0f%%", 100*summarise(runq).Median)}
 }
 
 func cellErr(r *row) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,19 @@ type Result struct {
 	RTTP99      time.Duration `json:"rtt_p99_ns,omitempty"`
 	Probe       time.Duration `json:"probe_rtt_ns"`
 	Placement   Placement     `json:"placement"`
+	// RunqWait is how long the parent's and the child's hot threads
+	// together spent runnable but without a CPU during the run (schedstat):
+	// time other load took from the measurement.
+	RunqWait time.Duration `json:"runq_wait_ns"`
+}
+
+// RunqShare is RunqWait as a share of the run's elapsed time (0.05: the
+// two threads together lost 5% of one CPU's worth of the run).
+func (r Result) RunqShare() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.RunqWait) / float64(r.Elapsed)
 }
 
 // maxSamples caps the round trips a duration-bound ping-pong records.
@@ -129,11 +143,16 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 		if ok {
 			res.Placement = o.Placement
 		}
+	} else {
+		// One thread for the whole run, so its schedstat is the run's.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 	}
 	res.Probe = probeParent(mem)
 	if _, err := c.expect("ready", 10*time.Second); err != nil {
 		return fail(err)
 	}
+	w0 := runqWait()
 	switch mode {
 	case PingPong:
 		err = pingPong(ctx, conn, o, &res)
@@ -142,6 +161,14 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	}
 	if err != nil {
 		return fail(err)
+	}
+	res.RunqWait = runqWait() - w0
+	line, err := c.expect("runq", 10*time.Second)
+	if err != nil {
+		return fail(err)
+	}
+	if ns, err := strconv.ParseInt(strings.TrimPrefix(line, "runq "), 10, 64); err == nil {
+		res.RunqWait += time.Duration(ns)
 	}
 	if err := c.finish(10 * time.Second); err != nil {
 		return fail(err)
@@ -303,29 +330,38 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 		return err
 	}
 	defer conn.Close()
+	runtime.LockOSThread() // (already, when pinned) one thread: its schedstat is the run's
 	control("probe")
 	probeChild(mem)
+	w0 := runqWait()
 	control("ready")
-	buf := make([]byte, size)
+	if err := serve(conn, make([]byte, size), each); err != nil {
+		return err
+	}
+	if atEOF != nil {
+		atEOF()
+	}
+	control("runq %d", int64(runqWait()-w0))
+	return nil
+}
+
+// serve calls each for every message until the parent closes its side.
+func serve(conn Conn, buf []byte, each func(Conn, []byte) error) error {
 	if br, ok := conn.(batchReceiver); ok && br.batchable() {
 		for {
 			err := br.recvBatch(buf, func() error { return each(conn, buf) })
 			if err == io.EOF {
-				break
+				return nil
 			}
 			if err != nil {
 				return err
 			}
 		}
-		if atEOF != nil {
-			atEOF()
-		}
-		return nil
 	}
 	for {
 		err := conn.Recv(buf)
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
 			return err
@@ -334,8 +370,4 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 			return err
 		}
 	}
-	if atEOF != nil {
-		atEOF()
-	}
-	return nil
 }
