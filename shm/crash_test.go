@@ -24,6 +24,67 @@ func init() {
 	testproc.Register("shm-crash-at", helperCrashAt)
 	testproc.Register("shm-create-race", helperCreateRace)
 	testproc.Register("shm-join-storm", helperJoinStorm)
+	testproc.Register("shm-die-in-init", helperDieInInit)
+}
+
+// helperDieInInit opens segment Arg(0) and SIGKILLs itself inside the init
+// of object Arg(1); with Arg(2) "wait" it first reports "ready" and waits
+// for a byte on File(0).
+func helperDieInInit() {
+	s, err := shm.Open(testproc.Arg(0))
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	_, err = s.CreateObject(testproc.Arg(1), kindTest, 1<<16, 64, func([]byte) error {
+		if testproc.Arg(2) == "wait" {
+			testproc.Ready()
+			testproc.File(0).Read(make([]byte, 1))
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	})
+	testproc.Fatalf("CreateObject returned %v", err)
+}
+
+// A creator killed inside its init leaves neither an object nor a burnt
+// name: openers get ErrNotExist, including one already waiting for it, and
+// the name can be created again.
+func TestCreatorKilledInInit(t *testing.T) {
+	s, name := newSegment(t, 1<<16, &shm.Options{Timeout: time.Minute})
+	c := testproc.Start(t, "shm-die-in-init", testproc.Options{Args: []string{name, "db", "now"}})
+	if sig := c.ExitSignal(); sig != syscall.SIGKILL {
+		t.Fatalf("creator exit signal %v; want SIGKILL; output:\n%s", sig, c.Output())
+	}
+	if _, err := s.OpenObject("db", kindTest, 1<<16); !errors.Is(err, shm.ErrNotExist) {
+		t.Errorf("OpenObject of an object whose creator died in init = %v; want ErrNotExist", err)
+	}
+	if _, err := s.CreateObject("db", kindTest, 1<<16, 64, nil); err != nil {
+		t.Errorf("CreateObject after its first creator died = %v", err)
+	}
+	if _, err := s.OpenObject("db", kindTest, 1<<16); err != nil {
+		t.Errorf("OpenObject of the re-created object = %v", err)
+	}
+
+	// An opener already waiting when the creator dies.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	c = testproc.Start(t, "shm-die-in-init", testproc.Options{Args: []string{name, "cache", "wait"}, Files: []*os.File{r}})
+	r.Close()
+	c.WaitReady()
+	got := make(chan error, 1)
+	go func() {
+		_, err := s.OpenObject("cache", kindTest, 1<<16)
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the opener start waiting
+	w.Write([]byte{1})
+	c.ExitSignal()
+	if err := <-got; !errors.Is(err, shm.ErrNotExist) {
+		t.Errorf("OpenObject waiting when the creator died = %v; want ErrNotExist", err)
+	}
 }
 
 // helperCrashAt runs Create or Open (Arg(0)) of segment Arg(1) and SIGKILLs

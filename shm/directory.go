@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync/atomic"
@@ -214,18 +215,20 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 
 // settle returns an entry's state once it is past entryClaimed (whose name
 // is not yet readable), waiting up to the segment's timeout for a live
-// claimer and marking the entry failed if the claimer died.
+// claimer. An entry claimed or named by a participant that died (killed in
+// its init, say) is marked failed, so that its name can be created again.
 func (s *Segment) settle(e *entry) (uint64, error) {
 	var deadline time.Time
 	for backoff := 10 * time.Microsecond; ; backoff = min(2*backoff, 5*time.Millisecond) {
 		st := atomic.LoadUint64(&e.state)
-		if byte(st) != entryClaimed {
+		if byte(st) != entryClaimed && byte(st) != entryNamed {
 			return st, nil
 		}
-		if alive, err := s.Alive(Token(st >> 32)); err != nil || !alive {
-			// A dead (or garbage) claimer never finishes: burn the entry.
-			atomic.CompareAndSwapUint64(&e.state, st, st&^0xff|entryFailed)
+		if !s.burnIfDead(e, st) {
 			continue
+		}
+		if byte(st) == entryNamed {
+			return st, nil // its live creator is initialising it
 		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(s.timeout)
@@ -235,6 +238,20 @@ func (s *Segment) settle(e *entry) (uint64, error) {
 		time.Sleep(backoff)
 	}
 }
+
+// burnIfDead marks the entry failed if the participant in its state word st
+// is dead (or the token is garbage), and reports whether it is alive.
+func (s *Segment) burnIfDead(e *entry, st uint64) bool {
+	if alive, err := s.Alive(Token(st >> 32)); err == nil && alive {
+		return true
+	}
+	atomic.CompareAndSwapUint64(&e.state, st, st&^0xff|entryFailed)
+	return false
+}
+
+// errCreatorDied tells OpenObject to look at an entry again: its creator
+// died while we waited, and the entry is now failed.
+var errCreatorDied = errors.New("shm: creator died")
 
 func (s *Segment) entryHasName(e *entry, h uint64, name string) bool {
 	if e.hash != h {
@@ -248,8 +265,8 @@ func (s *Segment) entryHasName(e *entry, h uint64, name string) bool {
 // (ErrTypeMismatch) and major layout version (ErrVersion, where a version's
 // major part is version>>16), and that its entry and header agree with the
 // segment (ErrCorrupt). If the creator is still initialising it, OpenObject
-// waits up to the segment's timeout (ErrNotInitialized; at once if the creator
-// died). A missing name gives ErrNotExist.
+// waits up to the segment's timeout (ErrNotInitialized). A missing name, or
+// one whose creator died before publishing it, gives ErrNotExist.
 func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object, err error) {
 	if err := CheckObjectName(name); err != nil {
 		return Object{}, err
@@ -260,6 +277,7 @@ func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object
 	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	h := xxhash.Sum64String(name)
 	mask := s.entries - 1
+	retries := 0
 	for i := 0; i < s.entries; i++ {
 		idx := (int(h) + i) & mask
 		e := s.entryAt(idx)
@@ -277,6 +295,13 @@ func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object
 				continue
 			}
 			o, err := s.awaitReady(idx, e, name)
+			if err == errCreatorDied {
+				if retries++; retries > 1000 {
+					return Object{}, fmt.Errorf("shm: open object %q: entry %d keeps changing: %w", name, idx, ErrCorrupt)
+				}
+				i--
+				continue
+			}
 			if err != nil {
 				return Object{}, fmt.Errorf("shm: open object %q: %w", name, err)
 			}
@@ -307,8 +332,8 @@ func (s *Segment) awaitReady(idx int, e *entry, name string) (Object, error) {
 		default:
 			return Object{}, fmt.Errorf("creation failed (entry state %#x): %w", st, ErrNotInitialized)
 		}
-		if alive, err := s.Alive(Token(st >> 32)); err != nil || !alive {
-			return Object{}, fmt.Errorf("creator %v died before publishing: %w", Token(st>>32), ErrNotInitialized)
+		if !s.burnIfDead(e, st) {
+			return Object{}, errCreatorDied
 		}
 		if time.Now().After(deadline) {
 			return Object{}, fmt.Errorf("not published within %v: %w", s.timeout, ErrNotInitialized)

@@ -107,8 +107,9 @@
 // The directory is open-addressed (linear probing from hash mod entries). A
 // creator claims a free entry by CAS, writes the name, allocates and
 // initialises the object, and publishes it by storing state "ready" last;
-// readers never see a half-initialised object, and an entry whose claimer
-// died is marked failed and skipped.
+// readers never see a half-initialised object. An entry whose claimer or
+// creator died before publishing (killed inside its init, say) is marked
+// failed and skipped, so the name can be created again.
 //
 // # What this package does not promise
 //
