@@ -12,7 +12,9 @@
 // move between near and far placements and every cross-core figure moves
 // 3–7× with them. Every cross-process benchmark reports probe-ns, a spin
 // ping-pong round trip measured just before it, so the placement is on
-// record next to the figure. -count repeats each benchmark back to back
+// record next to the figure, and the transport suites report runq-%, the
+// share of the run the two hot threads waited for a CPU that other load
+// held. -count repeats each benchmark back to back
 // (A A A B B B); to interleave A B A B, loop over single runs and let
 // benchstat take the medians:
 //

@@ -50,7 +50,8 @@
 // Main runs the role and exits when the variable is set and returns at once
 // otherwise. The child inherits:
 //
-//	fd 3  control pipe: the child writes "ready", "probe", "done N" lines
+//	fd 3  control pipe: the child writes "probe", "ready", "done N"
+//	      (throughput) and "runq NS" lines
 //	fd 4  probe page: a memfd page shared for the spin probe
 //	fd 5… the transport's own descriptors (socketpair end, pipes, segment)
 //
@@ -60,5 +61,9 @@
 // minutes and every cross-core figure changes 3–7× with them. The probe (a
 // spin ping-pong on one shared word, about a millisecond) runs in every child
 // before its measurement and is reported beside it, so a reader can tell a
-// slow transport from a far placement. Compare transports only within one run.
+// slow transport from a far placement. Beside it, Result.RunqWait says how
+// long the two hot threads waited, runnable, for a CPU that other load held
+// (from /proc/thread-self/schedstat): on a machine shared with other work a
+// bad figure with a high share is the machine's, not the transport's.
+// Compare transports only within one run.
 package benchkit
