@@ -156,7 +156,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	modesFlag := fs.String("modes", "throughput,pingpong", "what to measure: throughput, pingpong")
 	dur := fs.Duration("duration", 100*time.Millisecond, "length of one measurement")
 	rounds := fs.Int("rounds", 5, "measurements per transport and size, interleaved A B A B")
-	ablations := fs.Bool("ablations", false, "measure the design-choice ablations instead (wait, batch, padding, cached-index, checksum, wake): each knob's settings interleaved, compared with shmkit's choice")
+	ablations := fs.Bool("ablations", false, "measure the design-choice ablations instead (wait, batch, padding, cached-index, checksum, wake): each knob's settings interleaved, compared with shmkit's choice (replaces -transports)")
 	placeFlag := fs.String("placement", "pair", "where the two processes run: pair (two CPUs, pinned), shared (one CPU), free (the scheduler decides)")
 	out := fs.String("out", "bench-results", "directory for bench.json and bench.svg (\"\" writes neither)")
 	jsonOut := fs.Bool("json", false, "print the JSON report on stdout instead of the table")
