@@ -53,7 +53,8 @@ type Result struct {
 	Placement   Placement     `json:"placement"`
 	// RunqWait is how long the parent's and the child's hot threads
 	// together spent runnable but without a CPU during the run (schedstat):
-	// time other load took from the measurement.
+	// time other load took from the measurement. With both pinned to one
+	// CPU (Shared) it counts their waits for each other too.
 	RunqWait time.Duration `json:"runq_wait_ns"`
 }
 
