@@ -74,8 +74,8 @@ type waitCfg struct {
 	spin     time.Duration
 	yield    time.Duration
 	// Adaptive spin budget (Hybrid), in ns, accessed atomically: it halves
-	// each time a spin ends empty-handed and doubles (up to spin) each time
-	// one succeeds. Two processes sharing one core never succeed (the peer
+	// each time a spin ends empty-handed (to zero once below probeSpin) and
+	// doubles (up to spin) each time one succeeds. Two processes sharing one core never succeed (the peer
 	// cannot run while we spin), so their budget falls to zero within a few
 	// waits and they hand the core over with sched_yield at once; every
 	// probeEvery-th wait with a zero budget probes with probeSpin, so a
@@ -196,8 +196,8 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 		}
 		if adaptive {
 			next := spinFor / 2
-			if next < probeSpin/4 {
-				next = 0
+			if next < probeSpin {
+				next = 0 // a failed probe (or a budget that small) stops spinning at once
 			}
 			atomic.StoreInt64(&c.spinCur, int64(next))
 		}
