@@ -42,7 +42,10 @@
 // that the other side reads after each publish; FUTEX_WAKE is called only
 // when the flag is set, and the waker clears it (waking every waiter on
 // the word), so the publishes that follow while the sleeper takes its tens
-// of microseconds to wake up make no further system calls. Parking is done in slices of 1 ms doubling to
+// of microseconds to wake up make no further system calls. (On a Queue
+// this wakes every process parked in Get when one message arrives: those
+// that lose the race park again. Only idle processes park: a busy one
+// finds work while it spins or yields.) Parking is done in slices of 1 ms doubling to
 // MaxSlice (50 ms); between slices, and never on the fast path, the waiter
 // checks the peer: closed flags, and the liveness of the peer's participant
 // token (shm.Segment.Alive) that each end records in the ring header when it
