@@ -21,6 +21,47 @@ func init() {
 	testproc.Register("ring-joinable-worker", helperJoinableWorker)
 }
 
+// TestSimpleQueue: Put and Get through two handles, Empty, and Close: Put
+// refused, Get drains and then gets ErrClosed.
+func TestSimpleQueue(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	a, err := ring.NewSimpleQueue(seg, "sq", &ring.QueueOptions{MaxSize: 4, MaxMessage: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ring.OpenSimpleQueue(seg, "sq", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if !b.Empty() {
+		t.Fatal("new queue: Empty false; want true")
+	}
+	for _, m := range []string{"x", "yy"} {
+		if err := a.Put(ctx, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b.Empty() {
+		t.Fatal("after Put: Empty true; want false")
+	}
+	if got, err := b.Get(ctx); err != nil || string(got) != "x" {
+		t.Fatalf("Get: got %q, %v; want \"x\"", got, err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Put(ctx, []byte("z")); !errors.Is(err, ring.ErrClosed) {
+		t.Fatalf("Put after Close: got %v; want ErrClosed", err)
+	}
+	if got, err := a.Get(ctx); err != nil || string(got) != "yy" {
+		t.Fatalf("Get after Close: got %q, %v; want \"yy\"", got, err)
+	}
+	if _, err := a.Get(ctx); !errors.Is(err, ring.ErrClosed) {
+		t.Fatalf("Get on a closed, drained queue: got %v; want ErrClosed", err)
+	}
+}
+
 // TestQueueCapacityInBytes: MaxBytes bounds the slot bytes held, alone or
 // with MaxSize (the smaller bound wins); less than one slot is refused.
 func TestQueueCapacityInBytes(t *testing.T) {
