@@ -37,7 +37,9 @@
 // doubles whenever one succeeds, so two processes sharing one core (where
 // spinning only delays the peer: 6 ms per round trip measured with pure
 // spinning) stop spinning within a few waits and hand the core over with
-// sched_yield, while processes on separate cores keep the full budget. A waiter parks on
+// sched_yield, while processes on separate cores keep the full budget.
+// Every 128th wait without a budget spins the full SpinTime once, so that a
+// budget lost to a passing preemption comes back. A waiter parks on
 // the low 32 bits of the index it waits for, after setting a parked flag
 // that the other side reads after each publish; FUTEX_WAKE is called only
 // when the flag is set, and the waker clears it (waking every waiter on

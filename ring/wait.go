@@ -74,19 +74,25 @@ type waitCfg struct {
 	spin     time.Duration
 	yield    time.Duration
 	// Adaptive spin budget (Hybrid), in ns, accessed atomically: it halves
-	// each time a spin ends empty-handed (to zero once below probeSpin) and
-	// doubles (up to spin) each time one succeeds. Two processes sharing one core never succeed (the peer
-	// cannot run while we spin), so their budget falls to zero within a few
-	// waits and they hand the core over with sched_yield at once; every
-	// probeEvery-th wait with a zero budget probes with probeSpin, so a
-	// later move to separate cores is noticed.
+	// each time a spin ends empty-handed (to zero once below minSpin) and
+	// doubles (up to spin) each time one succeeds. Two processes sharing
+	// one core never succeed (the peer cannot run while we spin), so their
+	// budget falls to zero within a few waits and they hand the core over
+	// with sched_yield at once. Every probeEvery-th wait with a zero budget
+	// probes with the full budget, so that a budget lost to a passing
+	// preemption, or a later move to separate cores, is noticed: a probe
+	// shorter than the peer's time per message (a 64 KiB copy takes a few
+	// microseconds) would never succeed, leaving every later wait to
+	// sched_yield, which hands the CPU to any other runnable process for a
+	// whole time slice (measured: 64 KiB throughput fell from 200k to 30k
+	// messages/s, the consumer's budget stuck at zero).
 	spinCur int64
 	waits   uint32
 }
 
 const (
 	probeEvery = 128
-	probeSpin  = 2 * time.Microsecond
+	minSpin    = 2 * time.Microsecond
 )
 
 func (o *Options) cfg() (waitCfg, error) {
@@ -155,7 +161,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 	if adaptive {
 		spinFor = time.Duration(atomic.LoadInt64(&c.spinCur))
 		if spinFor == 0 && atomic.AddUint32(&c.waits, 1)%probeEvery == 0 {
-			spinFor = min(probeSpin, c.spin)
+			spinFor = c.spin
 		}
 	}
 	switch c.strategy {
@@ -180,7 +186,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 			}
 			if ok, err := s.ready(); ok || err != nil {
 				if adaptive && err == nil {
-					atomic.StoreInt64(&c.spinCur, int64(min(max(2*spinFor, probeSpin), c.spin)))
+					atomic.StoreInt64(&c.spinCur, int64(min(max(2*spinFor, minSpin), c.spin)))
 				}
 				return err
 			}
@@ -196,7 +202,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 		}
 		if adaptive {
 			next := spinFor / 2
-			if next < probeSpin {
+			if next < minSpin {
 				next = 0 // a failed probe (or a budget that small) stops spinning at once
 			}
 			atomic.StoreInt64(&c.spinCur, int64(next))

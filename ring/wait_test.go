@@ -24,8 +24,8 @@ func TestWakeClearsParkedFlag(t *testing.T) {
 }
 
 // TestAdaptiveSpinBudget: Hybrid's spin budget halves after each spin that
-// ends empty-handed, drops to zero below probeSpin, and doubles after a
-// spin that succeeds.
+// ends empty-handed, drops to zero below minSpin, doubles after a spin
+// that succeeds, and comes back in full after a successful probe.
 func TestAdaptiveSpinBudget(t *testing.T) {
 	cfg, err := (&Options{SpinTime: 16 * time.Microsecond, YieldTime: -1}).cfg()
 	if err != nil {
@@ -65,5 +65,15 @@ func TestAdaptiveSpinBudget(t *testing.T) {
 	}
 	if got, want := time.Duration(cfg.spinCur), 8*time.Microsecond; got != want {
 		t.Fatalf("budget after a successful spin: got %v; want %v", got, want)
+	}
+
+	// With no budget, every probeEvery-th wait spins the full budget once;
+	// its success restores the full budget.
+	cfg.spinCur, cfg.waits, calls = 0, probeEvery-1, 0
+	if err := cfg.wait(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := time.Duration(cfg.spinCur), 16*time.Microsecond; got != want {
+		t.Fatalf("budget after a successful probe: got %v; want %v", got, want)
 	}
 }
