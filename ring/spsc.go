@@ -389,10 +389,10 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 
 // Stage finishes the reserved record with n payload bytes (n may be less
 // than reserved) without publishing it: Flush publishes every staged record
-// with one store of the tail index. Stage itself publishes once a quarter of
-// the ring is staged, so that the consumer copies out one part of the ring
-// while the producer fills the next (a batch as large as the ring would
-// otherwise leave each side idle while the other works).
+// with one store of the tail index. Stage itself publishes once 32 KiB (or
+// a quarter of a smaller ring) are staged, so that the consumer copies out
+// one part of the ring while the producer fills the next (a batch as large
+// as the ring would otherwise leave each side idle while the other works).
 func (p *Producer) Stage(n int) error { return p.stage(n, recData) }
 
 func (p *Producer) stage(n int, kind uint32) error {
@@ -450,8 +450,8 @@ func (p *Producer) Write(ctx context.Context, msg []byte) error {
 }
 
 // WriteBatch copies every message into its own record and publishes them
-// with one store of the tail index per quarter of the ring (one, when they
-// fit in a quarter), and before any wait for room.
+// with one store of the tail index per 32 KiB (or quarter of a smaller
+// ring; one store, when they fit in that), and before any wait for room.
 func (p *Producer) WriteBatch(ctx context.Context, msgs [][]byte) error {
 	for _, m := range msgs {
 		if err := p.check(len(m)); err != nil {
@@ -677,8 +677,9 @@ func (c *Consumer) ReadBytes(ctx context.Context) ([]byte, error) {
 
 // Consume waits for at least one record, then passes up to max available
 // records (in place) to fn and releases them all with one store of the head
-// index (one per quarter of the ring, for batches that large, so that the
-// producer refills the ring while fn works through the rest). It returns how many records fn accepted; a record on which fn
+// index (one per 32 KiB, or quarter of a smaller ring, for batches that
+// large, so that the producer refills the ring while fn works through the
+// rest). It returns how many records fn accepted; a record on which fn
 // returns an error is not released and the error is returned.
 func (c *Consumer) Consume(ctx context.Context, max int, fn func(rec []byte) error) (int, error) {
 	if max < 1 {
