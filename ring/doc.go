@@ -218,7 +218,10 @@
 // DefaultQueueSize). That a Put racing with Close is refused. Recovery of a slot whose
 // recoverer is itself killed inside its few-instruction tombstone write
 // (the slot then stays "not ready"). That Join
-// returns when a worker died holding a task (use a deadline). That Len,
+// returns when a worker died holding a task (use a deadline). That a Get
+// on an empty Queue ends when the processes that put to it died: a Queue
+// has no fixed producers to watch (as in CPython), so only a slot a dead
+// producer claimed is noticed (and tombstoned); use a deadline. That Len,
 // Empty and Full are more than snapshots. Parallel claims by more than two
 // goroutines of one process (on any Queue of one segment) take turns on the
 // participant's two pending-word pairs: correct, slower.
