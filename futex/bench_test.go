@@ -2,7 +2,7 @@ package futex
 
 // Benchmark names follow the key
 //
-//	BenchmarkUncontended/prim={Lock,RLock,Semaphore}/impl={futex,sync}
+//	BenchmarkUncontended/prim={Lock,RLock,RLockUnowned,Semaphore}/impl={futex,sync}
 //	BenchmarkPingPong/transport={futex,unix}
 //
 // impl=sync is the in-process baseline (sync.Mutex, a buffered channel for
@@ -64,6 +64,20 @@ func BenchmarkUncontended(b *testing.B) {
 		for b.Loop() {
 			r.Acquire(ctx)
 			r.Release()
+		}
+	})
+	b.Run("prim=RLockUnowned/impl=futex", func(b *testing.B) {
+		// The view ctypes' Update takes: no owner slot to store.
+		seg, _ := newSegment(b)
+		r, err := NewRLock(seg, "r")
+		if err != nil {
+			b.Fatal(err)
+		}
+		u := r.Unowned()
+		b.ReportAllocs()
+		for b.Loop() {
+			u.Acquire(ctx)
+			u.Release()
 		}
 	})
 	b.Run("prim=Semaphore/impl=futex", func(b *testing.B) {

@@ -32,7 +32,12 @@
 //
 // An uncontended Acquire or Release is one atomic compare-and-swap and no
 // system call; FUTEX_WAKE is issued only when the word (or a sleeper count)
-// shows a sleeper. A contended acquirer spins for a few microseconds with a
+// shows a sleeper. For Lock and for an RLock's Unowned view both fast paths
+// inline into the caller (TestInlining), so an uncontended Acquire+Release
+// costs what sync.Mutex's Lock+Unlock does: about 5-6 ns against 5 ns on
+// the 2-core CI machine (BenchmarkUncontended, same run). An Owner's
+// RLock, which stores its id in a process-local slot and takes two calls,
+// costs about 10-14 ns. A contended acquirer spins for a few microseconds with a
 // yield between rounds, then sleeps in FUTEX_WAIT in slices of 1 ms doubling
 // to 50 ms, re-checking its context and, for Lock and RLock, the liveness of
 // the holder between slices.
@@ -102,7 +107,8 @@
 // Owner, two stores of the process-local owner slot (the id after the
 // acquiring CAS, 0 before the releasing one, so that no other goroutine of
 // the process ever reads its own id while another holds); for an Unowned
-// view, the two compare-and-swaps alone.
+// view, the two compare-and-swaps and one load of that slot before the
+// releasing CAS (an Owner's hold gives the view ErrNotOwner).
 //
 // # Semantics as in CPython (multiprocessing.synchronize)
 //

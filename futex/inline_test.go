@@ -21,6 +21,8 @@ func TestInlining(t *testing.T) {
 	for _, fn := range []string{
 		"(*Lock).Acquire",
 		"(*Lock).Release",
+		"(*RLock).Acquire", // the Unowned view's fast path
+		"(*RLock).Release",
 		"(*lockCore).tryFast",
 		"(*semCore).tryAcquire",
 		"(*Semaphore).Acquire",

@@ -42,7 +42,7 @@ const (
 type lockCore struct {
 	seg    *shm.Segment
 	name   string
-	st     *lockState
+	word   *uint32 // the lock word (lockState.word); the rest is reserved
 	tok    uint32
 	anchor anchor
 	gate   *gate
@@ -52,7 +52,7 @@ func newCore(seg *shm.Segment, o shm.Object) lockCore {
 	return lockCore{
 		seg:    seg,
 		name:   o.Name(),
-		st:     lockAt(o.Bytes()),
+		word:   &lockAt(o.Bytes()).word,
 		tok:    uint32(seg.Token()) & lockTokenMask,
 		anchor: seg.Anchor(o.Offset()),
 		gate:   gateFor(seg, o.Offset()),
@@ -76,19 +76,19 @@ func openLock(seg *shm.Segment, name string, kind shm.Kind) (shm.Object, error) 
 
 // tryFast is the uncontended acquire: one CAS, no system call.
 func (c *lockCore) tryFast() bool {
-	return atomic.CompareAndSwapUint32(&c.st.word, 0, c.tok)
+	return atomic.CompareAndSwapUint32(c.word, 0, c.tok)
 }
 
 // tryOnce makes one non-blocking attempt. It takes over the lock when the
 // holder is dead (checkDead), returning ErrOwnerDead with the lock held.
 func (c *lockCore) tryOnce(checkDead bool) (bool, error) {
 	for {
-		w := atomic.LoadUint32(&c.st.word)
+		w := atomic.LoadUint32(c.word)
 		if w&lockNotRecoverable != 0 {
 			return false, c.errorf(ErrNotRecoverable)
 		}
 		if w&lockTokenMask == 0 {
-			if atomic.CompareAndSwapUint32(&c.st.word, w, c.tok|w&lockWaiters) {
+			if atomic.CompareAndSwapUint32(c.word, w, c.tok|w&lockWaiters) {
 				race.Acquire(c.anchor)
 				return true, nil
 			}
@@ -101,7 +101,7 @@ func (c *lockCore) tryOnce(checkDead bool) (bool, error) {
 		if err != nil || ok {
 			return ok, err
 		}
-		if atomic.LoadUint32(&c.st.word) == w {
+		if atomic.LoadUint32(c.word) == w {
 			return false, nil
 		}
 	}
@@ -118,7 +118,7 @@ func (c *lockCore) takeOverDead(w uint32) (bool, error) {
 	if alive {
 		return false, nil
 	}
-	if !atomic.CompareAndSwapUint32(&c.st.word, w, c.tok|lockOwnerDied|w&lockWaiters) {
+	if !atomic.CompareAndSwapUint32(c.word, w, c.tok|lockOwnerDied|w&lockWaiters) {
 		return false, nil
 	}
 	race.Acquire(c.anchor)
@@ -145,7 +145,7 @@ func (c *lockCore) acquireSlow(ctx context.Context) error {
 			return err
 		}
 		for j := 0; j < 32<<i; j++ {
-			if atomic.LoadUint32(&c.st.word)&lockTokenMask == 0 {
+			if atomic.LoadUint32(c.word)&lockTokenMask == 0 {
 				break
 			}
 		}
@@ -157,24 +157,24 @@ func (c *lockCore) acquireSlow(ctx context.Context) error {
 	defer c.gate.leave()
 	slice := minSlice
 	for {
-		w := atomic.LoadUint32(&c.st.word)
+		w := atomic.LoadUint32(c.word)
 		if w&lockNotRecoverable != 0 {
 			return c.errorf(ErrNotRecoverable)
 		}
 		if w&lockTokenMask == 0 {
-			if atomic.CompareAndSwapUint32(&c.st.word, w, c.tok|lockWaiters) {
+			if atomic.CompareAndSwapUint32(c.word, w, c.tok|lockWaiters) {
 				race.Acquire(c.anchor)
 				return nil
 			}
 			continue
 		}
 		if w&lockWaiters == 0 {
-			if !atomic.CompareAndSwapUint32(&c.st.word, w, w|lockWaiters) {
+			if !atomic.CompareAndSwapUint32(c.word, w, w|lockWaiters) {
 				continue
 			}
 			w |= lockWaiters
 		}
-		timedOut, err := park(ctx, &c.st.word, w, slice)
+		timedOut, err := park(ctx, c.word, w, slice)
 		if err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ func (c *lockCore) acquireSlow(ctx context.Context) error {
 // release unlocks; a lock in the owner-died state becomes unrecoverable.
 func (c *lockCore) release() error {
 	race.Release(c.anchor)
-	if atomic.CompareAndSwapUint32(&c.st.word, c.tok, 0) {
+	if atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
 		return nil
 	}
 	return c.releaseSlow()
@@ -201,24 +201,24 @@ func (c *lockCore) release() error {
 // releaseSlow handles a word with flags, another holder, or none.
 func (c *lockCore) releaseSlow() error {
 	for {
-		w := atomic.LoadUint32(&c.st.word)
+		w := atomic.LoadUint32(c.word)
 		switch {
 		case w&lockNotRecoverable != 0:
 			return c.errorf(ErrNotRecoverable)
 		case w&lockTokenMask == 0:
 			return c.errorf(ErrReleasedTooManyTimes)
 		case w&lockOwnerDied != 0:
-			if atomic.CompareAndSwapUint32(&c.st.word, w, lockNotRecoverable) {
+			if atomic.CompareAndSwapUint32(c.word, w, lockNotRecoverable) {
 				// Every parked waiter must see the lock die, not one.
 				if w&lockWaiters != 0 {
-					Wake(&c.st.word, 1<<31-1)
+					Wake(c.word, 1<<31-1)
 				}
 				return nil
 			}
 		default:
-			if atomic.CompareAndSwapUint32(&c.st.word, w, 0) {
+			if atomic.CompareAndSwapUint32(c.word, w, 0) {
 				if w&lockWaiters != 0 {
-					Wake(&c.st.word, 1)
+					Wake(c.word, 1)
 				}
 				return nil
 			}
@@ -229,21 +229,21 @@ func (c *lockCore) releaseSlow() error {
 // consistent clears the owner-died state of a lock this participant holds.
 func (c *lockCore) consistent() error {
 	for {
-		w := atomic.LoadUint32(&c.st.word)
+		w := atomic.LoadUint32(c.word)
 		if w&lockNotRecoverable != 0 {
 			return c.errorf(ErrNotRecoverable)
 		}
 		if w&lockTokenMask != c.tok {
 			return c.errorf(ErrNotOwner)
 		}
-		if w&lockOwnerDied == 0 || atomic.CompareAndSwapUint32(&c.st.word, w, w&^lockOwnerDied) {
+		if w&lockOwnerDied == 0 || atomic.CompareAndSwapUint32(c.word, w, w&^lockOwnerDied) {
 			return nil
 		}
 	}
 }
 
 func (c *lockCore) heldByParticipant() bool {
-	return atomic.LoadUint32(&c.st.word)&lockTokenMask == c.tok
+	return atomic.LoadUint32(c.word)&lockTokenMask == c.tok
 }
 
 // Lock is a non-recursive lock in shared memory, the counterpart of
@@ -298,7 +298,7 @@ func (l *Lock) Name() string { return l.c.name }
 func (l *Lock) Acquire(ctx context.Context) error {
 	// The fast path is written out here so that Acquire inlines
 	// (TestInlining).
-	if atomic.CompareAndSwapUint32(&l.c.st.word, 0, l.c.tok) {
+	if atomic.CompareAndSwapUint32(l.c.word, 0, l.c.tok) {
 		race.Acquire(l.c.anchor)
 		return nil
 	}
@@ -323,7 +323,7 @@ func (l *Lock) TryAcquire() (bool, error) {
 // later Acquire, in every process, returns ErrNotRecoverable.
 func (l *Lock) Release() error {
 	race.Release(l.c.anchor)
-	if atomic.CompareAndSwapUint32(&l.c.st.word, l.c.tok, 0) {
+	if atomic.CompareAndSwapUint32(l.c.word, l.c.tok, 0) {
 		return nil
 	}
 	return l.c.releaseSlow()
@@ -338,11 +338,11 @@ func (l *Lock) Consistent() error { return l.c.consistent() }
 // Locked reports whether the lock is held by anyone, at the moment of the
 // call.
 func (l *Lock) Locked() bool {
-	return atomic.LoadUint32(&l.c.st.word)&lockTokenMask != 0
+	return atomic.LoadUint32(l.c.word)&lockTokenMask != 0
 }
 
 // Holder returns the participant token of the lock's holder (0 when free),
 // for tools such as shmkit inspect; seg.Alive tells whether it lives.
 func (l *Lock) Holder() shm.Token {
-	return shm.Token(atomic.LoadUint32(&l.c.st.word) & lockTokenMask)
+	return shm.Token(atomic.LoadUint32(l.c.word) & lockTokenMask)
 }

@@ -348,7 +348,7 @@ func TestLockRecovererDies(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- l.Acquire(context.Background()) }()
-	waitFor(t, func() bool { return atomic.LoadUint32(&l.c.st.word)&lockWaiters != 0 })
+	waitFor(t, func() bool { return atomic.LoadUint32(l.c.word)&lockWaiters != 0 })
 	if err := l3.Release(); err != nil {
 		t.Fatalf("Release without Consistent: %v", err)
 	}
@@ -464,6 +464,73 @@ func TestRLockUnowned(t *testing.T) {
 	}
 	if err := r.Release(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRLockUnownedSlowPaths drives the cases the Unowned view's fast
+// paths (one CAS each) must hand to the slow paths: a holder in another
+// participant, a dead holder (the owner-died flag makes the releasing CAS
+// fail), and recovery with Consistent.
+func TestRLockUnownedSlowPaths(t *testing.T) {
+	ctx := context.Background()
+	for _, consistent := range []bool{false, true} {
+		seg, name := newSegment(t)
+		other, err := shm.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewRLock(seg, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro, err := OpenRLock(other, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := r.Unowned()
+		if err := ro.Unowned().Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Release(); !errors.Is(err, ErrNotOwner) {
+			t.Errorf("Unowned Release of another participant's hold: got %v; want ErrNotOwner", err)
+		}
+		if got, want := r.Holder(), other.Token(); got != want {
+			t.Errorf("Holder after a refused Release = %v; want %v", got, want)
+		}
+		other.Close() // the holder leaves: its token is dead now
+		if err := u.Acquire(ctx); !errors.Is(err, ErrOwnerDead) {
+			t.Fatalf("Unowned Acquire after holder left: got %v; want ErrOwnerDead", err)
+		}
+		if err := r.Release(); !errors.Is(err, ErrNotOwner) {
+			t.Errorf("owner Release of the Unowned takeover: got %v; want ErrNotOwner", err)
+		}
+		if consistent {
+			if err := u.Consistent(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := u.Release(); err != nil {
+			t.Fatalf("Unowned Release after takeover (consistent %v): %v", consistent, err)
+		}
+		err = u.Acquire(ctx)
+		if !consistent {
+			if !errors.Is(err, ErrNotRecoverable) {
+				t.Errorf("Unowned Acquire of unrecoverable: got %v; want ErrNotRecoverable", err)
+			}
+			if err := u.Release(); !errors.Is(err, ErrNotOwner) {
+				t.Errorf("Unowned Release of unrecoverable (held by no one): got %v; want ErrNotOwner", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Unowned Acquire after recovery: %v", err)
+		}
+		if err := u.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if r.Locked() {
+			t.Errorf("locked after the last Unowned Release")
+		}
 	}
 }
 

@@ -43,7 +43,7 @@ func TestManyWaitersThreads(t *testing.T) {
 						return err
 					}
 					return v.Release()
-				}, func() bool { return in.Load() == int64(n) && atomic.LoadUint32(&r.c.st.word)&lockWaiters != 0 },
+				}, func() bool { return in.Load() == int64(n) && atomic.LoadUint32(r.c.word)&lockWaiters != 0 },
 				func() {
 					if err := r.Release(); err != nil {
 						t.Error(err)

@@ -61,6 +61,14 @@ func TestRaceEdges(t *testing.T) {
 				}
 				return v.Release()
 			}},
+		{"RLock.Unowned", func() error { return rlock.Unowned().Acquire(ctx) }, rlock.Unowned().Release,
+			func() error {
+				v := rlock.Unowned()
+				if err := v.Acquire(ctx); err != nil {
+					return err
+				}
+				return v.Release()
+			}},
 		{"Semaphore", nil, sem.Release, func() error { return sem.Acquire(ctx) }},
 		{"Event", nil, func() error { ev.Set(); return nil },
 			func() error { _, err := ev.Wait(ctx); return err }},

@@ -50,6 +50,24 @@ type RLock struct {
 	c     *lockCore
 	h     *rlockHold
 	owner *Owner
+	// slot is the owner slot Release reads first: for an Unowned view
+	// &h.owner, which is 0 unless an Owner holds the lock through this
+	// participant; for an Owner view ownedSlot, which is never 0. One load
+	// thus both tells an Unowned view from an Owner's and checks that no
+	// Owner holds, and Release stays small enough to inline.
+	slot *uint64
+}
+
+// ownedSlot is the slot of every Owner view (see RLock.slot). Only read.
+var ownedSlot = ^uint64(0)
+
+// view returns a view of r's lock acting for o.
+func (r *RLock) view(o *Owner) *RLock {
+	v := &RLock{c: r.c, h: r.h, owner: o, slot: &ownedSlot}
+	if o == unowned {
+		v.slot = &r.h.owner
+	}
+	return v
 }
 
 // rlockHold is the process-local half of an RLock's state: which Owner of
@@ -66,8 +84,9 @@ type RLock struct {
 type rlockHold struct {
 	// owner is the id of the Owner holding the lock through this
 	// participant, or 0 (free, held by another participant, or held
-	// through an Unowned view).
-	owner atomic.Uint64
+	// through an Unowned view). Accessed atomically; a plain uint64 so that
+	// an RLock's slot can point at it.
+	owner uint64
 	// extra counts the holder's levels beyond the first.
 	extra atomic.Uint32
 }
@@ -101,7 +120,8 @@ func holdFor(seg *shm.Segment, off int, tok uint32) *rlockHold {
 
 func newRLock(seg *shm.Segment, o shm.Object) *RLock {
 	c := newCore(seg, o)
-	return &RLock{c: &c, h: holdFor(seg, o.Offset(), c.tok), owner: NewOwner()}
+	r := &RLock{c: &c, h: holdFor(seg, o.Offset(), c.tok)}
+	return r.view(NewOwner())
 }
 
 // NewRLock creates an unlocked RLock named name in seg.
@@ -124,7 +144,7 @@ func OpenRLock(seg *shm.Segment, name string) (*RLock, error) {
 
 // As returns a view of the same lock whose calls act for owner o. Views and
 // the handle share the lock; only the owner differs.
-func (r *RLock) As(o *Owner) *RLock { return &RLock{c: r.c, h: r.h, owner: o} }
+func (r *RLock) As(o *Owner) *RLock { return r.view(o) }
 
 // Owner returns the owner this handle acts for.
 func (r *RLock) Owner() *Owner { return r.owner }
@@ -140,7 +160,7 @@ func (r *RLock) Name() string { return r.c.name }
 // release only what you acquired through it. Its uncontended Acquire and
 // Release are one compare-and-swap each, with no store for an owner or a
 // depth (ctypes Value.Update uses it). Make the view once and keep it.
-func (r *RLock) Unowned() *RLock { return &RLock{c: r.c, h: r.h, owner: unowned} }
+func (r *RLock) Unowned() *RLock { return r.view(unowned) }
 
 // mine reports whether this handle's owner holds the lock: the word holds
 // this participant's token and the participant's process-local owner slot
@@ -159,17 +179,37 @@ func (r *RLock) Unowned() *RLock { return &RLock{c: r.c, h: r.h, owner: unowned}
 // misuse: goroutines sharing one Owner at the same time (see Owner), or an
 // Unowned Release of a hold it did not take.
 func (r *RLock) mine() bool {
-	return r.c.heldByParticipant() && r.h.owner.Load() == r.owner.id
+	return r.c.heldByParticipant() && atomic.LoadUint64(&r.h.owner) == r.owner.id
 }
 
 // Acquire acquires the lock, or adds one level if this owner holds it. The
 // errors are those of Lock.Acquire.
 func (r *RLock) Acquire(ctx context.Context) error {
+	// An Unowned view's uncontended Acquire is a Lock's: one CAS, written
+	// out so that Acquire inlines (TestInlining). It stores nothing else:
+	// after a normal release the hold record is already owner 0, depth 1.
+	if r.owner == unowned && atomic.CompareAndSwapUint32(r.c.word, 0, r.c.tok) {
+		if race.Enabled { // costs the inliner nothing without -race
+			race.Acquire(r.c.anchor)
+		}
+		return nil
+	}
+	return r.acquireSlow(ctx)
+}
+
+// acquireSlow is Acquire for an Owner, and for an Unowned view whose lock
+// word is not free of flags and holders.
+func (r *RLock) acquireSlow(ctx context.Context) error {
 	if r.owner.id != 0 && r.mine() {
 		r.h.extra.Add(1)
 		return nil
 	}
 	err := r.c.acquire(ctx)
+	if err == nil && r.owner.id != 0 {
+		// took(nil), written out: took does not inline.
+		atomic.StoreUint64(&r.h.owner, r.owner.id)
+		return nil
+	}
 	r.took(err)
 	return err
 }
@@ -181,11 +221,11 @@ func (r *RLock) took(err error) {
 	switch {
 	case err == nil:
 		if r.owner.id != 0 {
-			r.h.owner.Store(r.owner.id)
+			atomic.StoreUint64(&r.h.owner, r.owner.id)
 		}
 	case isOwnerDead(err):
 		r.h.extra.Store(0)
-		r.h.owner.Store(r.owner.id)
+		atomic.StoreUint64(&r.h.owner, r.owner.id)
 	}
 }
 
@@ -211,6 +251,27 @@ func (r *RLock) TryAcquire() (bool, error) {
 // Release removes one level of this owner's hold and frees the lock when it
 // was the last. It returns ErrNotOwner if this owner does not hold it.
 func (r *RLock) Release() error {
+	// An Unowned view's uncontended Release, written out so that Release
+	// inlines (TestInlining): its slot, the hold record's owner, says no
+	// Owner holds through this participant (an Owner's hold gives
+	// ErrNotOwner in releaseSlow; an Owner view's slot is never 0), then
+	// one CAS of this participant's token to 0. A word with flags, or not
+	// this participant's, goes to releaseSlow, which releases again.
+	if atomic.LoadUint64(r.slot) == 0 {
+		if race.Enabled { // costs the inliner nothing without -race
+			race.Release(r.c.anchor)
+		}
+		if atomic.CompareAndSwapUint32(r.c.word, r.c.tok, 0) {
+			return nil
+		}
+	}
+	return r.releaseSlow()
+}
+
+// releaseSlow is Release for an Owner, and for an Unowned view whose fast
+// path failed: it gives ErrNotOwner, ErrNotRecoverable or
+// ErrReleasedTooManyTimes, and wakes waiters.
+func (r *RLock) releaseSlow() error {
 	if !r.mine() {
 		return r.c.errorf(ErrNotOwner)
 	}
@@ -222,7 +283,7 @@ func (r *RLock) Release() error {
 	// Clear the owner slot before the releasing CAS (see mine): once the
 	// word is free, no goroutine of this process may still read this id.
 	if r.owner.id != 0 {
-		h.owner.Store(0)
+		atomic.StoreUint64(&h.owner, 0)
 	}
 	return r.c.release()
 }
@@ -246,11 +307,11 @@ func (r *RLock) Depth() int {
 
 // Locked reports whether anyone holds the lock, at the moment of the call.
 func (r *RLock) Locked() bool {
-	return atomic.LoadUint32(&r.c.st.word)&lockTokenMask != 0
+	return atomic.LoadUint32(r.c.word)&lockTokenMask != 0
 }
 
 // Holder returns the participant token of the process holding the lock (0
 // when free), for tools; seg.Alive tells whether it lives.
 func (r *RLock) Holder() shm.Token {
-	return shm.Token(atomic.LoadUint32(&r.c.st.word) & lockTokenMask)
+	return shm.Token(atomic.LoadUint32(r.c.word) & lockTokenMask)
 }

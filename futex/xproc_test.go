@@ -251,13 +251,13 @@ func TestXprocOwnerKilledWithWaiters(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l, word = lk, &lk.c.st.word
+				l, word = lk, lk.c.word
 			} else {
 				r, err := NewRLock(seg, "l")
 				if err != nil {
 					t.Fatal(err)
 				}
-				l, word = r, &r.c.st.word
+				l, word = r, r.c.word
 			}
 			w := newWords(t, seg, "counter", 1)
 			holder := testproc.Start(t, "futex-hold", testproc.Options{Args: []string{name, "l", strconv.Itoa(tc.depth)}})
