@@ -63,6 +63,15 @@
 // consistent, each store being atomic), makes the lock consistent, and
 // returns an error wrapping futex.ErrOwnerDead along with the result.
 //
+// An uncontended Update is the lock's acquiring compare-and-swap, an atomic
+// load, the call of fn, an atomic store (an exchange on amd64), and the
+// releasing compare-and-swap, run from a deferred func so that a panicking
+// fn still releases the lock: three locked instructions and two calls,
+// where a sync.Mutex around a Go variable has two locked instructions and
+// no call (its critical section inlines). On the 2-core CI machine that is
+// about 13-16 ns against 5 ns (BenchmarkUpdate, same run; CPython's locked
+// "v.value += 1" costs about 370 ns).
+//
 // The atomic accessors do not take the lock: a single atomic access needs
 // none, and Python's locked item access gives nothing more. CopyTo,
 // CopyFrom and View are not atomic as a whole, so run them inside Update

@@ -12,6 +12,8 @@ var (
 	// ErrTypeMismatch: the object under the name has another typecode,
 	// length or shape (value/array) than the opener asked for
 	// (Python's TypeError). Such errors also match shm.ErrTypeMismatch.
+	// Options.Lock of a type other than *futex.Lock and *futex.RLock
+	// gives it too.
 	ErrTypeMismatch = errors.New("ctypes: type mismatch")
 	// ErrIndex: an index or slice bound outside the array (IndexError).
 	ErrIndex = errors.New("ctypes: index out of range")

@@ -129,7 +129,8 @@ func atomicLoad[T Scalar](a *anchor, p *T) T {
 	return x
 }
 
-// atomicStore stores v into *p atomically.
+// atomicStore stores v into *p atomically. It does not inline: its
+// callers inline it as one call.
 func atomicStore[T Scalar](a *anchor, p *T, v T) {
 	a.release()
 	switch sizeOf[T]() {
@@ -140,6 +141,20 @@ func atomicStore[T Scalar](a *anchor, p *T, v T) {
 	default:
 		replace(p, v)
 	}
+}
+
+// storeInline is atomicStore with the 8-byte case written so that it
+// inlines (toWord would cost the inliner too much), for Value.Update,
+// whose store is then no call. Other sizes call atomicStore.
+func storeInline[T Scalar](a *anchor, p *T, v T) {
+	if unsafe.Sizeof(v) != 8 {
+		atomicStore(a, p, v)
+		return
+	}
+	if race.Enabled { // a.release(), which would cost the inliner 2
+		race.ReleaseMerge(a.p)
+	}
+	atomic.StoreUint64((*uint64)(unsafe.Pointer(p)), *(*uint64)(unsafe.Pointer(&v)))
 }
 
 // replace stores v into the element at p by a compare-and-swap of its word

@@ -18,9 +18,10 @@ type Options struct {
 	// ignore this field.
 	Typecode Typecode
 	// Lock is the lock to attach, a *futex.Lock or *futex.RLock in the
-	// same segment (Python's Value(..., lock=some_lock)). Its name is
-	// stored in the object so that Open attaches the same lock. Nil
-	// creates a new RLock named "<name>.lock".
+	// same segment (Python's Value(..., lock=some_lock)); another Locker
+	// type gives ErrTypeMismatch. Its name is stored in the object so that
+	// Open attaches the same lock. Nil creates a new RLock named
+	// "<name>.lock".
 	Lock futex.Locker
 }
 
@@ -40,6 +41,12 @@ const LockSuffix = ".lock"
 // object without its lock.
 func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
 	if o != nil && o.Lock != nil {
+		switch o.Lock.(type) {
+		case *futex.Lock, *futex.RLock:
+		default:
+			// Updates call the two types' methods directly (guard).
+			return nil, fmt.Errorf("ctypes: create %q: Options.Lock is a %T, want a *futex.Lock or *futex.RLock: %w", name, o.Lock, ErrTypeMismatch)
+		}
 		// The name is all that is stored: check that it names a lock in
 		// this segment, which catches a lock from another segment.
 		if _, err := futex.OpenLocker(seg, o.Lock.Name()); err != nil {
@@ -59,18 +66,27 @@ func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
 type guard struct {
 	name string // the object's, for errors
 	lock futex.Locker
-	// excl is the Locker Updates take: for an RLock its Unowned view,
-	// which never re-enters, so that concurrent Updates through one handle
-	// exclude each other although an RLock re-enters for its Owner; for a
-	// Lock the Lock itself. Made once: an Update allocates nothing and
-	// stores no owner.
-	excl futex.Locker
+	// Updates take exactly one of these, called as concrete types so that
+	// their fast paths inline (no interface call): for an RLock its
+	// Unowned view, which never re-enters, so that concurrent Updates
+	// through one handle exclude each other although an RLock re-enters
+	// for its Owner; for a Lock the Lock itself. Made once: an Update
+	// allocates nothing and stores no owner.
+	rlock *futex.RLock
+	plain *futex.Lock
 }
 
+// newGuard attaches l, which makeLock or OpenLocker made sure is a
+// *futex.Lock or *futex.RLock.
 func newGuard(name string, l futex.Locker) *guard {
-	g := &guard{name: name, lock: l, excl: l}
-	if r, ok := l.(*futex.RLock); ok {
-		g.excl = r.Unowned()
+	g := &guard{name: name, lock: l}
+	switch l := l.(type) {
+	case *futex.RLock:
+		g.rlock = l.Unowned()
+	case *futex.Lock:
+		g.plain = l
+	default:
+		panic(fmt.Sprintf("ctypes: lock %T is neither a *futex.Lock nor a *futex.RLock", l))
 	}
 	return g
 }
@@ -96,36 +112,53 @@ func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
 	return attachGuard(seg, obj)
 }
 
-// enter acquires the lock exclusively (against other processes and other
-// goroutines of this one) through excl. If the previous holder died holding
-// the lock, it makes the lock consistent and reports dead: the elements are
-// always consistent, since each store is atomic, so the caller goes on.
-func (g *guard) enter(ctx context.Context) (dead bool, err error) {
-	if err = g.excl.Acquire(ctx); err != nil {
-		return g.takeOver(err)
-	}
-	return false, nil
-}
+// The uncontended Update is the lock's Acquire CAS, fn, and the Release
+// CAS. guard.do and Value.Update write that path out, each a switch over
+// the two lock types calling the concrete methods, whose fast paths inline
+// (an interface call, a helper method or a closure around fn each cost a
+// call: BenchmarkUpdate); the release runs in a deferred func literal, so
+// that a panicking fn leaves no lock held for ever by a live process. Every
+// other case goes through takeOver and the methods below.
 
-// takeOver handles an Acquire that failed (err) or took the lock from a
-// dead holder (ErrOwnerDead), out of the fast path.
-func (g *guard) takeOver(err error) (dead bool, _ error) {
+// takeOver handles an Acquire error, out of the fast path. For
+// ErrOwnerDead it makes the lock consistent and returns nil, holding it:
+// the elements are always consistent, since each store is atomic, so the
+// caller goes on (and reports ownerDied). Any other error is returned
+// wrapped, not holding.
+func (g *guard) takeOver(err error) error {
 	if !errors.Is(err, futex.ErrOwnerDead) {
-		return false, fmt.Errorf("ctypes: update %q: %w", g.name, err)
+		return fmt.Errorf("ctypes: update %q: %w", g.name, err)
 	}
-	if cerr := g.excl.Consistent(); cerr != nil {
+	var cerr error
+	if g.rlock != nil {
+		cerr = g.rlock.Consistent()
+	} else {
+		cerr = g.plain.Consistent()
+	}
+	if cerr != nil {
 		g.leave(nil)
-		return false, fmt.Errorf("ctypes: update %q: %w", g.name, cerr)
+		return fmt.Errorf("ctypes: update %q: %w", g.name, cerr)
 	}
-	return true, nil
+	return nil
 }
 
-// leave releases a lock taken by enter. Callers defer it, so that a
-// panicking fn leaves no lock held for ever by a live process. It sets
-// *errp to the release error if *errp is nil.
+// leave releases the lock and sets *errp to the release error if errp is
+// not nil and *errp is nil.
 func (g *guard) leave(errp *error) {
-	if rerr := g.excl.Release(); rerr != nil && errp != nil && *errp == nil {
-		*errp = fmt.Errorf("ctypes: update %q: release: %w", g.name, rerr)
+	var err error
+	if g.rlock != nil {
+		err = g.rlock.Release()
+	} else {
+		err = g.plain.Release()
+	}
+	if err != nil {
+		g.releaseFailed(err, errp)
+	}
+}
+
+func (g *guard) releaseFailed(err error, errp *error) {
+	if errp != nil && *errp == nil {
+		*errp = fmt.Errorf("ctypes: update %q: release: %w", g.name, err)
 	}
 }
 
@@ -134,20 +167,42 @@ func (g *guard) ownerDied() error {
 	return fmt.Errorf("ctypes: update %q (applied): %w", g.name, futex.ErrOwnerDead)
 }
 
-// do runs fn between enter and leave.
+// do runs fn under the lock, excluding other processes and other
+// goroutines of this one.
 func (g *guard) do(ctx context.Context, fn func() error) (err error) {
-	dead, err := g.enter(ctx)
+	if g.rlock != nil {
+		err = g.rlock.Acquire(ctx)
+	} else {
+		err = g.plain.Acquire(ctx)
+	}
 	if err != nil {
+		return g.doTakenOver(fn, err)
+	}
+	defer func() {
+		var rerr error
+		if g.rlock != nil {
+			rerr = g.rlock.Release()
+		} else {
+			rerr = g.plain.Release()
+		}
+		if rerr != nil {
+			g.releaseFailed(rerr, &err)
+		}
+	}()
+	return fn()
+}
+
+// doTakenOver is do after Acquire returned aerr: it gives up (not holding),
+// or runs fn on a lock taken over from a dead holder and reports ownerDied.
+func (g *guard) doTakenOver(fn func() error, aerr error) (err error) {
+	if err = g.takeOver(aerr); err != nil {
 		return err
 	}
 	defer g.leave(&err)
-	if err := fn(); err != nil {
+	if err = fn(); err != nil {
 		return err
 	}
-	if dead {
-		return g.ownerDied()
-	}
-	return nil
+	return g.ownerDied()
 }
 
 // Value is a single shared scalar with a lock, the counterpart of
@@ -213,16 +268,34 @@ func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
 // and changes nothing. If a previous holder died holding the lock, fn is
 // still applied and the error wraps futex.ErrOwnerDead.
 func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
-	dead, err := v.g.enter(ctx)
+	g := v.g // guard.do's fast path, written out (see takeOver)
+	if g.rlock != nil {
+		err = g.rlock.Acquire(ctx)
+	} else {
+		err = g.plain.Acquire(ctx)
+	}
 	if err != nil {
+		err = g.doTakenOver(func() error {
+			x = fn(v.Load())
+			v.Store(x)
+			return nil
+		}, err)
 		return x, err
 	}
-	defer v.g.leave(&err)
-	x = fn(v.Load())
-	v.Store(x)
-	if dead {
-		return x, v.g.ownerDied()
-	}
+	defer func() {
+		var rerr error
+		if g.rlock != nil {
+			rerr = g.rlock.Release()
+		} else {
+			rerr = g.plain.Release()
+		}
+		if rerr != nil {
+			g.releaseFailed(rerr, &err)
+		}
+	}()
+	// v.Load and v.Store, with no call for an 8-byte element.
+	x = fn(atomicLoad(&v.anchor, v.p))
+	storeInline(&v.anchor, v.p, x)
 	return x, nil
 }
 

@@ -145,7 +145,13 @@ func TestCallerLock(t *testing.T) {
 	if _, err := ctypes.NewValue[int32](seg, "c", 0, &ctypes.Options{Lock: foreign}); !errors.Is(err, shm.ErrNotExist) {
 		t.Errorf("NewValue with a lock from another segment = %v; want ErrNotExist", err)
 	}
+	if _, err := ctypes.NewValue[int32](seg, "d", 0, &ctypes.Options{Lock: wrappedLock{l}}); !errors.Is(err, ctypes.ErrTypeMismatch) {
+		t.Errorf("NewValue with a Locker of another type = %v; want ErrTypeMismatch", err)
+	}
 }
+
+// wrappedLock is a futex.Locker of its own type over a real Lock.
+type wrappedLock struct{ *futex.Lock }
 
 // TestUpdateGoroutines has goroutines share one handle: Updates must still
 // exclude each other although an RLock re-enters for its owner.
