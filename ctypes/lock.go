@@ -178,17 +178,7 @@ func (g *guard) do(ctx context.Context, fn func() error) (err error) {
 	if err != nil {
 		return g.doTakenOver(fn, err)
 	}
-	defer func() {
-		var rerr error
-		if g.rlock != nil {
-			rerr = g.rlock.Release()
-		} else {
-			rerr = g.plain.Release()
-		}
-		if rerr != nil {
-			g.releaseFailed(rerr, &err)
-		}
-	}()
+	defer g.leave(&err)
 	return fn()
 }
 
@@ -268,7 +258,11 @@ func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
 // and changes nothing. If a previous holder died holding the lock, fn is
 // still applied and the error wraps futex.ErrOwnerDead.
 func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
-	g := v.g // guard.do's fast path, written out (see takeOver)
+	// guard.do's fast path written out, with leave's body in the deferred
+	// literal: the concrete locks' Acquire and Release fast paths inline
+	// here, where a call to do or leave measured one call (~1 ns of 11)
+	// slower. Every other locked operation goes through do.
+	g := v.g
 	if g.rlock != nil {
 		err = g.rlock.Acquire(ctx)
 	} else {
