@@ -399,10 +399,16 @@ func (c *Conn) Poll(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if err := c.recv.waitData(ctx); err != nil {
-			if ctx.Err() != nil {
+			// The wait reports its own deadline (the clock can pass it
+			// before ctx's timer fires, when ctx.Err() is still nil), so
+			// the error itself is what tells a timeout from the peer.
+			switch {
+			case isDeadline(err):
 				return false, nil
+			case err == io.EOF, isPeerDead(err):
+				return true, nil // Recv reports it
 			}
-			return true, nil // EOF or a dead peer: Recv reports it
+			return false, err
 		}
 	}
 }

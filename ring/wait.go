@@ -2,6 +2,7 @@ package ring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -125,22 +126,45 @@ type waitSpec struct {
 	gate   *gate                // one kernel waiter per handle and process (FAULTS V7)
 }
 
+// isDeadline reports whether err is a context's error (from ctx.Err() or
+// from wait's own reading of the deadline): callers that give a timeout its
+// own meaning (Poll's false) must test the error, never ctx.Err() after
+// the fact, which may still be nil when the clock has passed the deadline
+// but ctx's timer has not fired yet.
+func isDeadline(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// ctxDone is ctx.Err(), or context.DeadlineExceeded once now has reached
+// ctx's deadline even if ctx's timer has not fired yet: a passed deadline
+// is reported as the deadline on every path, whichever check sees it first.
+func ctxDone(ctx context.Context, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !now.Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // wait blocks until s.ready reports true, s.ready or s.peer fail, or ctx
-// ends (ctx.Err()). Every path re-checks ready before reporting a peer
-// failure, so data published just before a peer died is still delivered.
+// ends (ctx.Err(), or context.DeadlineExceeded once the clock passes ctx's
+// deadline). Every path re-checks ready before reporting a peer failure,
+// so data published just before a peer died is still delivered.
 func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 	if ok, err := s.ready(); ok || err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
+	start := time.Now()
+	if err := ctxDone(ctx, start); err != nil {
 		return err
 	}
-	start := time.Now()
 	deadline, hasDeadline := ctx.Deadline()
 	nextPeer := start.Add(MaxSlice)
 	// checkSlow runs between slices: context, then the peer.
 	checkSlow := func(now time.Time, force bool) (bool, error) {
-		if err := ctx.Err(); err != nil {
+		if err := ctxDone(ctx, now); err != nil {
 			return true, err
 		}
 		if !force && now.Before(nextPeer) {
@@ -242,10 +266,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 			left := time.Until(deadline)
 			if left <= 0 {
 				// The clock can pass the deadline before ctx's timer fires.
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				return context.DeadlineExceeded
+				return ctxDone(ctx, deadline)
 			}
 			d = min(d, left)
 		}
