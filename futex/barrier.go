@@ -27,7 +27,15 @@ var KindBarrier = shm.MakeKind("BARR")
 // passed before it looked (a slow waiter, a stopped process).
 //
 // Arrival slots hold gen<<32 | token of the party that took that index, so
-// that waiting parties can check the liveness of the others who arrived.
+// that waiting parties can check the liveness of the others who arrived. A
+// party counts its arrival (the CAS on the state) before it knows its index
+// and so before it can write its slot: between the two, its slot still holds
+// what an earlier generation wrote, or 0 if none ever did. A slot is read as
+// an arrival of generation g only if it is tagged g and its token is not 0
+// (no participant has token 0), so neither a stale slot nor a never-written
+// one (0, which is also "generation 0, token 0") passes for an arrival. A
+// party that dies inside that window is, like one that dies before
+// arriving, not seen: the others wait until their contexts end.
 const (
 	barrierCount     = 1<<16 - 1
 	barrierBroken    = 1 << 16
@@ -227,10 +235,11 @@ func (b *Barrier) checkParties(gen uint64) error {
 	n := min(int(s&barrierCount), b.parties)
 	for i := 0; i < n; i++ {
 		v := atomic.LoadUint64(&b.slots[i])
-		if v>>32 != gen {
-			continue // not written yet
+		tok := shm.Token(uint32(v) & shm.TokenMask)
+		if v>>32 != gen || tok == 0 {
+			continue // no arrival of gen (yet): see "Arrival slots" above
 		}
-		alive, err := b.seg.Alive(shm.Token(uint32(v) & shm.TokenMask))
+		alive, err := b.seg.Alive(tok)
 		if err != nil {
 			return b.errorf(err)
 		}

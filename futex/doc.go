@@ -172,9 +172,11 @@
 //     process that dies are lost (the bound of a BoundedSemaphore then
 //     stays out of reach). Lock is ownerless for Release (any process may
 //     release it) and owned only for crash recovery and Consistent.
-//   - A Barrier party that dies before it arrives cannot be told from a
-//     slow one: the others wait until their contexts end (which breaks the
-//     barrier). A party that dies while waiting breaks it within a slice.
+//   - A Barrier party that dies before it arrives (or in the instant
+//     between counting its arrival and writing its arrival slot) cannot be
+//     told from a slow one: the others wait until their contexts end (which
+//     breaks the barrier). A party that dies while waiting breaks it within
+//     a slice.
 //   - A Barrier party that is not scheduled again until a Reset and then 15
 //     more generations have passed cannot tell that its generation was
 //     Reset: it returns its index as if the generation had completed.
