@@ -329,6 +329,7 @@ func mapFile(f *os.File, name string, total int, opt Options) (*Segment, error) 
 		arenaOff: layout(opt.Participants, opt.Objects),
 		timeout:  opt.Timeout,
 	}
+	register(s)
 	return s, nil
 }
 
@@ -449,6 +450,7 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 		return nil, fmt.Errorf("mmap %d bytes: %w", size, err)
 	}
 	s := &Segment{name: name, file: f, data: data, base: addrOf(data), mapped: len(data), dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
+	register(s)
 	if err := s.validateAndJoin(opt); err != nil {
 		s.discard()
 		return nil, err
@@ -548,6 +550,7 @@ func (s *Segment) discard() {
 
 func (s *Segment) unmap() {
 	if s.data != nil {
+		unregister(s)
 		unix.Munmap(s.data)
 		s.data = nil
 	}
