@@ -1,0 +1,175 @@
+package ring
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shmkit/shmkit/internal/share"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// This file implements shm.Handle for the queue, pipe and ring handles, so
+// that one passed in a child process's arguments (package proc) arrives
+// open. The descriptor is the object name, with the end for a Conn and the
+// codec for typed handles; the receiver gets default wait Options.
+
+var (
+	_ shm.Handle = (*Queue)(nil)
+	_ shm.Handle = (*SimpleQueue)(nil)
+	_ shm.Handle = (*JoinableQueue)(nil)
+	_ shm.Handle = (*TypedQueue[int])(nil)
+	_ shm.Handle = (*Conn)(nil)
+	_ shm.Handle = (*TypedConn[int])(nil)
+	_ shm.Handle = (*Ring)(nil)
+)
+
+// ShareDesc returns the segment q lives in and a descriptor that reopens it in another process.
+func (q *Queue) ShareDesc() (*shm.Segment, string) { return q.q.seg, q.q.name }
+
+// AttachShare makes the zero value q a handle on the Queue desc in seg (a child process's side).
+func (q *Queue) AttachShare(seg *shm.Segment, desc string) error {
+	return share.Attach(q, func() (*Queue, error) { return OpenQueue(seg, desc, nil) })
+}
+
+// ShareDesc returns the segment s lives in and a descriptor that reopens it in another process.
+func (s *SimpleQueue) ShareDesc() (*shm.Segment, string) { return s.q.ShareDesc() }
+
+// AttachShare makes the zero value s a handle on the SimpleQueue desc in seg (a child process's side).
+func (s *SimpleQueue) AttachShare(seg *shm.Segment, desc string) error {
+	return share.Attach(s, func() (*SimpleQueue, error) { return OpenSimpleQueue(seg, desc, nil) })
+}
+
+// ShareDesc returns the segment j lives in and a descriptor that reopens it in another process.
+func (j *JoinableQueue) ShareDesc() (*shm.Segment, string) { return j.Queue.ShareDesc() }
+
+// AttachShare makes the zero value j a handle on the JoinableQueue desc in seg (a child process's side).
+func (j *JoinableQueue) AttachShare(seg *shm.Segment, desc string) error {
+	return share.Attach(j, func() (*JoinableQueue, error) { return OpenJoinableQueue(seg, desc, nil) })
+}
+
+// Codec names in descriptors: only the codecs of this package can travel,
+// since the receiver must build its own.
+const (
+	codecPlain = "plain"
+	codecGob   = "gob"
+)
+
+// codecName names c for a descriptor, or "" for a codec that cannot travel.
+func codecName[T any](c Codec[T]) string {
+	switch c.(type) {
+	case *Plain[T]:
+		return codecPlain
+	case Gob[T], *Gob[T]:
+		return codecGob
+	}
+	return ""
+}
+
+// codecNamed builds the codec a descriptor names.
+func codecNamed[T any](name string) (Codec[T], error) {
+	switch name {
+	case codecPlain:
+		return NewPlain[T]()
+	case codecGob:
+		return Gob[T]{}, nil
+	}
+	return nil, fmt.Errorf("ring: codec %q: %w", name, ErrCodec)
+}
+
+// typedDesc is the ShareDesc of a typed handle over inner with codec c.
+func typedDesc[T any](inner shm.Sharer, c Codec[T]) (*shm.Segment, string) {
+	name := codecName(c)
+	if name == "" {
+		return nil, "" // a codec of the caller's own cannot be rebuilt
+	}
+	seg, desc := inner.ShareDesc()
+	return seg, share.Join(desc, name)
+}
+
+// ShareDesc returns the segment t lives in and a descriptor that reopens it
+// in another process. Only the Plain and Gob codecs travel: with another
+// codec the segment is nil.
+func (t *TypedQueue[T]) ShareDesc() (*shm.Segment, string) { return typedDesc(t.Q, t.Codec) }
+
+// AttachShare makes the zero value t a handle on the TypedQueue desc in seg (a child process's side).
+func (t *TypedQueue[T]) AttachShare(seg *shm.Segment, desc string) error {
+	name, f, err := share.Split(desc, 1)
+	if err != nil {
+		return fmt.Errorf("ring: attach %q: %w", desc, err)
+	}
+	c, err := codecNamed[T](f[0])
+	if err != nil {
+		return err
+	}
+	q, err := OpenQueue(seg, name, nil)
+	if err != nil {
+		return err
+	}
+	t.Q, t.Codec = q, c
+	return nil
+}
+
+// end reports which end of its pipe c is: Pipe's c0 (0) or c1 (1).
+func (c *Conn) end() (*shm.Segment, int) {
+	if c.recv == nil {
+		return c.send.r.seg, 1 // a one-way pipe's sending end
+	}
+	// OpenPipe names its rings name[0] and name[1], and end i receives
+	// from ring i.
+	if strings.HasSuffix(c.recv.r.name, "[1]") {
+		return c.recv.r.seg, 1
+	}
+	return c.recv.r.seg, 0
+}
+
+// ShareDesc returns the segment c lives in and a descriptor that reopens
+// the same end of the pipe in another process. As with CPython's
+// Connection, the parent and the child then both hold that end.
+func (c *Conn) ShareDesc() (*shm.Segment, string) {
+	seg, end := c.end()
+	return seg, share.Join(c.name, fmt.Sprint(end))
+}
+
+// AttachShare makes the zero value c a handle on the pipe end desc in seg (a child process's side).
+func (c *Conn) AttachShare(seg *shm.Segment, desc string) error {
+	name, f, err := share.Split(desc, 1)
+	if err != nil {
+		return fmt.Errorf("ring: attach %q: %w", desc, err)
+	}
+	end, err := share.Int(f[0])
+	if err != nil {
+		return fmt.Errorf("ring: attach pipe %q: %w", name, err)
+	}
+	return share.Attach(c, func() (*Conn, error) { return OpenPipe(seg, name, end, nil) })
+}
+
+// ShareDesc returns the segment t lives in and a descriptor that reopens it
+// in another process. Only the Plain and Gob codecs travel: with another
+// codec the segment is nil.
+func (t *TypedConn[T]) ShareDesc() (*shm.Segment, string) { return typedDesc(t.C, t.Codec) }
+
+// AttachShare makes the zero value t a handle on the TypedConn desc in seg (a child process's side).
+func (t *TypedConn[T]) AttachShare(seg *shm.Segment, desc string) error {
+	name, f, err := share.Split(desc, 1)
+	if err != nil {
+		return fmt.Errorf("ring: attach %q: %w", desc, err)
+	}
+	codec, err := codecNamed[T](f[0])
+	if err != nil {
+		return err
+	}
+	var c Conn
+	if err := c.AttachShare(seg, name); err != nil {
+		return err
+	}
+	share.Assign(t, NewTypedConn(&c, codec))
+	return nil
+}
+
+// ShareDesc returns the segment r lives in and a descriptor that reopens it in another process.
+func (r *Ring) ShareDesc() (*shm.Segment, string) { return r.r.seg, r.r.name }
+
+// AttachShare makes the zero value r a handle on the Ring desc in seg (a child process's side).
+func (r *Ring) AttachShare(seg *shm.Segment, desc string) error {
+	return share.Attach(r, func() (*Ring, error) { return OpenRing(seg, desc, nil) })
+}
