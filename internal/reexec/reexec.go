@@ -142,6 +142,9 @@ func Called() bool { return called.Load() }
 // child.
 func Role() string { return current }
 
+// FD returns the descriptor number of Options.Files[i] in the child.
+func FD(i int) int { return fdFirst + i }
+
 // File returns inherited descriptor i (Options.Files[i] in the parent).
 // Each call makes a new *os.File: call it once per descriptor.
 func File(i int) *os.File {

@@ -12,6 +12,10 @@
 // in t.Cleanup, captures its output, and gives it a line-oriented report
 // channel (Send in the child, Recv in the parent). Segments travel by name
 // (in Args) or as inherited descriptors (Options.Files; File(i) in the child).
+//
+// It is built on internal/reexec, the repository's one re-exec mechanism:
+// a helper is the reexec role "testproc/" + name, so a test binary may also
+// start package proc's children, and Main runs whichever the child is.
 package testproc
 
 import (
@@ -26,39 +30,28 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shmkit/internal/reexec"
 )
 
-const (
-	envHelper = "SHMKIT_TESTPROC"
-	reportFD  = 3 // the report pipe; Options.Files start at 4
-)
-
-var helpers = map[string]func(){}
+// rolePrefix makes a helper's reexec role.
+const rolePrefix = "testproc/"
 
 // Register makes fn runnable as helper name. Call it from init.
-func Register(name string, fn func()) {
-	if _, dup := helpers[name]; dup {
-		panic("testproc: helper registered twice: " + name)
-	}
-	helpers[name] = fn
-}
+func Register(name string, fn func()) { reexec.Register(rolePrefix+name, fn) }
 
-// Main runs the helper named in the environment and exits, or runs the tests.
+// Main runs the helper (or any other reexec role) named in the environment
+// and exits, or runs the tests.
 func Main(m *testing.M) {
-	if name := os.Getenv(envHelper); name != "" {
-		fn := helpers[name]
-		if fn == nil {
-			fmt.Fprintf(os.Stderr, "testproc: no helper %q\n", name)
-			os.Exit(2)
-		}
-		fn()
-		os.Exit(0)
-	}
+	reexec.Main()
 	os.Exit(m.Run())
 }
 
 // IsHelper reports whether this process runs as a helper.
-func IsHelper() bool { return os.Getenv(envHelper) != "" }
+func IsHelper() bool { return strings.HasPrefix(reexec.Role(), rolePrefix) }
+
+// helperName is this helper's name, for messages.
+func helperName() string { return strings.TrimPrefix(reexec.Role(), rolePrefix) }
 
 // Args returns the helper's arguments.
 func Args() []string { return os.Args[1:] }
@@ -81,9 +74,8 @@ func IntArg(i int) int {
 }
 
 // File returns inherited descriptor i (Options.Files[i] in the parent).
-func File(i int) *os.File {
-	return os.NewFile(uintptr(reportFD+1+i), "inherited-"+strconv.Itoa(i))
-}
+// The report pipe is reexec's File(0); the test's files follow it.
+func File(i int) *os.File { return reexec.File(1 + i) }
 
 var report struct {
 	sync.Mutex
@@ -95,7 +87,7 @@ func Send(format string, args ...any) {
 	report.Lock()
 	defer report.Unlock()
 	if report.f == nil {
-		report.f = os.NewFile(reportFD, "report")
+		report.f = reexec.File(0)
 	}
 	line := fmt.Sprintf(format, args...)
 	if strings.ContainsRune(line, '\n') {
@@ -111,7 +103,7 @@ func Ready() { Send("ready") }
 
 // Fatalf prints to stderr and exits with status 3, which the parent reports.
 func Fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "helper %s: %s\n", os.Getenv(envHelper), fmt.Sprintf(format, args...))
+	fmt.Fprintf(os.Stderr, "helper %s: %s\n", helperName(), fmt.Sprintf(format, args...))
 	os.Exit(3)
 }
 
@@ -131,6 +123,7 @@ const quitGrace = 2 * time.Second
 type Child struct {
 	t       testing.TB
 	name    string
+	rcmd    *reexec.Cmd
 	cmd     *exec.Cmd
 	out     syncBuffer
 	lines   chan string
@@ -165,29 +158,28 @@ func (s *syncBuffer) String() string {
 // When the test ends, a child still running is killed and reaped.
 func Start(t testing.TB, name string, o Options) *Child {
 	t.Helper()
-	if _, ok := helpers[name]; !ok {
+	if !reexec.Registered(rolePrefix + name) {
 		t.Fatalf("testproc: no helper %q registered", name)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatalf("testproc: %v", err)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatalf("testproc: pipe: %v", err)
 	}
 	c := &Child{t: t, name: name, lines: make(chan string, 1024), waited: make(chan struct{})}
-	c.cmd = exec.Command(exe, o.Args...)
-	c.cmd.Env = append(append(os.Environ(), envHelper+"="+name), o.Env...)
-	c.cmd.ExtraFiles = append([]*os.File{w}, o.Files...)
-	c.cmd.Stdout = &c.out
-	c.cmd.Stderr = &c.out
+	// reexec kills the child with the test binary (go test's own timeout
+	// included): parent-death signal from its forking thread, and the
+	// lifeline.
+	c.rcmd, err = reexec.Command(rolePrefix+name, reexec.Options{
+		Args: o.Args, Files: append([]*os.File{w}, o.Files...), Env: o.Env, Stdout: &c.out, Stderr: &c.out,
+	})
+	if err != nil {
+		r.Close()
+		w.Close()
+		t.Fatalf("testproc: %v", err)
+	}
+	c.cmd = c.rcmd.Cmd
 	c.cmd.WaitDelay = 5 * time.Second
-	// The child must not outlive a test binary killed by go test's own
-	// timeout. Pdeathsig fires when the forking thread exits; Go threads
-	// do not exit in a test binary that locks none.
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
+	if err := c.rcmd.Start(); err != nil {
 		r.Close()
 		w.Close()
 		t.Fatalf("testproc: start %s: %v", name, err)
@@ -277,7 +269,7 @@ func (c *Child) reap() {
 	}
 	c.reaped = true
 	c.mu.Unlock()
-	c.waitErr = c.cmd.Wait()
+	c.waitErr = c.rcmd.Wait()
 	close(c.waited)
 }
 
