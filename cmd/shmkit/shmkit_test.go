@@ -46,7 +46,7 @@ func marked(mark string) (pids []int, benchChildren int) {
 			continue
 		}
 		pids = append(pids, pid)
-		if bytes.Contains(env, []byte("SHMKIT_BENCH_CHILD=")) {
+		if bytes.Contains(env, []byte("SHMKIT_REEXEC=benchkit/")) {
 			benchChildren++
 		}
 	}

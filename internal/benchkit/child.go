@@ -10,59 +10,50 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/shmkit/shmkit/internal/reexec"
 )
 
+// The child is a role of internal/reexec, the repository's one re-exec
+// mechanism: "benchkit/" + the role name.
 const (
-	envChild = "SHMKIT_BENCH_CHILD" // role the re-executed binary runs
-	envCPU   = "SHMKIT_BENCH_CPU"   // CPU the child pins its hot thread to
-
-	fdControl  = 3 // control pipe, child → parent
-	fdProbe    = 4 // probe page
-	fdFirstArg = 5 // the transport's descriptors
+	rolePrefix = "benchkit/"
+	envCPU     = "SHMKIT_BENCH_CPU" // CPU the child pins its hot thread to
 )
 
-// roles are the child programs, keyed by the SHMKIT_BENCH_CHILD value.
-var roles = map[string]func(args []string) error{}
+// The child's inherited descriptors, in reexec's Options.Files order.
+var (
+	fdControl  = reexec.FD(0) // control pipe, child → parent
+	fdProbe    = reexec.FD(1) // probe page
+	fdFirstArg = reexec.FD(2) // the transport's descriptors
+)
 
 // registerRole makes fn runnable as a child role. Only this package's init
 // functions call it, so the set is fixed before Main runs.
 func registerRole(name string, fn func(args []string) error) {
-	if _, dup := roles[name]; dup {
-		panic("benchkit: role " + name + " registered twice")
-	}
-	roles[name] = fn
+	reexec.Register(rolePrefix+name, func() {
+		if c := os.Getenv(envCPU); c != "" {
+			if cpu, err := strconv.Atoi(c); err == nil {
+				pinThread(cpu) // stays pinned (and locked) for the child's life
+			}
+		}
+		if err := fn(os.Args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "benchkit child %s: %v\n", name, err)
+			os.Exit(3)
+		}
+	})
 }
 
-// Main runs the child role named in the environment and exits, or returns at
-// once in a process that is not a benchkit child. Call it first thing in
-// main (and in TestMain, before testproc.Main).
-func Main() {
-	role := os.Getenv(envChild)
-	if role == "" {
-		return
-	}
-	fn, ok := roles[role]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "benchkit child: unknown role %q\n", role)
-		os.Exit(2)
-	}
-	if c := os.Getenv(envCPU); c != "" {
-		if cpu, err := strconv.Atoi(c); err == nil {
-			pinThread(cpu) // stays pinned (and locked) for the child's life
-		}
-	}
-	if err := fn(os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "benchkit child %s: %v\n", role, err)
-		os.Exit(3)
-	}
-	os.Exit(0)
-}
+// Main runs the child role named in the environment (a benchkit role, or
+// any other reexec role of the binary) and exits, or returns at once in a
+// process that is not a child. Call it first thing in main (and in
+// TestMain).
+func Main() { reexec.Main() }
 
 // controlFile is the child's end of the control pipe, wrapped once: a
 // second os.File for the same descriptor would close it when collected.
-var controlFile = sync.OnceValue(func() *os.File { return os.NewFile(fdControl, "control") })
+var controlFile = sync.OnceValue(func() *os.File { return reexec.File(0) })
 
 // control writes one line to the parent.
 func control(format string, args ...any) {
@@ -71,6 +62,7 @@ func control(format string, args ...any) {
 
 // child is a running peer process, seen from the parent.
 type child struct {
+	rcmd   *reexec.Cmd
 	cmd    *exec.Cmd
 	lines  chan string
 	exited chan struct{} // closed when the control pipe ends: the child is gone
@@ -103,30 +95,27 @@ func (s *syncBuffer) String() string {
 // 5, 6, … after the control pipe (3) and the probe page (4). cpu >= 0 pins
 // the child's hot thread there.
 func spawn(role string, args []string, probe *os.File, files []*os.File, cpu int) (*child, error) {
-	if _, ok := roles[role]; !ok {
-		return nil, fmt.Errorf("benchkit: no role %q", role)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	c := &child{lines: make(chan string, 16), exited: make(chan struct{})}
-	c.cmd = exec.Command(exe, args...)
-	c.cmd.Env = append(os.Environ(), envChild+"="+role)
+	var env []string
 	if cpu >= 0 {
-		c.cmd.Env = append(c.cmd.Env, envCPU+"="+strconv.Itoa(cpu))
+		env = []string{envCPU + "=" + strconv.Itoa(cpu)}
 	}
-	c.cmd.ExtraFiles = append([]*os.File{w, probe}, files...)
-	c.cmd.Stdout = &c.out
-	c.cmd.Stderr = &c.out
+	// reexec kills the child with its parent, one killed mid-run included.
+	c.rcmd, err = reexec.Command(rolePrefix+role, reexec.Options{
+		Args: args, Files: append([]*os.File{w, probe}, files...), Env: env, Stdout: &c.out, Stderr: &c.out,
+	})
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("benchkit: %w", err)
+	}
+	c.cmd = c.rcmd.Cmd
 	c.cmd.WaitDelay = 2 * time.Second
-	// The child must not outlive a parent killed mid-run.
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
+	if err := c.rcmd.Start(); err != nil {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("benchkit: start child: %w", err)
@@ -167,7 +156,7 @@ func (c *child) expect(word string, timeout time.Duration) (string, error) {
 
 // wait reaps the child once and returns its exit error.
 func (c *child) wait() error {
-	c.once.Do(func() { c.err = c.cmd.Wait() })
+	c.once.Do(func() { c.err = c.rcmd.Wait() })
 	return c.err
 }
 

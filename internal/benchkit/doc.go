@@ -45,15 +45,15 @@
 // # The child
 //
 // Go cannot fork, so the peer process is the running binary executed again
-// with SHMKIT_BENCH_CHILD=role in its environment. Every binary that spawns
-// children must call Main first thing (main, or TestMain before testproc.Main);
-// Main runs the role and exits when the variable is set and returns at once
-// otherwise. The child inherits:
+// as the internal/reexec role "benchkit/" + role. Every binary that spawns
+// children must call Main (or testproc.Main, or proc.Main: any runs every
+// role) first thing; Main runs the role and exits in a child and returns
+// at once otherwise. The child inherits, after reexec's lifeline (fd 3):
 //
-//	fd 3  control pipe: the child writes "probe", "ready", "done N"
+//	fd 4  control pipe: the child writes "probe", "ready", "done N"
 //	      (throughput) and "runq NS" lines
-//	fd 4  probe page: a memfd page shared for the spin probe
-//	fd 5… the transport's own descriptors (socketpair end, pipes, segment)
+//	fd 5  probe page: a memfd page shared for the spin probe
+//	fd 6… the transport's own descriptors (socketpair end, pipes, segment)
 //
 // # Noise
 //

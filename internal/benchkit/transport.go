@@ -51,7 +51,7 @@ func (t *Transport) InProcess() bool { return t.local != nil }
 // setup is what prepare hands back to the parent.
 type setup struct {
 	args    []string                                   // for the child's open
-	files   []*os.File                                 // for the child, from fd 5; closed after spawn
+	files   []*os.File                                 // for the child, from fd 6; closed after spawn
 	accept  func(exited <-chan struct{}) (Conn, error) // the parent's end, once the child runs; gives up when exited closes
 	cleanup func()                                     // after the run, whatever happened
 }
