@@ -6,7 +6,6 @@ import (
 	"encoding/gob"
 	"fmt"
 	"reflect"
-	"sync"
 )
 
 // Codec turns values of type T into messages and back.
@@ -84,6 +83,15 @@ func (p *Plain[T]) Decode(b []byte, v *T) error {
 	return nil
 }
 
+// DefaultCodec returns the codec typed queues use when given none: Plain
+// for a fixed-size pointer-free T (zero-copy), Gob otherwise.
+func DefaultCodec[T any]() Codec[T] {
+	if p, err := NewPlain[T](); err == nil {
+		return p
+	}
+	return Gob[T]{}
+}
+
 // Gob is the general codec: each message is a self-contained encoding/gob
 // stream of one value (type information included, so any process can
 // decode any message on its own). The zero value is ready to use.
@@ -104,53 +112,6 @@ func (Gob[T]) Decode(b []byte, v *T) error {
 		return fmt.Errorf("ring: gob decode: %w: %v", ErrCodec, err)
 	}
 	return nil
-}
-
-var scratch = sync.Pool{New: func() any { return new([]byte) }}
-
-// TypedQueue carries values of T through a Queue with a Codec.
-type TypedQueue[T any] struct {
-	Q     *Queue
-	Codec Codec[T]
-}
-
-// NewTypedQueue wraps q.
-func NewTypedQueue[T any](q *Queue, c Codec[T]) *TypedQueue[T] { return &TypedQueue[T]{Q: q, Codec: c} }
-
-func (t *TypedQueue[T]) encode(v *T, fn func([]byte) error) error {
-	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
-	b, err := t.Codec.Append((*bp)[:0], v)
-	if err != nil {
-		return err
-	}
-	*bp = b
-	return fn(b)
-}
-
-// Put encodes v and puts it (see Queue.Put).
-func (t *TypedQueue[T]) Put(ctx context.Context, v T) error {
-	return t.encode(&v, func(b []byte) error { return t.Q.Put(ctx, b) })
-}
-
-// TryPut encodes v and puts it without blocking (see Queue.TryPut).
-func (t *TypedQueue[T]) TryPut(v T) error {
-	return t.encode(&v, func(b []byte) error { return t.Q.TryPut(b) })
-}
-
-// Get gets and decodes a value (see Queue.Get).
-func (t *TypedQueue[T]) Get(ctx context.Context) (T, error) {
-	var v T
-	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
-	if cap(*bp) < t.Q.MaxMessage() {
-		*bp = make([]byte, t.Q.MaxMessage())
-	}
-	n, err := t.Q.GetInto(ctx, (*bp)[:cap(*bp)])
-	if err != nil {
-		return v, err
-	}
-	return v, t.Codec.Decode((*bp)[:n], &v)
 }
 
 // TypedConn carries values of T through a Conn with a Codec. With a

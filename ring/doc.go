@@ -128,8 +128,80 @@
 // pos+slots. At most MaxSize messages are held (checked against the dequeue
 // index when MaxSize is below the slot count); a capacity in bytes
 // (MaxBytes) becomes MaxSize = MaxBytes / slot size. SimpleQueue and
-// JoinableQueue are Queue with fewer or more calls; JoinableQueue keeps the
-// unfinished-task count in the ring header, so Join works across processes.
+// JoinableQueue are Queue with fewer or more calls. Every kind is created
+// with New<Kind>(seg, name, *QueueOptions) and attached with
+// Open<Kind>(seg, name, *QueueOptions) (nil: defaults; an opener uses only
+// the wait Options). With nil options a queue holds DefaultQueueSize (128)
+// messages of up to DefaultMaxMessage (4080) bytes and DefaultLeases (16)
+// leases: about 580 KiB, which fits a 1 MiB segment; a queue that does not
+// fit says how many bytes it needed and how many were free.
+//
+// A JoinableQueue keeps no separate task count: its unfinished tasks are
+// the messages in the ring plus the messages held under a lease, so Put
+// needs no counting and a count can never disagree with the queue. Its Get
+// takes the message under a lease of the calling process and TaskDone ends
+// one; Join waits until the ring is empty and no lease is held (reading
+// the lease table between two reads of the "leases ended" word, so that a
+// worker that puts a new task and then ends its own lease is seen). A
+// JoinableQueue cannot be opened as a Queue or SimpleQueue (ErrTypeMismatch),
+// so no Get can skip the lease by accident.
+//
+// # Leases
+//
+// A lease records in shared memory which participant (shm.Token) holds a
+// message it has taken, until it says it is done; a holder that dies first
+// (by the segment's participant table, shm.Segment.Alive, never a timeout)
+// has its message counted lost or redelivered, never lost silently. The API:
+//
+//	func (q *Queue) GetLease(ctx context.Context) (*Lease, error)
+//	func (q *Queue) TryGetLease() (*Lease, error) // ErrEmpty, ErrNoLease
+//	func (l *Lease) Bytes() []byte                // the message (a private copy)
+//	func (l *Lease) Done() error                  // ends it; ErrTaskDone the second time
+//	func (q *Queue) ReclaimDead(fn func(msg []byte, holder shm.Token) (redeliver bool)) (n int, err error)
+//	func (q *Queue) Lost() uint64
+//	func (q *Queue) Redelivered() uint64
+//	type QueueOptions struct{ ...; Leases int; DeadHolder DeadHolder; ... }
+//	const CountLost, Redeliver, Supervised DeadHolder
+//
+// JoinableQueue has the same calls (its Get and TryGet take a lease that
+// TaskDone ends; GetLease's Done is TaskDone for exactly that task), and the
+// typed views return the decoded value with the lease
+// (TypedQueue.GetLease(ctx) (T, *Lease, error)).
+//
+// What happens to a dead holder's message is the queue's DeadHolder rule,
+// fixed at creation: CountLost (the default) ends the lease and counts the
+// message in Lost, so Join returns (a message that killed its consumer is
+// not handed to the next one); Redeliver hands it to the next Get, ahead of
+// the ring's messages, and counts it in Redelivered; Supervised leaves it
+// held until a supervisor calls ReclaimDead. Under CountLost and Redeliver,
+// Get, GetLease, Put (when blocked) and Join reclaim dead holders' leases
+// between wait slices, never on the fast path. ReclaimDead works under every
+// rule: fn sees a copy of each dead holder's message and its token, and
+// decides (true: redeliver). A process pool uses Supervised and ReclaimDead
+// to fail exactly the task a dead worker held.
+//
+// Lease entries, Leases of them after the slots (each with room for one
+// message), carry a 64-bit state word: state<<29 | owner token in the low
+// half, a generation in the high half. A leased Get (1) reserves a free
+// entry by CAS free → taking|me, (2) stores the position it is about to
+// claim in the entry and claims the slot as any Get does (pending words,
+// CAS of the dequeue index), (3) copies the message into the entry and out,
+// stores held|me, (4) releases the slot. Done is one CAS held|me → free.
+// So at every instruction the message is in the ring, in a slot claimed by
+// a taking entry, or in a held entry, and whoever finds an entry whose
+// owner is dead takes it over with one CAS and finishes the job: it
+// salvages a taking entry's claimed slot (copies the message into the
+// entry, after checking that the slot is still full and claimed, that no
+// live participant has the claim in its pending words and no other entry
+// holds that position, taking the slot by CAS of its sequence to
+// pos+1-2·slots), or frees the entry if the taker had claimed nothing;
+// releases a held entry's slot if the holder died before releasing it;
+// then counts the message lost (entry freed) or makes the entry an orphan,
+// which the next Get takes with one CAS orphan → held|taker (a plain Get
+// then frees it). A redelivered message is never put into the ring again,
+// so no crash can duplicate it. A dead reclaimer's entry is taken over the
+// same way. Plain Gets take no lease: a Queue consumer that dies between
+// its claim and its release loses that message (counted in Tombstoned).
 //
 // Dead claimants (FAULTS.md c3): before each claim CAS a participant
 // publishes {ring, op, pos} in one of two pairs of its participant slot's
@@ -146,7 +218,12 @@
 // write into a slot that has moved on.
 //
 // Typed messages go through a Codec: Plain (the value's bytes; T must be
-// fixed-size and pointer-free, checked by reflect in NewPlain) or Gob.
+// fixed-size and pointer-free, checked by reflect in NewPlain) or Gob;
+// DefaultCodec[T]() picks Plain when T allows it, else Gob, and every typed
+// constructor uses it for a nil codec. Each queue kind has its typed view
+// with that kind's calls: NewTypedQueue(*Queue, Codec), NewTypedSimpleQueue
+// (*SimpleQueue, Codec), NewTypedJoinableQueue(*JoinableQueue, Codec) (Put
+// counts a task, Get takes a lease, TaskDone, Join).
 // TypedConn with a fixed-size codec encodes straight into a reserved record
 // and decodes straight out of the ring.
 //
@@ -159,7 +236,8 @@
 //	8    8     ring size  creator      openers (256 + capacity)
 //	64   ...   ring 0, then ring 1
 //
-// Queue layout (kind "RMPM", version 1.1):
+// Queue layout (kind "RMPM", version 2.0: 2.0 added leases; 1.x peers are
+// refused):
 //
 //	off  size  field       written by           read by
 //	0    4     magic       creator              openers ("MPMC")
@@ -168,14 +246,21 @@
 //	16   4     max message creator              openers
 //	20   4     max size    creator              producers (capacity, messages)
 //	24   4     closed      Close                everyone
+//	28   4     flags       creator              openers (1 joinable; bits 1-2 DeadHolder)
 //	32   8     tombstoned  recovery (add)       Tombstoned
+//	40   4     leases      creator              openers (lease entries)
+//	44   4     lease size  creator              openers (64·k)
+//	48   8     lost        reclaimers (add)     Lost
+//	56   8     redelivered reclaimers (add)     Redelivered
 //	64   8     enqueue     producers (CAS)      producers, Len; own line
 //	128  8     dequeue     consumers (CAS)      consumers, Len; own line
 //	192  4     get wait    getters parking (1)  producers after publishing (0)
 //	196  4     put wait    putters parking (1)  consumers after releasing (0)
-//	256  4     unfinished  Put (add), TaskDone  Join (futex word)
-//	260  4     join wait   Join parking (1)     TaskDone (0)
-//	320  ...   slots
+//	256  4     ended       lease enders (add)   Join, leased Gets (futex word)
+//	260  4     join wait   Join parking (1)     lease enders (0)
+//	264  4     orphans     reclaimers (add),    Gets (a hint: scan the
+//	                       orphan takers (sub)  lease entries when > 0)
+//	320  ...   slots, then lease entries
 //
 // Each slot, slot size bytes:
 //
@@ -184,6 +269,16 @@
 //	8    4     length    producer                   consumer (validated)
 //	12   4     flags     producer, recovery         consumer (2 message, 1 tombstone)
 //	16   ...   payload
+//
+// Each lease entry, lease size bytes:
+//
+//	off  size  field     written by                 read by
+//	0    8     state     taker, holder, reclaimers  everyone (CAS; see Leases)
+//	                     (CAS)
+//	8    4     holder    taker, reclaimer           ReclaimDead's fn
+//	12   4     length    holder, salvager           reclaimers, orphan takers (validated)
+//	16   8     position  taker (before its claim)   reclaimers, recovery
+//	32   ...   message
 //
 // # Errors and CPython
 //
@@ -194,6 +289,12 @@
 //	                    deadline passes; state is unchanged
 //	ErrClosed           ValueError "Queue is closed"; OSError "handle is closed"
 //	ErrTaskDone         ValueError "task_done() called too many times"
+//	Lost, Redelivered   (CPython's join hangs when a consumer dies between
+//	                    get and task_done; here the task is counted lost or
+//	                    redelivered, by QueueOptions.DeadHolder, and Join
+//	                    returns)
+//	ErrNoLease          (no equivalent: the lease table is bounded)
+//	ErrTypeMismatch     (no equivalent: a JoinableQueue opened as a Queue)
 //	ErrBufferTooShort   multiprocessing.BufferTooShort (message not consumed)
 //	ErrReadOnly         OSError "connection is read-only"
 //	ErrWriteOnly        OSError "connection is write-only"
@@ -211,14 +312,17 @@
 // memory safety, no hang past a deadline, and ErrCorrupt for what is
 // detectably impossible. Exactly-once delivery when a consumer dies between
 // Peek and Release (SPSC redelivers) or between claiming and releasing a
-// Queue slot (the message is lost, counted). More than one producer or
+// Queue slot with a plain Get (the message is lost, counted; use a lease). More than one producer or
 // consumer per SPSC ring at a time. Strict FIFO across producers of a Queue
 // (per-producer order only), or a bound on payload bytes (QueueOptions.MaxBytes
 // counts whole slots: a 1-byte message takes one slot like a full one). Unbounded queues (maxsize <= 0 means
 // DefaultQueueSize). That a Put racing with Close is refused. Recovery of a slot whose
 // recoverer is itself killed inside its few-instruction tombstone write
-// (the slot then stays "not ready"). That Join
-// returns when a worker died holding a task (use a deadline). That a Get
+// (the slot then stays "not ready"), or whose reclaimer is killed inside
+// its few-instruction takeover of a dead taker's slot (the same), or
+// between counting a reclaimed message and ending its lease (it is then
+// counted twice). That Join returns while a live worker holds a task, or
+// under Supervised before ReclaimDead ran (use a deadline). That a Get
 // on an empty Queue ends when the processes that put to it died: a Queue
 // has no fixed producers to watch (as in CPython), so only a slot a dead
 // producer claimed is noticed (and tombstoned); use a deadline. That Len,

@@ -34,14 +34,21 @@ var (
 	// ErrWriteOnly: Recv on the send-only end of a one-way pipe
 	// (OSError "connection is write-only").
 	ErrWriteOnly = errors.New("ring: connection is write-only")
-	// ErrTaskDone: JoinableQueue.TaskDone called more times than Put
-	// (ValueError "task_done() called too many times").
+	// ErrTaskDone: JoinableQueue.TaskDone with no task held by this process,
+	// or a second Lease.Done (ValueError "task_done() called too many
+	// times").
 	ErrTaskDone = errors.New("ring: task_done() called too many times")
 	// ErrNoReservation: Commit or Stage without a Reserve, Release without
 	// a Peek, or a length beyond the reservation. Misuse in one process.
 	ErrNoReservation = errors.New("ring: no reservation")
 	// ErrInvalid: an option or argument outside its range.
 	ErrInvalid = errors.New("ring: invalid argument")
+	// ErrNoLease: every lease entry of the queue is in use (a non-blocking
+	// leased Get; QueueOptions.Leases sets how many there are).
+	ErrNoLease = errors.New("ring: every lease entry is in use")
+	// ErrTypeMismatch: the queue under that name is of another kind (a
+	// JoinableQueue opened as a Queue, or the reverse).
+	ErrTypeMismatch = errors.New("ring: object type mismatch")
 	// ErrCodec: a typed message could not be encoded or decoded.
 	ErrCodec = errors.New("ring: codec")
 )

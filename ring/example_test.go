@@ -191,3 +191,67 @@ func ExampleJoinableQueue() {
 	// <nil> 0
 	// true
 }
+
+// A typed view of a JoinableQueue keeps its task accounting; with a nil
+// codec a plain struct travels as its bytes (DefaultCodec).
+func ExampleNewTypedJoinableQueue() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	jq, err := ring.NewJoinableQueue(seg, "jobs", nil) // defaults fit 1 MiB
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	type job struct{ ID, Size int32 }
+	q := ring.NewTypedJoinableQueue[job](jq, nil)
+	ctx := context.Background()
+	q.Put(ctx, job{ID: 1, Size: 10})
+	fmt.Println("unfinished:", q.Unfinished())
+	j, _ := q.Get(ctx)
+	fmt.Printf("got %+v\n", j)
+	q.TaskDone()
+	fmt.Println(q.Join(ctx), q.Unfinished())
+	// Output:
+	// unfinished: 1
+	// got {ID:1 Size:10}
+	// <nil> 0
+}
+
+// A supervisor's view of leases: a message taken with GetLease stays
+// recorded against its holder until Done; ReclaimDead hands the supervisor
+// the messages of holders that died (here none) to fail or redeliver.
+func ExampleQueue_GetLease() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	q, err := ring.NewQueue(seg, "tasks", &ring.QueueOptions{MaxMessage: 64, DeadHolder: ring.Supervised})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	q.Put(ctx, []byte("task 7"))
+	l, err := q.GetLease(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(l.Bytes()))
+	n, err := q.ReclaimDead(func(msg []byte, holder shm.Token) bool {
+		fmt.Printf("%s died holding %q\n", holder, msg)
+		return false
+	})
+	fmt.Println(n, err)
+	fmt.Println(l.Done(), errors.Is(l.Done(), ring.ErrTaskDone))
+	// Output:
+	// task 7
+	// 0 <nil>
+	// <nil> true
+}

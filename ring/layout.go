@@ -22,7 +22,7 @@ var (
 const (
 	spscVersion uint32 = 1<<16 | 1
 	pipeVersion uint32 = 1<<16 | 1
-	mpmcVersion uint32 = 1<<16 | 1
+	mpmcVersion uint32 = 2<<16 | 0
 
 	cacheLine = 64
 
@@ -58,13 +58,19 @@ const (
 	mpmcMaxMsgOff      = 16
 	mpmcMaxSizeOff     = 20
 	mpmcClosedOff      = 24
+	mpmcFlagsOff       = 28
 	mpmcTombstonedOff  = 32
+	mpmcLeasesOff      = 40
+	mpmcLeaseSizeOff   = 44
+	mpmcLostOff        = 48
+	mpmcRedeliveredOff = 56
 	mpmcEnqOff         = 64  // producers' line
 	mpmcDeqOff         = 128 // consumers' line
 	mpmcGetWaitOff     = 192 // waiters' line
 	mpmcPutWaitOff     = 196
-	mpmcUnfinishedOff  = 256 // JoinableQueue line
+	mpmcEndedOff       = 256 // leases line
 	mpmcJoinWaitOff    = 260
+	mpmcOrphansOff     = 264
 	mpmcSlotHdrSize    = 16
 	mpmcSlotSeqOff     = 0
 	mpmcSlotLenOff     = 8
@@ -72,6 +78,15 @@ const (
 	mpmcSlotTombstone  = 1 // slot flag: no message, skip (dead producer)
 	mpmcSlotPublished  = 2 // slot flag: a message
 	mpmcMaxSlotPayload = 1 << 30
+	mpmcJoinable       = 1 // header flag: a JoinableQueue
+	mpmcRedeliver      = 2 // header flag: a dead holder's message is redelivered
+
+	// Lease entries follow the slots, lease size bytes each.
+	leaseHdrSize   = 32
+	leaseStateOff  = 0
+	leaseHolderOff = 8
+	leaseLenOff    = 12
+	leasePosOff    = 16
 )
 
 // spscHdr is the header of one SPSC ring.
@@ -102,25 +117,38 @@ type pipeHdr struct {
 
 // mpmcHdr is the header of one MPMC ring.
 type mpmcHdr struct {
-	magic      uint32 // 0: mpmcMagic
-	slotSize   uint32 // 4: bytes per slot, a multiple of 64
-	slots      uint64 // 8: a power of two
-	maxMsg     uint32 // 16: largest message
-	maxSize    uint32 // 20: capacity in messages (<= slots)
-	closed     uint32 // 24: 1 after Close
-	_          uint32 // 28
-	tombstoned uint64 // 32: claims of dead producers/consumers undone
-	_          [24]byte
-	enq        uint64 // 64: next position to claim for Put
-	_          [56]byte
-	deq        uint64 // 128: next position to claim for Get
-	_          [56]byte
-	getWait    uint32 // 192: 1: getters park on enq; cleared by the waking producer
-	putWait    uint32 // 196: 1: putters park on deq; cleared by the waking consumer
-	_          [56]byte
-	unfinished uint32 // 256: JoinableQueue: tasks put and not done
-	joinWait   uint32 // 260: 1: Join callers park on unfinished; cleared by TaskDone
-	_          [56]byte
+	magic       uint32 // 0: mpmcMagic
+	slotSize    uint32 // 4: bytes per slot, a multiple of 64
+	slots       uint64 // 8: a power of two
+	maxMsg      uint32 // 16: largest message
+	maxSize     uint32 // 20: capacity in messages (<= slots)
+	closed      uint32 // 24: 1 after Close
+	flags       uint32 // 28: mpmcJoinable | mpmcRedeliver, set by the creator
+	tombstoned  uint64 // 32: claims of dead producers/consumers undone
+	leases      uint32 // 40: lease entries
+	leaseSize   uint32 // 44: bytes per lease entry, a multiple of 64
+	lost        uint64 // 48: leases of dead holders counted as failed
+	redelivered uint64 // 56: leases of dead holders returned for redelivery
+	enq         uint64 // 64: next position to claim for Put
+	_           [56]byte
+	deq         uint64 // 128: next position to claim for Get
+	_           [56]byte
+	getWait     uint32 // 192: 1: getters park on enq; cleared by the waking producer
+	putWait     uint32 // 196: 1: putters park on deq; cleared by the waking consumer
+	_           [56]byte
+	ended       uint32 // 256: leases ended (done or reclaimed), ever: Join's futex word
+	joinWait    uint32 // 260: 1: waiters park on ended; cleared by whoever ends a lease
+	orphans     uint32 // 264: lease entries waiting for redelivery (a hint)
+	_           [52]byte
+}
+
+// leaseEntry is the fixed part of a lease entry; the message follows.
+type leaseEntry struct {
+	state  uint64 // 0: low 32 bits state<<29 | owner token, high 32 a generation
+	holder uint32 // 8: token of the participant that took the message
+	len    uint32 // 12: message length (valid in leaseHeld, leaseReclaim, leaseOrphan)
+	pos    uint64 // 16: ring position the holder claims or claimed
+	_      uint64 // 24
 }
 
 // mpmcSlot is the fixed part of a slot; the payload follows.
@@ -171,8 +199,18 @@ const (
 	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.maxSize) - mpmcMaxSizeOff)
 	_ = uintptr(mpmcClosedOff - unsafe.Offsetof(mpmcHdr{}.closed))
 	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.closed) - mpmcClosedOff)
+	_ = uintptr(mpmcFlagsOff - unsafe.Offsetof(mpmcHdr{}.flags))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.flags) - mpmcFlagsOff)
 	_ = uintptr(mpmcTombstonedOff - unsafe.Offsetof(mpmcHdr{}.tombstoned))
 	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.tombstoned) - mpmcTombstonedOff)
+	_ = uintptr(mpmcLeasesOff - unsafe.Offsetof(mpmcHdr{}.leases))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.leases) - mpmcLeasesOff)
+	_ = uintptr(mpmcLeaseSizeOff - unsafe.Offsetof(mpmcHdr{}.leaseSize))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.leaseSize) - mpmcLeaseSizeOff)
+	_ = uintptr(mpmcLostOff - unsafe.Offsetof(mpmcHdr{}.lost))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.lost) - mpmcLostOff)
+	_ = uintptr(mpmcRedeliveredOff - unsafe.Offsetof(mpmcHdr{}.redelivered))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.redelivered) - mpmcRedeliveredOff)
 	_ = uintptr(mpmcEnqOff - unsafe.Offsetof(mpmcHdr{}.enq))
 	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.enq) - mpmcEnqOff)
 	_ = uintptr(mpmcDeqOff - unsafe.Offsetof(mpmcHdr{}.deq))
@@ -181,10 +219,12 @@ const (
 	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.getWait) - mpmcGetWaitOff)
 	_ = uintptr(mpmcPutWaitOff - unsafe.Offsetof(mpmcHdr{}.putWait))
 	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.putWait) - mpmcPutWaitOff)
-	_ = uintptr(mpmcUnfinishedOff - unsafe.Offsetof(mpmcHdr{}.unfinished))
-	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.unfinished) - mpmcUnfinishedOff)
+	_ = uintptr(mpmcEndedOff - unsafe.Offsetof(mpmcHdr{}.ended))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.ended) - mpmcEndedOff)
 	_ = uintptr(mpmcJoinWaitOff - unsafe.Offsetof(mpmcHdr{}.joinWait))
 	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.joinWait) - mpmcJoinWaitOff)
+	_ = uintptr(mpmcOrphansOff - unsafe.Offsetof(mpmcHdr{}.orphans))
+	_ = uintptr(unsafe.Offsetof(mpmcHdr{}.orphans) - mpmcOrphansOff)
 
 	_ = uintptr(mpmcSlotHdrSize - unsafe.Sizeof(mpmcSlot{}))
 	_ = uintptr(unsafe.Sizeof(mpmcSlot{}) - mpmcSlotHdrSize)
@@ -192,12 +232,22 @@ const (
 	_ = uintptr(unsafe.Offsetof(mpmcSlot{}.len) - mpmcSlotLenOff)
 	_ = uintptr(mpmcSlotFlagsOff - unsafe.Offsetof(mpmcSlot{}.flags))
 	_ = uintptr(unsafe.Offsetof(mpmcSlot{}.flags) - mpmcSlotFlagsOff)
+
+	_ = uintptr(leaseHdrSize - unsafe.Sizeof(leaseEntry{}))
+	_ = uintptr(unsafe.Sizeof(leaseEntry{}) - leaseHdrSize)
+	_ = uintptr(leaseHolderOff - unsafe.Offsetof(leaseEntry{}.holder))
+	_ = uintptr(unsafe.Offsetof(leaseEntry{}.holder) - leaseHolderOff)
+	_ = uintptr(leaseLenOff - unsafe.Offsetof(leaseEntry{}.len))
+	_ = uintptr(unsafe.Offsetof(leaseEntry{}.len) - leaseLenOff)
+	_ = uintptr(leasePosOff - unsafe.Offsetof(leaseEntry{}.pos))
+	_ = uintptr(unsafe.Offsetof(leaseEntry{}.pos) - leasePosOff)
 )
 
 func spscHdrAt(b []byte) *spscHdr            { return view.Ptr[spscHdr](b, 0) }
 func pipeHdrAt(b []byte) *pipeHdr            { return view.Ptr[pipeHdr](b, 0) }
 func mpmcHdrAt(b []byte) *mpmcHdr            { return view.Ptr[mpmcHdr](b, 0) }
 func mpmcSlotAt(b []byte, off int) *mpmcSlot { return view.Ptr[mpmcSlot](b, off) }
+func leaseAt(b []byte, off int) *leaseEntry  { return view.Ptr[leaseEntry](b, off) }
 
 // low32 returns the low (little-endian first) half of a 64-bit index word:
 // the futex word a waiter parks on. A ring never holds 2^32 bytes, so the

@@ -89,33 +89,38 @@ func (c *claims) end(words *[shm.PendingWords]uint64, i int) {
 
 // mpmc is one process's view of an MPMC ring, validated at attach.
 type mpmc struct {
-	name     string
-	seg      *shm.Segment
-	h        *mpmcHdr
-	slotsB   []byte
-	slots    uint64
-	mask     uint64
-	slotSize uint64
-	maxMsg   int
-	maxSize  uint64
-	tag      uint64 // object offset << 2, for pending words
-	anchor   anchor
-	claims   *claims
-	getGate  gate
-	putGate  gate
-	joinGate gate
+	name      string
+	seg       *shm.Segment
+	h         *mpmcHdr
+	slotsB    []byte
+	slots     uint64
+	mask      uint64
+	slotSize  uint64
+	maxMsg    int
+	maxSize   uint64
+	leasesB   []byte
+	nleases   int
+	leaseSize uint64
+	tag       uint64 // object offset << 2, for pending words
+	anchor    anchor
+	claims    *claims
+	getGate   gate
+	putGate   gate
+	joinGate  gate
 	// The wait specs, built once at attach: a wait allocates nothing.
-	putWS, getWS, joinWS waitSpec
+	putWS, getWS, joinWS, leaseWS waitSpec
 }
 
 func mpmcSlotSize(maxMsg int) int {
 	return (mpmcSlotHdrSize + maxMsg + cacheLine - 1) &^ (cacheLine - 1)
 }
 
-func initMPMC(b []byte, slots, maxMsg, maxSize int) {
+func initMPMC(b []byte, g geometry) {
 	h := mpmcHdrAt(b)
+	slots, maxMsg := g.slots, g.maxMsg
 	ss := mpmcSlotSize(maxMsg)
-	h.slotSize, h.slots, h.maxMsg, h.maxSize = uint32(ss), uint64(slots), uint32(maxMsg), uint32(maxSize)
+	h.slotSize, h.slots, h.maxMsg, h.maxSize = uint32(ss), uint64(slots), uint32(maxMsg), uint32(g.maxSize)
+	h.leases, h.leaseSize, h.flags = uint32(g.leases), uint32(leaseEntrySize(maxMsg)), g.flags
 	for i := 0; i < slots; i++ {
 		mpmcSlotAt(b, mpmcHdrSize+i*ss).seq = uint64(i)
 	}
@@ -133,36 +138,47 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		return nil, bad("magic")
 	}
 	slots, ss, maxMsg, maxSize := h.slots, uint64(h.slotSize), int(h.maxMsg), uint64(h.maxSize)
-	if slots < 1 || slots&(slots-1) != 0 || slots > 1<<30 || maxSize < 1 || maxSize > slots ||
+	nl, ls := uint64(h.leases), uint64(h.leaseSize)
+	if slots < 2 || slots&(slots-1) != 0 || slots > 1<<30 || maxSize < 1 || maxSize > slots ||
 		maxMsg < 0 || maxMsg > mpmcMaxSlotPayload || ss != uint64(mpmcSlotSize(maxMsg)) ||
-		slots*ss > uint64(len(b)-mpmcHdrSize) {
-		return nil, bad(fmt.Sprintf("geometry %d slots of %d bytes, max message %d, max size %d", slots, ss, maxMsg, maxSize))
+		nl > maxLeases || ls != uint64(leaseEntrySize(maxMsg)) || atomic.LoadUint32(&h.flags) > mpmcFlagsMask ||
+		slots*ss+nl*ls > uint64(len(b)-mpmcHdrSize) {
+		return nil, bad(fmt.Sprintf("geometry %d slots of %d bytes, max message %d, max size %d, %d leases", slots, ss, maxMsg, maxSize, nl))
 	}
+	end := mpmcHdrSize + int(slots*ss)
 	q := &mpmc{
 		name: name, seg: seg, h: h,
-		slotsB: b[mpmcHdrSize : mpmcHdrSize+int(slots*ss)],
-		slots:  slots, mask: slots - 1, slotSize: ss, maxMsg: maxMsg, maxSize: maxSize,
+		slotsB:  b[mpmcHdrSize:end],
+		leasesB: b[end : end+int(nl*ls)], nleases: int(nl), leaseSize: ls,
+		slots: slots, mask: slots - 1, slotSize: ss, maxMsg: maxMsg, maxSize: maxSize,
 		tag: uint64(obj.Offset()) << 2, anchor: seg.Anchor(obj.Offset()), claims: claimsFor(seg),
 	}
 	q.putWS = waitSpec{
 		ready:  q.putReady,
 		word:   low32(&q.h.deq),
 		parked: &q.h.putWait,
-		peer:   func() error { q.recoverConsumer(); return nil },
+		peer:   func() error { q.reclaim(nil, true); q.recoverConsumer(); return nil },
 		gate:   &q.putGate,
 	}
 	q.getWS = waitSpec{
 		ready:  q.getReady,
 		word:   low32(&q.h.enq),
 		parked: &q.h.getWait,
-		peer:   func() error { q.recoverProducer(); return nil },
+		peer:   q.getPeer,
 		gate:   &q.getGate,
 	}
 	q.joinWS = waitSpec{
-		ready:  func() (bool, error) { return atomic.LoadUint32(&q.h.unfinished) == 0, nil },
-		word:   &q.h.unfinished,
+		ready:  q.joinReady,
+		word:   &q.h.ended,
 		parked: &q.h.joinWait,
-		peer:   func() error { return nil },
+		peer:   func() error { q.reclaim(nil, true); q.recoverProducer(); q.skipTombstone(); return nil },
+		gate:   &q.joinGate,
+	}
+	q.leaseWS = waitSpec{
+		ready:  q.anyFree,
+		word:   &q.h.ended,
+		parked: &q.h.joinWait,
+		peer:   func() error { q.reclaim(nil, true); return nil },
 		gate:   &q.joinGate,
 	}
 	return q, nil
@@ -173,10 +189,26 @@ func (q *mpmc) slot(pos uint64) (*mpmcSlot, []byte) {
 	return mpmcSlotAt(q.slotsB, int(off)), q.slotsB[off+mpmcSlotHdrSize : off+q.slotSize]
 }
 
+// getPeer is a Get's check between wait slices: dead holders' leases (which
+// may become orphans to take), dead producers' claims.
+func (q *mpmc) getPeer() error {
+	q.reclaim(nil, true)
+	q.recoverProducer()
+	if q.orphans() {
+		return errRetry
+	}
+	return nil
+}
+
 func (q *mpmc) closed() bool { return atomic.LoadUint32(&q.h.closed) != 0 }
 
 func (q *mpmc) corrupt(what string, args ...any) error {
-	return fmt.Errorf("ring: queue %q: %s: %w", q.name, fmt.Sprintf(what, args...), ErrCorrupt)
+	return q.errf(ErrCorrupt, what, args...)
+}
+
+// errf wraps a sentinel with the queue's name and a detail.
+func (q *mpmc) errf(sentinel error, what string, args ...any) error {
+	return fmt.Errorf("ring: queue %q: %s: %w", q.name, fmt.Sprintf(what, args...), sentinel)
 }
 
 // tryPut claims a free slot, copies msg in and publishes it; ErrFull when
@@ -223,8 +255,10 @@ func (q *mpmc) tryPut(msg []byte) error {
 
 // tryGet claims the oldest published slot and copies its message into buf
 // (allocating when buf is nil). A message longer than a non-nil buf gives
-// ErrBufferTooShort with its length, unclaimed. Tombstones are skipped.
-func (q *mpmc) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
+// ErrBufferTooShort with its length, unclaimed. Tombstones are skipped. With
+// a lease entry lt (reserved, taking), the position is recorded in it before
+// the claim and the message copied into it before the slot is released.
+func (q *mpmc) tryGet(buf []byte, alloc bool, lt *take) ([]byte, int, error) {
 	pos := atomic.LoadUint64(&q.h.deq)
 	for step := 0; step < maxSteps; step++ {
 		s, payload := q.slot(pos)
@@ -242,6 +276,9 @@ func (q *mpmc) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
 				}
 				pos = atomic.LoadUint64(&q.h.deq)
 				continue
+			}
+			if lt != nil {
+				atomic.StoreUint64(&lt.e.pos, pos)
 			}
 			words, pair := q.claims.begin(q.tag|opConsume, pos)
 			if !atomic.CompareAndSwapUint64(&q.h.deq, pos, pos+1) {
@@ -267,6 +304,15 @@ func (q *mpmc) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
 				err = q.corrupt("slot %d: length changed under a claim", pos&q.mask)
 			default:
 				out = buf[:copyChunked(buf, payload[:n])]
+			}
+			if lt != nil && err == nil && flags == mpmcSlotPublished {
+				copyChunked(lt.p, out)
+				lt.e.len = n
+				race.ReleaseMerge(q.anchor)
+				atomic.StoreUint64(&lt.e.state, leaseWord(leaseHeld, q.me(), lt.gen))
+				if testHookLease != nil {
+					testHookLease(3)
+				}
 			}
 			s.flags = 0
 			race.ReleaseMerge(q.anchor)
@@ -353,8 +399,8 @@ func (q *mpmc) recoverConsumer() {
 	if atomic.LoadUint64(&s.seq) != prev+1 || int64(atomic.LoadUint64(&q.h.deq)-prev) <= 0 {
 		return // full of unclaimed messages, or already released
 	}
-	if q.claimedByLive(opConsume, prev) || atomic.LoadUint64(&s.seq) != prev+1 {
-		return
+	if q.claimedByLive(opConsume, prev) || q.leaseHolds(prev, nil) || atomic.LoadUint64(&s.seq) != prev+1 {
+		return // a live claim, or a lease's (reclaim handles it)
 	}
 	// Only the sequence changes: the flags are rewritten by the next
 	// producer, and a plain write here could land on its message.

@@ -2,6 +2,7 @@ package ring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -9,25 +10,54 @@ import (
 	"github.com/shmkit/shmkit/shm"
 )
 
-// Queue defaults.
+// Queue defaults: a queue with nil options takes about 580 KiB, so that
+// it fits a 1 MiB segment with room to spare.
 const (
 	// DefaultQueueSize is the capacity in messages when QueueOptions.MaxSize
 	// is zero or negative (CPython's "unbounded"; shared memory is not).
-	DefaultQueueSize = 1024
+	DefaultQueueSize = 128
 	// DefaultMaxMessage is the largest message when QueueOptions.MaxMessage
 	// is zero: slots are then 4 KiB.
 	DefaultMaxMessage = 4096 - mpmcSlotHdrSize
+	// DefaultLeases is the number of lease entries when QueueOptions.Leases
+	// is zero: how many messages may be held under a lease at once.
+	DefaultLeases = 16
+	maxLeases     = 1 << 16
+	mpmcFlagsMask = mpmcJoinable | 3<<1
 )
 
-// QueueOptions configures NewQueue. The zero value gives the defaults.
+// DeadHolder says what becomes of a leased message whose holder died
+// before Done (see Queue.GetLease). It is chosen when the queue is created
+// and stored with it, so that every process applies the same rule.
+type DeadHolder int
+
+const (
+	// CountLost counts the message lost (Lost) and ends its lease, so that
+	// Join returns. The default: a message that killed its consumer is not
+	// handed to the next one.
+	CountLost DeadHolder = iota
+	// Redeliver returns the message to the queue (Redelivered): the next Get
+	// takes it, ahead of the ring's messages.
+	Redeliver
+	// Supervised leaves dead holders' leases to ReclaimDead: only a
+	// supervisor decides (a process pool failing exactly the dead worker's
+	// task). Join waits until it has.
+	Supervised
+)
+
+// QueueOptions configures NewQueue, NewSimpleQueue and NewJoinableQueue,
+// and their Open functions, which use only the wait Options (the rest is
+// the creator's and stored in the queue). nil or the zero value gives the
+// defaults.
 type QueueOptions struct {
 	// MaxSize is the capacity in messages (multiprocessing.Queue's
 	// maxsize); <= 0 means DefaultQueueSize. The ring has MaxSize rounded up
-	// to a power of two slots; at most MaxSize messages are held at once.
+	// to a power of two slots (at least 2); at most MaxSize messages are
+	// held at once.
 	MaxSize int
 	// MaxMessage is the largest message in bytes (0: DefaultMaxMessage).
 	// Each slot holds one message in place, so the queue takes about
-	// slots × (MaxMessage + 16) bytes, rounded up to 64 per slot.
+	// (slots + Leases) × (MaxMessage + 16) bytes, rounded up to 64 per slot.
 	MaxMessage int
 	// MaxBytes, when > 0, is the capacity in bytes: the messages held take
 	// at most MaxBytes of shared memory, at one slot (MaxMessage + 16
@@ -36,6 +66,14 @@ type QueueOptions struct {
 	// with MaxSize <= 0, MaxBytes alone sets the capacity. A MaxBytes
 	// smaller than one slot is ErrInvalid.
 	MaxBytes int
+	// Leases is the number of lease entries: how many messages may be held
+	// under a lease (GetLease, or a JoinableQueue's Get before TaskDone) at
+	// once; 0 means DefaultLeases, negative none. Each takes one message's
+	// room.
+	Leases int
+	// DeadHolder is the rule for leases whose holder died (default
+	// CountLost).
+	DeadHolder DeadHolder
 	// Options are the wait options of this handle.
 	Options
 }
@@ -55,61 +93,87 @@ type Queue struct {
 	cfg waitCfg
 }
 
-func (o *QueueOptions) geometry() (slots, maxMsg, maxSize int, err error) {
+type geometry struct {
+	slots, maxMsg, maxSize, leases int
+	flags                          uint32
+}
+
+func (g geometry) size() int {
+	return mpmcHdrSize + g.slots*mpmcSlotSize(g.maxMsg) + g.leases*leaseEntrySize(g.maxMsg)
+}
+
+func (o *QueueOptions) geometry() (geometry, error) {
 	var oo QueueOptions
 	if o != nil {
 		oo = *o
 	}
-	maxMsg = oo.MaxMessage
-	if maxMsg == 0 {
-		maxMsg = DefaultMaxMessage
+	g := geometry{maxMsg: oo.MaxMessage, leases: oo.Leases}
+	if g.maxMsg == 0 {
+		g.maxMsg = DefaultMaxMessage
 	}
-	if maxMsg < 0 || maxMsg > mpmcMaxSlotPayload || oo.MaxBytes < 0 {
-		return 0, 0, 0, fmt.Errorf("ring: queue of messages of up to %d bytes, max bytes %d: %w", maxMsg, oo.MaxBytes, ErrInvalid)
+	if g.leases == 0 {
+		g.leases = DefaultLeases
 	}
-	maxSize = oo.MaxSize
+	g.leases = max(g.leases, 0)
+	if g.maxMsg < 0 || g.maxMsg > mpmcMaxSlotPayload || oo.MaxBytes < 0 || g.leases > maxLeases ||
+		oo.DeadHolder < CountLost || oo.DeadHolder > Supervised {
+		return g, fmt.Errorf("ring: queue of messages of up to %d bytes, max bytes %d, %d leases, dead holder rule %d: %w",
+			g.maxMsg, oo.MaxBytes, g.leases, oo.DeadHolder, ErrInvalid)
+	}
+	g.flags = uint32(oo.DeadHolder) << 1
+	g.maxSize = oo.MaxSize
 	if oo.MaxBytes > 0 {
-		byBytes := oo.MaxBytes / mpmcSlotSize(maxMsg)
+		byBytes := oo.MaxBytes / mpmcSlotSize(g.maxMsg)
 		if byBytes < 1 {
-			return 0, 0, 0, fmt.Errorf("ring: queue of %d bytes cannot hold one %d-byte slot: %w", oo.MaxBytes, mpmcSlotSize(maxMsg), ErrInvalid)
+			return g, fmt.Errorf("ring: queue of %d bytes cannot hold one %d-byte slot: %w", oo.MaxBytes, mpmcSlotSize(g.maxMsg), ErrInvalid)
 		}
-		if maxSize <= 0 || byBytes < maxSize {
-			maxSize = byBytes
+		if g.maxSize <= 0 || byBytes < g.maxSize {
+			g.maxSize = byBytes
 		}
 	}
-	if maxSize <= 0 {
-		maxSize = DefaultQueueSize
+	if g.maxSize <= 0 {
+		g.maxSize = DefaultQueueSize
 	}
-	if maxSize > 1<<30 {
-		return 0, 0, 0, fmt.Errorf("ring: queue of %d messages: %w", maxSize, ErrInvalid)
+	if g.maxSize > 1<<30 {
+		return g, fmt.Errorf("ring: queue of %d messages: %w", g.maxSize, ErrInvalid)
 	}
-	slots = 1
-	for slots < maxSize {
-		slots <<= 1
+	// Two slots at least: with one, a released slot's sequence would read
+	// as that position still full.
+	g.slots = 2
+	for g.slots < g.maxSize {
+		g.slots <<= 1
 	}
-	return slots, maxMsg, maxSize, nil
+	return g, nil
 }
 
-// NewQueue creates the queue name in seg.
-func NewQueue(seg *shm.Segment, name string, o *QueueOptions) (*Queue, error) {
-	slots, maxMsg, maxSize, err := o.geometry()
+func (o *QueueOptions) waitCfg() (waitCfg, error) {
+	if o == nil {
+		return (*Options)(nil).cfg()
+	}
+	return o.Options.cfg()
+}
+
+// newQueue creates the ring of any queue kind.
+func newQueue(seg *shm.Segment, name string, o *QueueOptions, flags uint32) (*Queue, error) {
+	g, err := o.geometry()
 	if err != nil {
 		return nil, err
 	}
-	var wo *Options
-	if o != nil {
-		wo = &o.Options
-	}
-	cfg, err := wo.cfg()
+	g.flags |= flags
+	cfg, err := o.waitCfg()
 	if err != nil {
 		return nil, err
 	}
-	obj, err := seg.CreateObject(name, kindMPMC, mpmcVersion, mpmcHdrSize+slots*mpmcSlotSize(maxMsg), func(b []byte) error {
-		initMPMC(b, slots, maxMsg, maxSize)
+	obj, err := seg.CreateObject(name, kindMPMC, mpmcVersion, g.size(), func(b []byte) error {
+		initMPMC(b, g)
 		return nil
 	})
+	if errors.Is(err, shm.ErrNoSpace) {
+		return nil, fmt.Errorf("ring: new queue %q needs %d bytes (%d slots of %d bytes, %d leases of %d), %d free: %w",
+			name, g.size(), g.slots, mpmcSlotSize(g.maxMsg), g.leases, leaseEntrySize(g.maxMsg), seg.Free(), shm.ErrNoSpace)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("ring: new queue %q: %w", name, err)
+		return nil, err // shm's error names the object
 	}
 	q, err := attachMPMC(seg, name, obj)
 	if err != nil {
@@ -118,22 +182,37 @@ func NewQueue(seg *shm.Segment, name string, o *QueueOptions) (*Queue, error) {
 	return &Queue{q: q, cfg: cfg}, nil
 }
 
-// OpenQueue attaches to the queue name created by NewQueue (or by
-// NewSimpleQueue or NewJoinableQueue).
-func OpenQueue(seg *shm.Segment, name string, o *Options) (*Queue, error) {
-	cfg, err := o.cfg()
+// openQueue attaches to the ring of a queue kind: joinable or not.
+func openQueue(seg *shm.Segment, name string, o *QueueOptions, joinable bool) (*Queue, error) {
+	cfg, err := o.waitCfg()
 	if err != nil {
 		return nil, err
 	}
 	obj, err := seg.OpenObject(name, kindMPMC, mpmcVersion)
 	if err != nil {
-		return nil, fmt.Errorf("ring: open queue %q: %w", name, err)
+		return nil, err // shm's error names the object
 	}
 	q, err := attachMPMC(seg, name, obj)
 	if err != nil {
 		return nil, err
 	}
+	if isJ := atomic.LoadUint32(&q.h.flags)&mpmcJoinable != 0; isJ != joinable {
+		kind := map[bool]string{false: "Queue or SimpleQueue", true: "JoinableQueue"}
+		return nil, fmt.Errorf("ring: queue %q is a %s, not a %s: %w", name, kind[isJ], kind[joinable], ErrTypeMismatch)
+	}
 	return &Queue{q: q, cfg: cfg}, nil
+}
+
+// NewQueue creates the queue name in seg.
+func NewQueue(seg *shm.Segment, name string, o *QueueOptions) (*Queue, error) {
+	return newQueue(seg, name, o, 0)
+}
+
+// OpenQueue attaches to the queue name created by NewQueue or
+// NewSimpleQueue (a JoinableQueue is ErrTypeMismatch: its Gets must take
+// leases). Only o's wait Options are used.
+func OpenQueue(seg *shm.Segment, name string, o *QueueOptions) (*Queue, error) {
+	return openQueue(seg, name, o, false)
 }
 
 // TryPut puts msg without blocking (put_nowait): ErrFull when the queue
@@ -157,42 +236,125 @@ func (q *Queue) Put(ctx context.Context, msg []byte) error {
 }
 
 // TryGet gets the oldest message without blocking (get_nowait): ErrEmpty
-// when there is none, ErrClosed once the queue is closed and drained.
+// when there is none, ErrClosed once the queue is closed and drained. A
+// message redelivered from a dead lease holder comes first.
 func (q *Queue) TryGet() ([]byte, error) {
-	b, _, err := q.q.tryGet(nil, true)
+	b, _, err := q.tryGet(nil, true)
 	return b, err
 }
 
 // Get gets the oldest message, waiting for one: ctx.Err() if ctx ends
 // first (nothing taken), ErrClosed once the queue is closed and drained. A
 // producer that died between claiming a slot and publishing it is detected
-// between wait slices and its slot skipped (Tombstoned counts it).
+// between wait slices and its slot skipped (Tombstoned counts it); so are
+// dead lease holders (see GetLease).
 func (q *Queue) Get(ctx context.Context) ([]byte, error) {
-	for {
-		b, _, err := q.q.tryGet(nil, true)
-		if err != ErrEmpty {
-			return b, err
-		}
-		if err := q.q.waitGet(ctx, &q.cfg); err != nil {
-			return nil, err
-		}
-	}
+	b, _, err := q.get(ctx, nil, true)
+	return b, err
 }
 
 // GetInto is Get that copies the message into buf and returns its length.
 // A message longer than buf gives its length and ErrBufferTooShort and stays
 // in the queue.
 func (q *Queue) GetInto(ctx context.Context, buf []byte) (int, error) {
+	_, n, err := q.get(ctx, buf, false)
+	return n, err
+}
+
+func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, int, error) {
 	for {
-		_, n, err := q.q.tryGet(buf, false)
+		b, n, err := q.tryGet(buf, alloc)
 		if err != ErrEmpty {
-			return n, err
+			return b, n, err
 		}
-		if err := q.q.waitGet(ctx, &q.cfg); err != nil {
-			return 0, err
+		if err := q.q.waitGet(ctx, &q.cfg); err != nil && err != errRetry {
+			return nil, 0, err
 		}
 	}
 }
+
+// tryGet takes a redelivered message first, ending its lease at once.
+func (q *Queue) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
+	t, msg, ok, err := q.q.takeOrphan()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !ok {
+		return q.q.tryGet(buf, alloc, nil)
+	}
+	if !alloc && len(msg) > len(buf) {
+		q.q.orphan(t)
+		return nil, len(msg), q.q.errf(ErrBufferTooShort, "message of %d bytes, buffer %d", len(msg), len(buf))
+	}
+	q.q.free(t.e, t.gen)
+	if !alloc {
+		msg = buf[:copy(buf, msg)]
+	}
+	return msg, len(msg), nil
+}
+
+// Lease is a message taken with GetLease: the holder process is recorded in
+// shared memory until Done, so that if it dies first the message is counted
+// lost or redelivered (QueueOptions.DeadHolder, ReclaimDead) instead of
+// vanishing. A Lease is used by one goroutine; the zero value is not usable.
+type Lease struct {
+	q   *mpmc
+	t   take
+	msg []byte
+}
+
+// Bytes returns the message (a private copy).
+func (l *Lease) Bytes() []byte { return l.msg }
+
+// Done ends the lease: the message is finished with. A second Done is
+// ErrTaskDone. On a JoinableQueue it is TaskDone for this message.
+func (l *Lease) Done() error { return l.q.done(l.t.e, l.t.gen) }
+
+// GetLease gets the oldest message (a redelivered one first) under a lease,
+// waiting for one: ctx.Err() if ctx ends first, ErrClosed once the queue
+// is closed and drained. When every lease entry is in use it waits for one
+// to end. Dead holders' leases are reclaimed between wait slices under the
+// queue's DeadHolder rule.
+func (q *Queue) GetLease(ctx context.Context) (*Lease, error) {
+	t, msg, err := q.q.getLease(ctx, &q.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Lease{q: q.q, t: t, msg: msg}, nil
+}
+
+// TryGetLease is GetLease without waiting: ErrEmpty when there is no
+// message, ErrNoLease when every lease entry is in use.
+func (q *Queue) TryGetLease() (*Lease, error) {
+	t, msg, err := q.q.tryGetLease()
+	if err != nil {
+		return nil, err
+	}
+	return &Lease{q: q.q, t: t, msg: msg}, nil
+}
+
+// ReclaimDead ends the leases of holders that are dead (by the segment's
+// participant table, never by a timeout). fn is called once per such
+// message, with a copy of it and the dead holder's token, and says whether
+// to redeliver it (true) or count it lost (false); nil counts every one
+// lost. It returns how many leases it ended. It is how a supervisor learns
+// exactly which messages a dead process held, whatever the DeadHolder rule
+// (under Supervised it is the only way they end). A holder that dies while
+// fn runs is reclaimed by the next call.
+func (q *Queue) ReclaimDead(fn func(msg []byte, holder shm.Token) (redeliver bool)) (int, error) {
+	if fn == nil {
+		fn = func([]byte, shm.Token) bool { return false }
+	}
+	return q.q.reclaim(fn, false)
+}
+
+// Lost returns how many leased messages were counted lost because their
+// holder died.
+func (q *Queue) Lost() uint64 { return atomic.LoadUint64(&q.q.h.lost) }
+
+// Redelivered returns how many leased messages were returned to the queue
+// because their holder died.
+func (q *Queue) Redelivered() uint64 { return atomic.LoadUint64(&q.q.h.redelivered) }
 
 // Len returns the number of messages in the queue (qsize): a snapshot that
 // counts messages being put or got.
@@ -224,7 +386,7 @@ func (q *Queue) Close() error {
 	atomic.StoreUint32(&q.q.h.closed, 1)
 	futex.Wake(low32(&q.q.h.enq), 1<<30)
 	futex.Wake(low32(&q.q.h.deq), 1<<30)
-	futex.Wake(&q.q.h.unfinished, 1<<30)
+	futex.Wake(&q.q.h.ended, 1<<30)
 	return nil
 }
 
@@ -243,8 +405,9 @@ func NewSimpleQueue(seg *shm.Segment, name string, o *QueueOptions) (*SimpleQueu
 	return &SimpleQueue{q: q}, nil
 }
 
-// OpenSimpleQueue attaches to the simple queue name.
-func OpenSimpleQueue(seg *shm.Segment, name string, o *Options) (*SimpleQueue, error) {
+// OpenSimpleQueue attaches to the simple queue name (or a Queue's). Only
+// o's wait Options are used.
+func OpenSimpleQueue(seg *shm.Segment, name string, o *QueueOptions) (*SimpleQueue, error) {
 	q, err := OpenQueue(seg, name, o)
 	if err != nil {
 		return nil, err
@@ -264,82 +427,122 @@ func (s *SimpleQueue) Empty() bool { return s.q.Empty() }
 // Close closes the queue (see Queue.Close).
 func (s *SimpleQueue) Close() error { return s.q.Close() }
 
-// JoinableQueue is multiprocessing.JoinableQueue: a Queue whose every Put
-// counts an unfinished task in shared memory, TaskDone uncounts one, and
-// Join waits until none is left. Open it with OpenJoinableQueue in every
-// process (a plain Queue handle's Put does not count). The zero value is not
-// usable.
+// JoinableQueue is multiprocessing.JoinableQueue: every message put is an
+// unfinished task until a Get has taken it and TaskDone marked it done;
+// Join waits until none is left. A Get takes its message under a lease
+// recorded in shared memory (see Queue.GetLease), so a consumer that dies
+// before TaskDone does not wedge Join: its task is counted lost or
+// redelivered (QueueOptions.DeadHolder). Every process opens it with
+// OpenJoinableQueue (OpenQueue refuses it, so no Get can skip the lease).
+// The zero value is not usable.
 type JoinableQueue struct {
-	*Queue
+	q *Queue
 }
 
 // NewJoinableQueue creates the joinable queue name in seg.
 func NewJoinableQueue(seg *shm.Segment, name string, o *QueueOptions) (*JoinableQueue, error) {
-	q, err := NewQueue(seg, name, o)
+	q, err := newQueue(seg, name, o, mpmcJoinable)
 	if err != nil {
 		return nil, err
 	}
 	return &JoinableQueue{q}, nil
 }
 
-// OpenJoinableQueue attaches to the joinable queue name.
-func OpenJoinableQueue(seg *shm.Segment, name string, o *Options) (*JoinableQueue, error) {
-	q, err := OpenQueue(seg, name, o)
+// OpenJoinableQueue attaches to the joinable queue name. Only o's wait
+// Options are used.
+func OpenJoinableQueue(seg *shm.Segment, name string, o *QueueOptions) (*JoinableQueue, error) {
+	q, err := openQueue(seg, name, o, true)
 	if err != nil {
 		return nil, err
 	}
 	return &JoinableQueue{q}, nil
 }
 
-// TryPut counts a task and puts msg without blocking (see Queue.TryPut).
-func (j *JoinableQueue) TryPut(msg []byte) error {
-	atomic.AddUint32(&j.q.h.unfinished, 1)
-	err := j.q.tryPut(msg)
-	if err != nil {
-		j.undo()
-	}
-	return err
+// TryPut puts a task without blocking (see Queue.TryPut).
+func (j *JoinableQueue) TryPut(msg []byte) error { return j.q.TryPut(msg) }
+
+// Put puts a task, waiting for room (see Queue.Put). A message in the queue
+// is an unfinished task: no separate count can disagree with the queue.
+func (j *JoinableQueue) Put(ctx context.Context, msg []byte) error { return j.q.Put(ctx, msg) }
+
+// Get takes the next task under a lease of this process, waiting for one
+// (see Queue.GetLease); TaskDone ends it.
+func (j *JoinableQueue) Get(ctx context.Context) ([]byte, error) {
+	_, msg, err := j.q.q.getLease(ctx, &j.q.cfg)
+	return msg, err
 }
 
-// Put counts a task and puts msg (see Queue.Put). The count is raised
-// before the message becomes visible, so a TaskDone for it never underflows.
-func (j *JoinableQueue) Put(ctx context.Context, msg []byte) error {
-	atomic.AddUint32(&j.q.h.unfinished, 1)
-	err := j.Queue.Put(ctx, msg)
-	if err != nil {
-		j.undo()
-	}
-	return err
+// TryGet is Get without waiting: ErrEmpty when there is no task,
+// ErrNoLease when every lease entry is in use.
+func (j *JoinableQueue) TryGet() ([]byte, error) {
+	_, msg, err := j.q.q.tryGetLease()
+	return msg, err
 }
 
-func (j *JoinableQueue) undo() {
-	if atomic.AddUint32(&j.q.h.unfinished, ^uint32(0)) == 0 {
-		wake(&j.q.h.unfinished, &j.q.h.joinWait)
-	}
-}
+// GetLease is Get returning the lease, whose Done is TaskDone for exactly
+// this task.
+func (j *JoinableQueue) GetLease(ctx context.Context) (*Lease, error) { return j.q.GetLease(ctx) }
 
-// TaskDone marks one task done; ErrTaskDone if none is unfinished.
-func (j *JoinableQueue) TaskDone() error {
-	for {
-		n := atomic.LoadUint32(&j.q.h.unfinished)
-		if n == 0 {
-			return fmt.Errorf("ring: queue %q: %w", j.q.name, ErrTaskDone)
-		}
-		if atomic.CompareAndSwapUint32(&j.q.h.unfinished, n, n-1) {
-			if n == 1 {
-				wake(&j.q.h.unfinished, &j.q.h.joinWait)
-			}
-			return nil
-		}
-	}
-}
+// TaskDone marks one task that this process got as done (ending one of its
+// leases): ErrTaskDone if it holds none (CPython's "task_done() called too
+// many times"; a task is done by the process that got it).
+func (j *JoinableQueue) TaskDone() error { return j.q.q.doneAny() }
 
-// Unfinished returns the number of tasks put and not yet done.
-func (j *JoinableQueue) Unfinished() int { return int(atomic.LoadUint32(&j.q.h.unfinished)) }
+// Unfinished returns the number of tasks put and not yet done (queued or
+// held under a lease): a snapshot.
+func (j *JoinableQueue) Unfinished() int { return j.q.q.unfinished() }
 
-// Join waits until every task put has been marked done: ctx.Err() if ctx
-// ends first. (CPython's join has no timeout; a worker that dies without
-// TaskDone leaves the count up, which only a deadline can break.)
+// Join waits until every task put has been marked done, or counted lost
+// because its holder died: ctx.Err() if ctx ends first (a passed deadline
+// is context.DeadlineExceeded). Between wait slices it reclaims dead
+// holders' leases under the queue's DeadHolder rule.
 func (j *JoinableQueue) Join(ctx context.Context) error {
-	return j.cfg.wait(ctx, &j.q.joinWS)
+	return j.q.cfg.wait(ctx, &j.q.q.joinWS)
+}
+
+// ReclaimDead ends the leases of dead holders (see Queue.ReclaimDead).
+func (j *JoinableQueue) ReclaimDead(fn func(msg []byte, holder shm.Token) (redeliver bool)) (int, error) {
+	return j.q.ReclaimDead(fn)
+}
+
+// Lost returns how many tasks were counted lost because their holder died.
+func (j *JoinableQueue) Lost() uint64 { return j.q.Lost() }
+
+// Redelivered returns how many tasks were redelivered because their holder
+// died.
+func (j *JoinableQueue) Redelivered() uint64 { return j.q.Redelivered() }
+
+// Len returns the number of messages in the queue (see Queue.Len).
+func (j *JoinableQueue) Len() int { return j.q.Len() }
+
+// Empty reports whether Len is zero (a snapshot).
+func (j *JoinableQueue) Empty() bool { return j.q.Empty() }
+
+// Full reports whether Len has reached MaxSize (a snapshot).
+func (j *JoinableQueue) Full() bool { return j.q.Full() }
+
+// MaxSize returns the capacity in messages.
+func (j *JoinableQueue) MaxSize() int { return j.q.MaxSize() }
+
+// MaxMessage returns the largest message in bytes.
+func (j *JoinableQueue) MaxMessage() int { return j.q.MaxMessage() }
+
+// Tombstoned returns how many claims of dead processes were undone (see
+// Queue.Tombstoned).
+func (j *JoinableQueue) Tombstoned() uint64 { return j.q.Tombstoned() }
+
+// Close closes the queue (see Queue.Close).
+func (j *JoinableQueue) Close() error { return j.q.Close() }
+
+// String names the rule as QueueOptions' documentation does.
+func (d DeadHolder) String() string {
+	switch d {
+	case CountLost:
+		return "count-lost"
+	case Redeliver:
+		return "redeliver"
+	case Supervised:
+		return "supervised"
+	}
+	return fmt.Sprintf("DeadHolder(%d)", int(d))
 }

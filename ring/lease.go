@@ -1,0 +1,420 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// Lease protocol. A queue has a table of lease entries after its slots, each
+// with a 64-bit state word (state<<29 | owner token in the low half, a
+// generation in the high half), the holder's token, the ring position being
+// taken and room for one message. A leased take:
+//
+//  1. reserves a free entry: CAS free -> taking|me (generation + 1);
+//  2. stores the position it is about to claim in the entry, publishes the
+//     claim in its pending words and claims the slot (CAS of the dequeue
+//     index), as every Get does;
+//  3. copies the message into the entry (and out), then stores held|me;
+//  4. releases the slot.
+//
+// Done is one CAS held|me -> free. So at every instruction the message is in
+// the ring (before 2's CAS), in a slot claimed by a taking entry (2-3), or in
+// a held entry (after 3), and the state word says which. Whoever finds an
+// entry whose owner is dead (shm.Segment.Alive: never a timeout) takes it
+// over by CAS (taking -> salvage|me, held -> reclaim|me, and a dead
+// reclaimer's salvage or reclaim the same way) and finishes the job: a
+// salvager copies the message out of the claimed slot if the dead holder did
+// claim it (the slot is still full and claimed, no live participant has the
+// claim in its pending words, and no other entry holds that position; the
+// slot is then taken by CAS of its sequence to pos+1-2·slots, as a
+// tombstone's recoverer does), else frees the entry; a reclaimer releases the
+// slot if the holder died before releasing it. The message, now in a
+// reclaim entry, is then counted lost (the entry freed) or redelivered: the
+// entry becomes an orphan, which the next Get takes over with one CAS
+// orphan -> held|taker. A redelivered message is therefore never in the ring
+// twice and never duplicated by a crash.
+const (
+	leaseFree    = iota // no message
+	leaseTaking         // owner is claiming the position in pos
+	leaseHeld           // owner holds the message (after Get, before Done)
+	leaseOrphan         // a dead holder's message, waiting for the next Get
+	leaseReclaim        // a reclaimer (owner) decides the fate of the message
+	leaseSalvage        // a reclaimer (owner) salvages a dead taker's claim
+	leaseStates
+)
+
+// testHookLease, when set (by tests only), runs at the steps of a leased
+// take: 1 after reserving the entry, 3 after storing held, 4 after
+// releasing the slot (step 2, the claim, is testHookClaimed's).
+var testHookLease func(step int)
+
+// errRetry is a wait's "something to take besides the ring" (an orphan): the
+// caller loops instead of reporting it.
+var errRetry = errors.New("ring: retry")
+
+func leaseWord(state uint32, owner shm.Token, gen uint32) uint64 {
+	return uint64(gen)<<32 | uint64(state<<shm.TokenBits|uint32(owner)&shm.TokenMask)
+}
+
+func leaseState(w uint64) uint32    { return uint32(w) >> shm.TokenBits }
+func leaseOwner(w uint64) shm.Token { return shm.Token(uint32(w) & shm.TokenMask) }
+func leaseGen(w uint64) uint32      { return uint32(w >> 32) }
+func leaseEntrySize(maxMsg int) int {
+	return (leaseHdrSize + maxMsg + cacheLine - 1) &^ (cacheLine - 1)
+}
+func (q *mpmc) me() shm.Token               { return q.seg.Token() }
+func (q *mpmc) policy() DeadHolder          { return DeadHolder(atomic.LoadUint32(&q.h.flags) >> 1 & 3) }
+func (q *mpmc) orphans() bool               { return atomic.LoadUint32(&q.h.orphans) != 0 }
+func (q *mpmc) markerSeq(pos uint64) uint64 { return pos + 1 - 2*q.slots }
+
+func (q *mpmc) lease(i int) (*leaseEntry, []byte) {
+	off := uint64(i) * q.leaseSize
+	return leaseAt(q.leasesB, int(off)), q.leasesB[off+leaseHdrSize : off+q.leaseSize]
+}
+
+// take is the lease entry a Get copies its message into.
+type take struct {
+	e   *leaseEntry
+	p   []byte
+	gen uint32
+}
+
+// reserve takes a free lease entry for this process (step 1).
+func (q *mpmc) reserve() (take, bool) {
+	me := q.me()
+	for i := 0; i < q.nleases; i++ {
+		e, p := q.lease(i)
+		w := atomic.LoadUint64(&e.state)
+		if leaseState(w) != leaseFree {
+			continue
+		}
+		gen := leaseGen(w) + 1
+		if atomic.CompareAndSwapUint64(&e.state, w, leaseWord(leaseTaking, me, gen)) {
+			atomic.StoreUint32(&e.holder, uint32(me))
+			return take{e: e, p: p, gen: gen}, true
+		}
+	}
+	return take{}, false
+}
+
+// free ends the lease of entry e (generation gen) and wakes Join and the
+// getters waiting for a free entry.
+func (q *mpmc) free(e *leaseEntry, gen uint32) {
+	atomic.StoreUint64(&e.state, leaseWord(leaseFree, 0, gen))
+	q.ended()
+}
+
+func (q *mpmc) ended() {
+	atomic.AddUint32(&q.h.ended, 1)
+	wake(&q.h.ended, &q.h.joinWait)
+}
+
+// done ends the lease (i, gen) this process holds: one CAS is the commit.
+func (q *mpmc) done(e *leaseEntry, gen uint32) error {
+	if !atomic.CompareAndSwapUint64(&e.state, leaseWord(leaseHeld, q.me(), gen), leaseWord(leaseFree, 0, gen)) {
+		return q.errf(ErrTaskDone, "lease already done")
+	}
+	q.ended()
+	return nil
+}
+
+// doneAny ends one lease this process holds (TaskDone names no message).
+func (q *mpmc) doneAny() error {
+	me := q.me()
+	for i := 0; i < q.nleases; i++ {
+		e, _ := q.lease(i)
+		w := atomic.LoadUint64(&e.state)
+		if leaseState(w) == leaseHeld && leaseOwner(w) == me &&
+			atomic.CompareAndSwapUint64(&e.state, w, leaseWord(leaseFree, 0, leaseGen(w))) {
+			q.ended()
+			return nil
+		}
+	}
+	return q.errf(ErrTaskDone, "no task held by this process")
+}
+
+// takeOrphan takes over a redelivered message, if any, as a held lease.
+func (q *mpmc) takeOrphan() (take, []byte, bool, error) {
+	if !q.orphans() {
+		return take{}, nil, false, nil
+	}
+	me := q.me()
+	for i := 0; i < q.nleases; i++ {
+		e, p := q.lease(i)
+		w := atomic.LoadUint64(&e.state)
+		if leaseState(w) != leaseOrphan {
+			continue
+		}
+		gen := leaseGen(w) + 1
+		if !atomic.CompareAndSwapUint64(&e.state, w, leaseWord(leaseHeld, me, gen)) {
+			continue
+		}
+		race.Acquire(q.anchor)
+		for o := atomic.LoadUint32(&q.h.orphans); o > 0 && !atomic.CompareAndSwapUint32(&q.h.orphans, o, o-1); {
+			o = atomic.LoadUint32(&q.h.orphans)
+		}
+		atomic.StoreUint32(&e.holder, uint32(me))
+		n := e.len
+		if int(n) > q.maxMsg {
+			return take{}, nil, false, q.corrupt("lease %d: message length %d", i, n)
+		}
+		msg := make([]byte, n)
+		copyChunked(msg, p[:n])
+		return take{e: e, p: p, gen: gen}, msg, true, nil
+	}
+	return take{}, nil, false, nil
+}
+
+// getLease takes the next message under a lease: a redelivered one first,
+// then the ring's oldest. ErrEmpty when there is none; errNoLease when every
+// entry is in use.
+func (q *mpmc) tryGetLease() (take, []byte, error) {
+	if t, msg, ok, err := q.takeOrphan(); ok || err != nil {
+		return t, msg, err
+	}
+	if ok, _ := q.getReady(); !ok {
+		return take{}, nil, ErrEmpty
+	}
+	t, ok := q.reserve()
+	if !ok {
+		if q.nleases == 0 {
+			return take{}, nil, q.errf(ErrInvalid, "queue has no lease entries")
+		}
+		return take{}, nil, q.errf(ErrNoLease, "%d leases in use", q.nleases)
+	}
+	if testHookLease != nil {
+		testHookLease(1)
+	}
+	msg, _, err := q.tryGet(nil, true, &t)
+	if err != nil {
+		q.free(t.e, t.gen)
+		return take{}, nil, err
+	}
+	if testHookLease != nil {
+		testHookLease(4)
+	}
+	return t, msg, nil
+}
+
+// getLease is tryGetLease, waiting for a message or a free entry.
+func (q *mpmc) getLease(ctx context.Context, cfg *waitCfg) (take, []byte, error) {
+	for {
+		t, msg, err := q.tryGetLease()
+		switch {
+		case err == ErrEmpty:
+			err = q.waitGet(ctx, cfg)
+		case errors.Is(err, ErrNoLease) && q.nleases > 0:
+			err = cfg.wait(ctx, &q.leaseWS)
+		default:
+			return t, msg, err
+		}
+		if err != nil && err != errRetry {
+			return take{}, nil, err
+		}
+	}
+}
+
+// orphan hands a taken orphan back (a Get whose buffer was too short).
+func (q *mpmc) orphan(t take) {
+	atomic.AddUint32(&q.h.orphans, 1)
+	atomic.StoreUint64(&t.e.state, leaseWord(leaseOrphan, 0, t.gen))
+}
+
+// anyFree reports whether a lease entry is free (leaseWS's condition).
+func (q *mpmc) anyFree() (bool, error) {
+	for i := 0; i < q.nleases; i++ {
+		e, _ := q.lease(i)
+		if leaseState(atomic.LoadUint64(&e.state)) == leaseFree {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// leaseAt reports whether an entry other than skip has claimed or holds the
+// message at ring position pos.
+func (q *mpmc) leaseHolds(pos uint64, skip *leaseEntry) bool {
+	for i := 0; i < q.nleases; i++ {
+		e, _ := q.lease(i)
+		if e == skip {
+			continue
+		}
+		switch leaseState(atomic.LoadUint64(&e.state)) {
+		case leaseFree, leaseOrphan:
+		default:
+			if atomic.LoadUint64(&e.pos) == pos {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reclaim ends the leases of dead holders. decide says whether a message is
+// redelivered (true) or counted lost; nil applies the queue's policy (and
+// does nothing under Supervised). It returns how many leases it ended.
+func (q *mpmc) reclaim(decide func(msg []byte, holder shm.Token) bool, auto bool) (int, error) {
+	pol := q.policy()
+	if auto && pol == Supervised {
+		return 0, nil
+	}
+	me := q.me()
+	n := 0
+	for i := 0; i < q.nleases; i++ {
+		e, p := q.lease(i)
+		w := atomic.LoadUint64(&e.state)
+		st, owner, gen := leaseState(w), leaseOwner(w), leaseGen(w)
+		if st == leaseFree || st == leaseOrphan || owner == me {
+			continue
+		}
+		if st >= leaseStates {
+			return n, q.corrupt("lease %d: state word %#x", i, w)
+		}
+		if alive, err := q.seg.Alive(owner); err != nil || alive {
+			if err != nil {
+				return n, q.corrupt("lease %d: owner %v: %v", i, owner, err)
+			}
+			continue
+		}
+		next := uint32(leaseReclaim)
+		if st == leaseTaking || st == leaseSalvage {
+			next = leaseSalvage
+		}
+		if !atomic.CompareAndSwapUint64(&e.state, w, leaseWord(next, me, gen)) {
+			continue
+		}
+		race.Acquire(q.anchor)
+		if st == leaseTaking || st == leaseHeld {
+			atomic.StoreUint32(&e.holder, uint32(owner))
+		}
+		if next == leaseSalvage && !q.salvage(e, p, gen) {
+			q.free(e, gen) // the dead taker held no message
+			continue
+		}
+		q.releaseClaim(e)
+		ln := e.len
+		if int(ln) > q.maxMsg {
+			q.free(e, gen)
+			atomic.AddUint64(&q.h.lost, 1)
+			return n + 1, q.corrupt("lease %d: message length %d", i, ln)
+		}
+		redeliver := pol == Redeliver
+		if decide != nil {
+			msg := make([]byte, ln)
+			copyChunked(msg, p[:ln])
+			redeliver = decide(msg, shm.Token(atomic.LoadUint32(&e.holder)))
+		}
+		n++
+		if redeliver {
+			atomic.AddUint32(&q.h.orphans, 1)
+			atomic.AddUint64(&q.h.redelivered, 1)
+			race.ReleaseMerge(q.anchor)
+			atomic.StoreUint64(&e.state, leaseWord(leaseOrphan, 0, gen))
+			wake(low32(&q.h.enq), &q.h.getWait)
+		} else {
+			atomic.AddUint64(&q.h.lost, 1)
+			q.free(e, gen)
+		}
+	}
+	return n, nil
+}
+
+// salvage copies the message of the slot a dead taker claimed into its
+// entry, which this process owns, and releases the slot; false if the taker
+// had claimed no message.
+func (q *mpmc) salvage(e *leaseEntry, p []byte, gen uint32) bool {
+	pos := atomic.LoadUint64(&e.pos)
+	s, payload := q.slot(pos)
+	if atomic.LoadUint64(&s.seq) != pos+1 || int64(atomic.LoadUint64(&q.h.deq)-pos) <= 0 {
+		return false // not claimed, or released
+	}
+	if q.claimedByLive(opConsume, pos) || q.leaseHolds(pos, e) {
+		return false // a live consumer's claim, or a message another entry has
+	}
+	if !atomic.CompareAndSwapUint64(&s.seq, pos+1, q.markerSeq(pos)) {
+		return false
+	}
+	race.Acquire(q.anchor)
+	n, flags := s.len, s.flags
+	ok := flags == mpmcSlotPublished && int(n) <= q.maxMsg
+	if ok {
+		copyChunked(p, payload[:n])
+		e.len = n
+		race.ReleaseMerge(q.anchor)
+		atomic.StoreUint64(&e.state, leaseWord(leaseReclaim, q.me(), gen))
+	}
+	s.flags = 0
+	race.ReleaseMerge(q.anchor)
+	atomic.StoreUint64(&s.seq, pos+q.slots)
+	wake(low32(&q.h.deq), &q.h.putWait)
+	return ok
+}
+
+// releaseClaim releases the slot of entry e's position if its holder died
+// after copying the message but before releasing the slot.
+func (q *mpmc) releaseClaim(e *leaseEntry) {
+	pos := atomic.LoadUint64(&e.pos)
+	s, _ := q.slot(pos)
+	if atomic.LoadUint64(&s.seq) != pos+1 || int64(atomic.LoadUint64(&q.h.deq)-pos) <= 0 {
+		return
+	}
+	if atomic.CompareAndSwapUint64(&s.seq, pos+1, q.markerSeq(pos)) {
+		s.flags = 0
+		race.ReleaseMerge(q.anchor)
+		atomic.StoreUint64(&s.seq, pos+q.slots)
+		wake(low32(&q.h.deq), &q.h.putWait)
+	}
+}
+
+// joinReady reports whether no task is left: the ring is empty (no position
+// claimed by a producer and not taken) and no lease entry is in use, with no
+// lease ended in between (a worker may put a new task and then end its own
+// lease while the entries are read).
+func (q *mpmc) joinReady() (bool, error) {
+	v := atomic.LoadUint32(&q.h.ended)
+	if atomic.LoadUint64(&q.h.enq) != atomic.LoadUint64(&q.h.deq) {
+		return false, nil
+	}
+	for i := 0; i < q.nleases; i++ {
+		e, _ := q.lease(i)
+		if leaseState(atomic.LoadUint64(&e.state)) != leaseFree {
+			return false, nil
+		}
+	}
+	return atomic.LoadUint32(&q.h.ended) == v, nil
+}
+
+// unfinished counts the messages in the ring (claimed positions included)
+// and the lease entries in use: a snapshot.
+func (q *mpmc) unfinished() int {
+	n := q.length()
+	for i := 0; i < q.nleases; i++ {
+		e, _ := q.lease(i)
+		if leaseState(atomic.LoadUint64(&e.state)) != leaseFree {
+			n++
+		}
+	}
+	return n
+}
+
+// skipTombstone consumes a tombstone at the head of the ring, so that Join
+// does not wait for a Get to skip what a dead producer left.
+func (q *mpmc) skipTombstone() {
+	pos := atomic.LoadUint64(&q.h.deq)
+	s, _ := q.slot(pos)
+	if atomic.LoadUint64(&s.seq) != pos+1 || s.flags != mpmcSlotTombstone {
+		return
+	}
+	words, pair := q.claims.begin(q.tag|opConsume, pos)
+	if atomic.CompareAndSwapUint64(&q.h.deq, pos, pos+1) {
+		s.flags = 0
+		race.ReleaseMerge(q.anchor)
+		atomic.StoreUint64(&s.seq, pos+q.slots)
+		wake(low32(&q.h.deq), &q.h.putWait)
+	}
+	q.claims.end(words, pair)
+}

@@ -1,0 +1,121 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/shm"
+)
+
+func init() {
+	testproc.Register("ring-die-in-lease", helperDieInLease)
+}
+
+// helperDieInLease: Arg(0) segment, Arg(1) joinable queue, Arg(2) step of
+// the leased take (1 reserved, 2 claimed, 3 held, 4 released, 5 returned):
+// takes one task, reports ready at that step and hangs there until killed.
+func helperDieInLease() {
+	seg, err := shm.Open(testproc.Arg(0))
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	q, err := OpenJoinableQueue(seg, testproc.Arg(1), nil)
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	step := testproc.IntArg(2)
+	hang := func() {
+		testproc.Ready()
+		time.Sleep(time.Hour)
+	}
+	testHookLease = func(s int) {
+		if s == step {
+			hang()
+		}
+	}
+	testHookClaimed = func(op int) {
+		if op == opConsume && step == 2 {
+			hang()
+		}
+	}
+	if _, err := q.Get(context.Background()); err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	hang() // step 5: got, before TaskDone
+}
+
+// TestLeaseKilledAtEveryStep: a consumer SIGKILLed at each step of a leased
+// take neither loses a task silently nor duplicates one: under CountLost
+// every task is delivered once or counted in Lost, under Redeliver every
+// task is delivered exactly once (counted in Redelivered when it came back
+// from the dead consumer), and Join returns either way.
+func TestLeaseKilledAtEveryStep(t *testing.T) {
+	for _, pol := range []DeadHolder{CountLost, Redeliver} {
+		for step := 1; step <= 5; step++ {
+			t.Run(fmt.Sprintf("rule=%v/step=%d", pol, step), func(t *testing.T) {
+				seg, name := namedSegment(t)
+				q, err := NewJoinableQueue(seg, "q", &QueueOptions{MaxSize: 4, MaxMessage: 32, Leases: 4, DeadHolder: pol})
+				if err != nil {
+					t.Fatal(err)
+				}
+				all := []string{"t0", "t1", "t2", "t3"}
+				for _, m := range all {
+					if err := q.TryPut([]byte(m)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				child := testproc.Start(t, "ring-die-in-lease", testproc.Options{Args: []string{name, "q", fmt.Sprint(step)}})
+				child.WaitReady()
+				child.Kill()
+				child.ExitSignal()
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				var got []string
+				for {
+					tctx, tcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+					b, err := q.Get(tctx)
+					tcancel()
+					if errors.Is(err, context.DeadlineExceeded) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, string(b))
+					if err := q.TaskDone(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := q.Join(ctx); err != nil {
+					t.Fatalf("Join: %v (unfinished %d)", err, q.Unfinished())
+				}
+				slices.Sort(got)
+				wantLost := uint64(0)
+				if pol == CountLost && step > 1 {
+					wantLost = 1
+				}
+				if lost := q.Lost(); lost != wantLost || len(got)+int(lost) != len(all) {
+					t.Fatalf("got %q, Lost %d; want %d delivered, Lost %d", got, lost, len(all)-int(wantLost), wantLost)
+				}
+				if pol == Redeliver && !slices.Equal(got, all) {
+					t.Fatalf("got %q; want each of %q once", got, all)
+				}
+				wantRe := uint64(0)
+				if pol == Redeliver && step > 1 {
+					wantRe = 1
+				}
+				if re := q.Redelivered(); re != wantRe {
+					t.Fatalf("Redelivered: got %d; want %d", re, wantRe)
+				}
+				if n := q.Unfinished(); n != 0 {
+					t.Fatalf("Unfinished: got %d; want 0", n)
+				}
+			})
+		}
+	}
+}
