@@ -126,7 +126,7 @@ func TestSharedObjects(t *testing.T) {
 			t.Errorf("array[%d]: got %d; want %d", i, x, i+1)
 		}
 	}
-	if !a.Q.Q.Empty() {
+	if !a.Q.Queue().Empty() {
 		t.Errorf("queue not empty after %d gets", 2*n)
 	}
 }

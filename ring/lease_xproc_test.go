@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -217,15 +218,18 @@ type job struct {
 	Weight float64
 }
 
-// helperTypedJoinableWorker: typed Get + TaskDone until ErrClosed, reports
-// the sum of the IDs it did.
+// helperTypedJoinableWorker: Arg(1) the typed queue's ShareDesc in hex; typed
+// Get + TaskDone until ErrClosed, reports the sum of the IDs it did.
 func helperTypedJoinableWorker() {
 	seg := openSegment(testproc.Arg(0))
-	jq, err := ring.OpenJoinableQueue(seg, testproc.Arg(1), nil)
+	desc, err := hex.DecodeString(testproc.Arg(1))
 	if err != nil {
 		testproc.Fatalf("%v", err)
 	}
-	q := ring.NewTypedJoinableQueue[job](jq, nil)
+	var q ring.TypedJoinableQueue[job]
+	if err := q.AttachShare(seg, string(desc)); err != nil {
+		testproc.Fatalf("%v", err)
+	}
 	var sum int64
 	for {
 		j, err := q.Get(context.Background())
@@ -246,8 +250,9 @@ func helperTypedJoinableWorker() {
 // TestTypedJoinableQueueCountsTasks (issue 10 point 2): values put through
 // a typed view of a JoinableQueue (nil options in a 1 MiB segment, default
 // codec) are tasks: Join waits for them, worker processes' TaskDone through
-// their typed views ends them, and a JoinableQueue cannot be opened as a
-// plain Queue, whose Gets would skip the lease.
+// their typed views (attached from the parent's ShareDesc) ends them, and a
+// JoinableQueue cannot be opened as a plain Queue, whose Gets would skip
+// the lease.
 func TestTypedJoinableQueueCountsTasks(t *testing.T) {
 	seg, name := newSegment(t, 1<<20)
 	jq, err := ring.NewJoinableQueue(seg, "jobs", nil)
@@ -274,9 +279,10 @@ func TestTypedJoinableQueueCountsTasks(t *testing.T) {
 	if _, err := ring.OpenQueue(seg, "jobs", nil); !errors.Is(err, ring.ErrTypeMismatch) {
 		t.Fatalf("OpenQueue on a JoinableQueue: got %v; want ErrTypeMismatch", err)
 	}
+	_, desc := q.ShareDesc()
 	var ws []*testproc.Child
 	for i := 0; i < 2; i++ {
-		ws = append(ws, testproc.Start(t, "ring-typed-joinable-worker", testproc.Options{Args: []string{name, "jobs"}}))
+		ws = append(ws, testproc.Start(t, "ring-typed-joinable-worker", testproc.Options{Args: []string{name, hex.EncodeToString([]byte(desc))}}))
 	}
 	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
 	defer wcancel()

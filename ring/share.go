@@ -18,6 +18,8 @@ var (
 	_ shm.Handle = (*SimpleQueue)(nil)
 	_ shm.Handle = (*JoinableQueue)(nil)
 	_ shm.Handle = (*TypedQueue[int])(nil)
+	_ shm.Handle = (*TypedSimpleQueue[int])(nil)
+	_ shm.Handle = (*TypedJoinableQueue[int])(nil)
 	_ shm.Handle = (*Conn)(nil)
 	_ shm.Handle = (*TypedConn[int])(nil)
 	_ shm.Handle = (*Ring)(nil)
@@ -40,7 +42,7 @@ func (s *SimpleQueue) AttachShare(seg *shm.Segment, desc string) error {
 }
 
 // ShareDesc returns the segment j lives in and a descriptor that reopens it in another process.
-func (j *JoinableQueue) ShareDesc() (*shm.Segment, string) { return j.Queue.ShareDesc() }
+func (j *JoinableQueue) ShareDesc() (*shm.Segment, string) { return j.q.ShareDesc() }
 
 // AttachShare makes the zero value j a handle on the JoinableQueue desc in seg (a child process's side).
 func (j *JoinableQueue) AttachShare(seg *shm.Segment, desc string) error {
@@ -89,10 +91,37 @@ func typedDesc[T any](inner shm.Sharer, c Codec[T]) (*shm.Segment, string) {
 // ShareDesc returns the segment t lives in and a descriptor that reopens it
 // in another process. Only the Plain and Gob codecs travel: with another
 // codec the segment is nil.
-func (t *TypedQueue[T]) ShareDesc() (*shm.Segment, string) { return typedDesc(t.Q, t.Codec) }
+func (t *TypedQueue[T]) ShareDesc() (*shm.Segment, string) { return typedDesc(t.q, t.codec) }
 
 // AttachShare makes the zero value t a handle on the TypedQueue desc in seg (a child process's side).
 func (t *TypedQueue[T]) AttachShare(seg *shm.Segment, desc string) error {
+	return attachTyped(seg, desc, &t.typed, &t.q)
+}
+
+// ShareDesc returns the segment t lives in and a descriptor that reopens it
+// in another process (see TypedQueue.ShareDesc).
+func (t *TypedSimpleQueue[T]) ShareDesc() (*shm.Segment, string) { return typedDesc(t.q, t.codec) }
+
+// AttachShare makes the zero value t a handle on the TypedSimpleQueue desc in seg (a child process's side).
+func (t *TypedSimpleQueue[T]) AttachShare(seg *shm.Segment, desc string) error {
+	return attachTyped(seg, desc, &t.typed, &t.q)
+}
+
+// ShareDesc returns the segment t lives in and a descriptor that reopens it
+// in another process (see TypedQueue.ShareDesc).
+func (t *TypedJoinableQueue[T]) ShareDesc() (*shm.Segment, string) { return typedDesc(t.q, t.codec) }
+
+// AttachShare makes the zero value t a handle on the TypedJoinableQueue desc in seg (a child process's side).
+func (t *TypedJoinableQueue[T]) AttachShare(seg *shm.Segment, desc string) error {
+	return attachTyped(seg, desc, &t.typed, &t.q)
+}
+
+// attachTyped attaches the queue handle *q (a *Queue, *SimpleQueue or
+// *JoinableQueue) and the codec of a typed queue's descriptor.
+func attachTyped[T any, H any, PH interface {
+	*H
+	shm.Handle
+}](seg *shm.Segment, desc string, t *typed[T], q *PH) error {
 	name, f, err := share.Split(desc, 1)
 	if err != nil {
 		return fmt.Errorf("ring: attach %q: %w", desc, err)
@@ -101,11 +130,11 @@ func (t *TypedQueue[T]) AttachShare(seg *shm.Segment, desc string) error {
 	if err != nil {
 		return err
 	}
-	q, err := OpenQueue(seg, name, nil)
-	if err != nil {
+	h := PH(new(H))
+	if err := h.AttachShare(seg, name); err != nil {
 		return err
 	}
-	t.Q, t.Codec = q, c
+	*q, t.codec = h, c
 	return nil
 }
 
