@@ -69,7 +69,7 @@ func prepareQueues(size int) (*setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &ring.QueueOptions{MaxSize: slots, MaxMessage: size}
+	o := &ring.QueueOptions{MaxSize: slots, MaxMessage: size, Leases: -1} // no Get here takes a lease
 	down, err1 := ring.NewQueue(seg, "down", o)
 	up, err2 := ring.NewQueue(seg, "up", o)
 	if err1 != nil || err2 != nil {
