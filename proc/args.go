@@ -110,6 +110,11 @@ func (e *encoder) encode(v reflect.Value) error {
 		}
 		i, ok := e.segIdx[seg]
 		if !ok {
+			// Closed, truncated, or a named one whose name is gone: the
+			// child could not attach it.
+			if err := seg.Health(); err != nil {
+				return fmt.Errorf("%w: %v: %w", ErrArgs, t, err)
+			}
 			i = len(e.segs)
 			ref := segRef{Name: seg.Name(), CreationID: seg.CreationID()}
 			if ref.Name == "" {

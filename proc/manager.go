@@ -20,6 +20,12 @@ const SegmentSize = 8 << 20
 // maxSegment bounds how far a Manager grows a segment for one object.
 const maxSegment = 1 << 32
 
+// spareEntries is the part of a segment's directory (shm.DefaultObjects
+// entries) a Manager keeps free for Conditions over the segment's locks,
+// which must live beside their lock: it takes no other new object into a
+// segment with fewer free entries.
+const spareEntries = shm.DefaultObjects / 4
+
 // Manager makes shared objects for processes, so that no code names a
 // segment, sizes one, or opens an object: it allocates every object from
 // anonymous (memfd) segments it owns and adds a segment when one is full.
@@ -87,7 +93,7 @@ func alloc[H any](m *Manager, what string, create func(seg *shm.Segment, name st
 	defer m.mu.Unlock()
 	m.seq++
 	name := fmt.Sprintf("%s.%d", what, m.seq)
-	if n := len(m.segs); n > 0 {
+	if n := len(m.segs); n > 0 && len(m.segs[n-1].Objects()) < shm.DefaultObjects-spareEntries {
 		h, err := create(m.segs[n-1], name)
 		if !full(err) {
 			return h, err
@@ -233,7 +239,9 @@ func Event(m *Manager) *futex.Event { return must(NewEvent(m)) }
 
 // NewCondition makes a multiprocessing.Condition over lock, a *futex.Lock
 // or *futex.RLock made by the same Manager, or over a new RLock when lock
-// is nil (CPython's default).
+// is nil (CPython's default). A Condition lives in its lock's segment,
+// where the Manager keeps room for Conditions (ErrDirectoryFull from shm
+// only after a quarter of a segment's directory went to them).
 func NewCondition(m *Manager, lock futex.Locker) (*futex.Condition, error) {
 	if lock == nil {
 		return alloc(m, "condition", func(seg *shm.Segment, name string) (*futex.Condition, error) {
