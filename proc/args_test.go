@@ -28,8 +28,8 @@ type All struct {
 	Sem    *futex.Semaphore
 	BSem   *futex.BoundedSemaphore
 	Cond   *futex.Condition
-	SQ     *ring.SimpleQueue
-	JQ     *ring.JoinableQueue
+	SQ     *ring.TypedSimpleQueue[string]
+	JQ     *ring.TypedJoinableQueue[string]
 	Raw    *ctypes.RawValue[int32]
 	RawA   *ctypes.RawArray[float64]
 	AV     *ctypes.AnyValue
@@ -57,7 +57,7 @@ var useAll = proc.Func("use-all", func(ctx context.Context, a All) error {
 		func() error { return a.BSem.Acquire(ctx) },
 		func() error { return a.Cond.Acquire(ctx) },
 		a.Cond.Release,
-		func() error { return a.SQ.Put(ctx, []byte("sq")) },
+		func() error { return a.SQ.Put(ctx, "sq") },
 		func() error { _, err := a.JQ.Get(ctx); return err },
 		a.JQ.TaskDone,
 		func() error { a.Raw.Store(7); return nil },
@@ -111,7 +111,7 @@ func TestEveryHandleTravels(t *testing.T) {
 	}
 	a := All{
 		RL: proc.RLock(m), Sem: proc.Semaphore(m, 0), BSem: proc.BoundedSemaphore(m, 2), Cond: proc.Condition(m, nil),
-		SQ: proc.SimpleQueue(m), JQ: proc.JoinableQueue(m),
+		SQ: proc.SimpleQueue[string](m), JQ: proc.JoinableQueue[string](m),
 		Locks: []*futex.Lock{proc.Lock(m), proc.Lock(m)},
 		Arr:   [2]*ctypes.Value[int64]{proc.Value[int64](m, 0), proc.Value[int64](m, 0)},
 		In:    &Inner{V: proc.Value[int64](m, 0), Label: "in"},
@@ -132,7 +132,7 @@ func TestEveryHandleTravels(t *testing.T) {
 	check(err)
 	a.Named, err = futex.NewEvent(named, "named")
 	check(err)
-	check(a.JQ.Put(ctx, []byte("job")))
+	check(a.JQ.Put(ctx, "job"))
 	check(a.Locks[1].Acquire(ctx))
 
 	if err := useAll.Start(ctx, a).Join(ctx); err != nil {
@@ -144,7 +144,7 @@ func TestEveryHandleTravels(t *testing.T) {
 	if got := a.BSem.Value(); got != 1 {
 		t.Errorf("bounded semaphore: got %d; want 1", got)
 	}
-	if msg, err := a.SQ.Get(ctx); err != nil || string(msg) != "sq" {
+	if msg, err := a.SQ.Get(ctx); err != nil || msg != "sq" {
 		t.Errorf("simple queue: got %q, %v; want sq", msg, err)
 	}
 	if got := a.JQ.Unfinished(); got != 0 {
@@ -195,7 +195,7 @@ func TestArgsRefused(t *testing.T) {
 	m := proc.NewManager()
 	t.Cleanup(func() { m.Close() })
 	q := proc.Queue[int](m)
-	custom := ring.NewTypedQueue(q.Q, ring.Codec[int](customCodec{}))
+	custom := ring.NewTypedQueue(q.Queue(), ring.Codec[int](customCodec{}))
 	if err := takesQueue.Start(ctx, custom).Join(ctx); !errors.Is(err, proc.ErrArgs) {
 		t.Errorf("custom codec: got %v; want ErrArgs", err)
 	}

@@ -61,7 +61,8 @@
 // A Manager allocates objects from anonymous (sealed memfd) segments of
 // SegmentSize bytes that it owns, and starts a new segment when one is
 // full (a bigger one for an object that needs it): no segment sizes or
-// object names in user code. The factories come in pairs, NewX returning
+// object names in user code. A quarter of each segment's directory is kept
+// for Conditions, which must live beside their locks. The factories come in pairs, NewX returning
 // an error and X panicking on it; a nil *Manager means the process-wide
 // default one, the counterpart of calling multiprocessing.Queue() with no
 // manager at all.
@@ -117,7 +118,7 @@
 //	cpu_count()                           proc.CPUCount()
 //	freeze_support(), set_start_method    proc.Main() (there is one start method: re-execution)
 //	Queue(maxsize)                        proc.Queue[T](m) / proc.NewQueue[T](m, &ring.QueueOptions{MaxSize: n})
-//	SimpleQueue(), JoinableQueue()        proc.SimpleQueue(m), proc.JoinableQueue(m)
+//	SimpleQueue(), JoinableQueue()        proc.SimpleQueue[T](m), proc.JoinableQueue[T](m)
 //	Pipe(duplex)                          proc.Pipe(m, duplex)
 //	Lock(), RLock()                       proc.Lock(m), proc.RLock(m)
 //	Semaphore(n), BoundedSemaphore(n)     proc.Semaphore(m, n), proc.BoundedSemaphore(m, n)

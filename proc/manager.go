@@ -150,29 +150,39 @@ func NewQueue[T any](m *Manager, o *ring.QueueOptions) (*ring.TypedQueue[T], err
 // Queue is NewQueue with default options that panics on failure.
 func Queue[T any](m *Manager) *ring.TypedQueue[T] { return must(NewQueue[T](m, nil)) }
 
-// NewSimpleQueue makes a multiprocessing.SimpleQueue of byte messages; o
+// NewSimpleQueue makes a multiprocessing.SimpleQueue of values of T; o
 // may be nil.
-func NewSimpleQueue(m *Manager, o *ring.QueueOptions) (*ring.SimpleQueue, error) {
-	return alloc(m, "simplequeue", func(seg *shm.Segment, name string) (*ring.SimpleQueue, error) {
-		return ring.NewSimpleQueue(seg, name, o)
+func NewSimpleQueue[T any](m *Manager, o *ring.QueueOptions) (*ring.TypedSimpleQueue[T], error) {
+	return alloc(m, "simplequeue", func(seg *shm.Segment, name string) (*ring.TypedSimpleQueue[T], error) {
+		q, err := ring.NewSimpleQueue(seg, name, o)
+		if err != nil {
+			return nil, err
+		}
+		return ring.NewTypedSimpleQueue(q, typedCodec[T]()), nil
 	})
 }
 
 // SimpleQueue is NewSimpleQueue with default options that panics on
 // failure.
-func SimpleQueue(m *Manager) *ring.SimpleQueue { return must(NewSimpleQueue(m, nil)) }
+func SimpleQueue[T any](m *Manager) *ring.TypedSimpleQueue[T] { return must(NewSimpleQueue[T](m, nil)) }
 
-// NewJoinableQueue makes a multiprocessing.JoinableQueue of byte
-// messages; o may be nil.
-func NewJoinableQueue(m *Manager, o *ring.QueueOptions) (*ring.JoinableQueue, error) {
-	return alloc(m, "joinablequeue", func(seg *shm.Segment, name string) (*ring.JoinableQueue, error) {
-		return ring.NewJoinableQueue(seg, name, o)
+// NewJoinableQueue makes a multiprocessing.JoinableQueue of values of T;
+// o may be nil.
+func NewJoinableQueue[T any](m *Manager, o *ring.QueueOptions) (*ring.TypedJoinableQueue[T], error) {
+	return alloc(m, "joinablequeue", func(seg *shm.Segment, name string) (*ring.TypedJoinableQueue[T], error) {
+		q, err := ring.NewJoinableQueue(seg, name, o)
+		if err != nil {
+			return nil, err
+		}
+		return ring.NewTypedJoinableQueue(q, typedCodec[T]()), nil
 	})
 }
 
 // JoinableQueue is NewJoinableQueue with default options that panics on
 // failure.
-func JoinableQueue(m *Manager) *ring.JoinableQueue { return must(NewJoinableQueue(m, nil)) }
+func JoinableQueue[T any](m *Manager) *ring.TypedJoinableQueue[T] {
+	return must(NewJoinableQueue[T](m, nil))
+}
 
 // pipeEnds carries both ends of a pipe through alloc.
 type pipeEnds struct{ c0, c1 *ring.Conn }
