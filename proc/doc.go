@@ -134,7 +134,104 @@
 //
 // # Pool and futures
 //
-// (The Pool and concurrent.futures rows are added with the pool.)
+// A Pool runs registered tasks in worker processes (or, with
+// PoolOptions.InProcess, on goroutines: the same API, switched by one
+// option). Go cannot send a closure to another process, so a task is a
+// function registered by name at package init, and its methods submit it:
+//
+//	var square = proc.Task("square", func(ctx context.Context, x int) (int, error) { return x * x, nil })
+//
+//	p, err := proc.NewPool(5, nil) // Pool(5)
+//	...
+//	out, err := square.Map(ctx, p, xs) // p.map(square, xs)
+//
+// Arguments and results travel through shared memory: each worker has its
+// own pipe (two SPSC rings of package ring) in an anonymous segment, with
+// the value's bytes as the codec for fixed-size plain types and
+// encoding/gob for the rest.
+//
+//	multiprocessing.pool, concurrent.futures       proc
+//	def f(x): ... (any module-level function)     var f = proc.Task("f", func(ctx context.Context, x A) (R, error) {...})
+//	Pool(processes)                               proc.NewPool(n, nil) (Pool() is NewPool(runtime.NumCPU(), nil))
+//	Pool(initializer=g, initargs=(a,))            g := proc.Initializer("g", fn); PoolOptions{Initializer: g.With(a)}
+//	Pool(maxtasksperchild=k)                      PoolOptions{MaxTasksPerChild: k}
+//	(pebble, billiard: a per-task timeout)        PoolOptions{TaskTimeout: d}
+//	(none: retry a task whose worker died)        PoolOptions{Retries: k}
+//	multiprocessing.dummy.Pool, ThreadPoolExecutor  PoolOptions{InProcess: true}
+//	p.map(f, xs, chunksize)                       f.Map(ctx, p, xs) / f.Map(ctx, p, xs, proc.Chunksize(k))
+//	p.map_async(f, xs)                            f.MapAsync(p, xs) (*AsyncResult[[]R])
+//	p.imap(f, it) / p.imap_unordered(f, it)       f.Imap(ctx, p, seq) / f.ImapUnordered(ctx, p, seq) (iter.Seq2[R, error])
+//	p.starmap(f, pairs)                           a task of a struct type: f.Map(ctx, p, []Pair{...})
+//	p.apply(f, (x,))                              f.Apply(ctx, p, x)
+//	p.apply_async(f, (x,), callback, error_callback)  r := f.ApplyAsync(p, x); r.OnSuccess(cb); r.OnError(ecb)
+//	r.get(timeout), r.wait(timeout)               r.Get(ctx), r.Wait(ctx)
+//	r.ready(), r.successful()                     r.Ready(), r.Successful()
+//	p.close(), p.join(), p.terminate()            p.Close(), p.Join(ctx), p.Terminate()
+//	ProcessPoolExecutor(n)                        proc.NewPool(n, nil)
+//	ex.submit(f, x)                               f.Submit(p, x) (*Future[R])
+//	ex.map(f, xs)                                 f.Imap(ctx, p, slices.Values(xs))
+//	ex.shutdown(wait=True, cancel_futures=False)  p.Close(); p.Join(ctx) (cancel_futures: Cancel each future first)
+//	fut.result(timeout), fut.exception(timeout)   fut.Result(ctx), fut.Err(ctx)
+//	fut.done(), running(), cancel(), cancelled()  fut.Done(), Running(), Cancel(), Cancelled()
+//	fut.add_done_callback(fn)                     fut.AddDoneCallback(fn) (at once if done)
+//	as_completed(fs, timeout)                     proc.AsCompleted(ctx, fs)
+//	wait(fs, timeout, return_when)                proc.Wait(ctx, fs, proc.FirstCompleted / FirstException / AllCompleted)
+//	ValueError "Number of processes must be at least 1"  ErrWorkers
+//	ValueError "Pool not running"                 ErrNotRunning (in the result of a call on a closed pool)
+//	ValueError "Pool is still running"            ErrStillRunning (Join before Close)
+//	ValueError "Chunksize must be 1+"             ErrChunksize
+//	ValueError "... not ready" (successful)       ErrNotReady
+//	multiprocessing.TimeoutError, TimeoutError    ctx.Err() (context.DeadlineExceeded)
+//	CancelledError                                ErrCancelled
+//	(task timeout)                                ErrTimeout in a *WorkerError
+//	(a hang, gh-66587) / BrokenProcessPool        ErrWorkerDied in a *WorkerError, for that task only
+//
+// A "task" is what one worker takes at once: one call of Apply, ApplyAsync
+// or Submit, or one chunk of Map or Imap (CPython's meaning):
+// MaxTasksPerChild and TaskTimeout count chunks. A worker is sent tasks
+// ahead of its current one only while more than that many per worker are
+// queued, so a queued future stays cancellable while the workers are busy.
+// Tasks may not start processes of their own: workers are daemon children.
+//
+// How a task ends, and what happens to its worker:
+//
+//	in the worker                      the task's error                        the worker
+//	the task returns err               *RemoteError (err's text; in-process,   goes on
+//	                                   err itself)
+//	the task panics                    *PanicError (value and stack)           goes on
+//	os.Exit(n), a runtime crash (2)    *WorkerError{ExitCode: n}, ErrWorkerDied  replaced
+//	SIGKILL, the OOM killer            *WorkerError{ExitCode: -9, Signal: SIGKILL}, ErrWorkerDied  replaced
+//	runs past TaskTimeout              *WorkerError (killed with SIGKILL), ErrTimeout  replaced
+//	dies between tasks                 none                                    replaced when next sent work
+//	the pool's owner dies (SIGKILL too)  -                                     dies with it (daemon)
+//
+// With Retries k, a task whose worker died runs again on another worker, up
+// to k times, before it fails (timed-out tasks are not retried). Tasks sent
+// to a dead worker that it had not started always go back to the front of
+// the queue. Every other task completes, and the pool never hangs: the
+// worker writes the number of the task it starts in a mark word in shared
+// memory, and when it dies (its process is reaped) the parent first reads
+// every result the worker sent, then the mark: the one task under it,
+// unanswered, is the one that was running. In-process, a timed-out task's
+// goroutine cannot be killed: its context is cancelled, its result dropped,
+// and the worker goroutine goes on with the next task.
+//
+// Each worker's segment holds:
+//
+//	object  kind                  written by                        read by
+//	"pool"  duplex ring.Pipe      parent (end 0): tasks             worker (end 1)
+//	                              worker (end 1): results           parent (end 0)
+//	"mark"  ctypes.RawValue[uint64]  worker: the running task's     parent, after the worker died,
+//	                              number (0 idle; bit 63 set while  and its timeout watchdog
+//	                              it sends the result)
+//
+// A task message is the task's number (8 bytes, little-endian), its name
+// (uvarint length, bytes) and the arguments (uvarint count, then each
+// argument's uvarint length and encoding). A worker's message is a kind
+// byte (1 ready, 2 initializer failed, 3 result, 4 the task could not run)
+// and, for a result, the task's number and per item an outcome byte (0
+// value, 1 error text, 2 panic), a uvarint length and the bytes. Every
+// length is checked against the message (ErrMessage, never a panic).
 //
 // # Layout
 //

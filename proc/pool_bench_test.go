@@ -87,28 +87,23 @@ func benchMap(b *testing.B, p *proc.Pool, opts ...proc.CallOption) {
 }
 
 func benchApplyAsync(b *testing.B, p *proc.Pool) {
-	rs := make([]*proc.AsyncResult[int], b.N)
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := range rs {
-		rs[i] = benchSquare.ApplyAsync(p, i)
-	}
-	for i, r := range rs {
-		if v, err := r.Get(ctx); err != nil || v != i*i {
-			b.Fatal(v, err)
-		}
-	}
+	benchAsync(b, func(i int) func(context.Context) (int, error) { return benchSquare.ApplyAsync(p, i).Get })
 }
 
 func benchSubmit(b *testing.B, p *proc.Pool) {
-	fs := make([]*proc.Future[int], b.N)
+	benchAsync(b, func(i int) func(context.Context) (int, error) { return benchSquare.Submit(p, i).Result })
+}
+
+// benchAsync submits b.N tasks, then waits for each result in turn.
+func benchAsync(b *testing.B, submit func(i int) func(context.Context) (int, error)) {
+	gets := make([]func(context.Context) (int, error), b.N)
 	ctx := context.Background()
 	b.ResetTimer()
-	for i := range fs {
-		fs[i] = benchSquare.Submit(p, i)
+	for i := range gets {
+		gets[i] = submit(i)
 	}
-	for i, f := range fs {
-		if v, err := f.Result(ctx); err != nil || v != i*i {
+	for i, get := range gets {
+		if v, err := get(ctx); err != nil || v != i*i {
 			b.Fatal(v, err)
 		}
 	}
