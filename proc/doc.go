@@ -111,6 +111,7 @@
 //	p.pid, p.name, p.daemon               p.Pid(), p.Name()/SetName, p.Daemon()/SetDaemon
 //	p.exitcode                            p.ExitCode() (code, exited)
 //	p.sentinel                            p.Done()
+//	p.close()                             nothing to do: a reaped Process holds no descriptor
 //	(exception in the child)              p.Err(): *ExitError with the error or panic and stack
 //	current_process()                     proc.CurrentProcess()
 //	parent_process()                      proc.ParentProcess()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -110,8 +111,9 @@ func TestNoDescriptorLeak(t *testing.T) {
 
 // Pids collects the pids of the daemons a middle process starts.
 type Pids struct {
-	Q      *ring.TypedQueue[int]
-	Daemon bool
+	Q       *ring.TypedQueue[int]
+	Daemon  bool
+	Outlive bool
 }
 
 var sleeper = proc.Func("sleeper", func(ctx context.Context, _ struct{}) error {
@@ -120,16 +122,29 @@ var sleeper = proc.Func("sleeper", func(ctx context.Context, _ struct{}) error {
 })
 
 var middle = proc.Func("middle", func(ctx context.Context, a Pids) error {
+	var pids []int
 	for range 2 {
-		p := sleeper.New(struct{}{}, &proc.Options{Daemon: a.Daemon})
-		// Start from a goroutine that exits at once: the parent-death
-		// signal must not follow this goroutine's thread (Go issue 27505).
+		p := sleeper.New(struct{}{}, &proc.Options{Daemon: a.Daemon, OutliveParent: a.Outlive})
+		// Start from a goroutine that exits locked to its thread, which
+		// makes Go end the thread: the kernel sends the parent-death
+		// signal when the forking thread exits (Go issue 27505), so a
+		// child forked there would die now.
 		errc := make(chan error)
-		go func() { errc <- p.Start() }()
+		go func() {
+			runtime.LockOSThread()
+			errc <- p.Start()
+		}()
 		if err := <-errc; err != nil {
 			return err
 		}
-		if err := a.Q.Put(ctx, p.Pid()); err != nil {
+		pids = append(pids, p.Pid())
+	}
+	// A child's start and exit: time for those threads to end.
+	if err := exitWith.Start(ctx, "ok").Join(ctx); err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := a.Q.Put(ctx, pid); err != nil {
 			return err
 		}
 	}
@@ -138,15 +153,17 @@ var middle = proc.Func("middle", func(ctx context.Context, a Pids) error {
 })
 
 // TestChildrenDieWithParent SIGKILLs a process that started two daemon
-// children (and, in the second run, two plain ones): every child must be
-// gone within 1 s.
+// children (and, in the second run, two plain ones) from threads that have
+// since ended: the children must live until then, and every one must be
+// gone within 1 s after. In the third run the children were started with
+// OutliveParent and must live on, adopted by another process.
 func TestChildrenDieWithParent(t *testing.T) {
-	for _, daemon := range []bool{true, false} {
-		t.Run(fmt.Sprintf("daemon=%v", daemon), func(t *testing.T) {
+	for _, tc := range []struct{ daemon, outlive bool }{{true, false}, {false, false}, {false, true}} {
+		t.Run(fmt.Sprintf("daemon=%v/outlive=%v", tc.daemon, tc.outlive), func(t *testing.T) {
 			ctx := ctxT(t)
 			m := proc.NewManager()
 			t.Cleanup(func() { m.Close() })
-			a := Pids{Q: proc.Queue[int](m), Daemon: daemon}
+			a := Pids{Q: proc.Queue[int](m), Daemon: tc.daemon, Outlive: tc.outlive}
 			mid := middle.Start(ctx, a)
 			var pids []int
 			for range 2 {
@@ -161,10 +178,23 @@ func TestChildrenDieWithParent(t *testing.T) {
 					syscall.Kill(pid, syscall.SIGKILL)
 				}
 			})
+			for _, pid := range pids {
+				if !alive(pid) {
+					t.Fatalf("child %d died before its parent (killed with the thread that started it?)", pid)
+				}
+			}
 			if err := mid.Kill(); err != nil {
 				t.Fatal(err)
 			}
 			mid.Join(ctx)
+			if tc.outlive {
+				for _, pid := range pids {
+					if !alive(pid) || ppid(pid) == mid.Pid() {
+						t.Errorf("child %d asked to outlive its parent: alive %v, parent %d", pid, alive(pid), ppid(pid))
+					}
+				}
+				return
+			}
 			deadline := time.Now().Add(time.Second) // a watchdog: death takes microseconds
 			for _, pid := range pids {
 				for alive(pid) {
@@ -176,4 +206,19 @@ func TestChildrenDieWithParent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ppid returns pid's parent pid from /proc, 0 if it cannot be read.
+func ppid(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
 }
