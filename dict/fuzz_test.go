@@ -1,0 +1,121 @@
+package dict_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shmkit/dict"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// fuzzLayoutVersion is the objects' layout version (major 1).
+const fuzzLayoutVersion = 1 << 16
+
+// fuzzRecord builds one 11-byte fuzz record: target (0 table, 1 root), word
+// index, value.
+func fuzzRecord(target byte, word uint16, value uint64) []byte {
+	b := []byte{target, byte(word), byte(word >> 8)}
+	return binary.LittleEndian.AppendUint64(b, value)
+}
+
+// Word indices of the default geometry (64 slots, 8 stripes, KeyMax 64,
+// ValueMax 256), for the seeds: buckets from word 72, slots from 136, 88
+// words each.
+const (
+	fzBuckets   = 72
+	fzSlots     = 136
+	fzSlotWords = 88
+)
+
+func fuzzSeeds() [][]byte {
+	cat := func(rs ...[]byte) []byte {
+		var b []byte
+		for _, r := range rs {
+			b = append(b, r...)
+		}
+		return b
+	}
+	var allBad, allLoop []byte
+	for i := 0; i < 64; i++ {
+		allBad = append(allBad, fuzzRecord(0, uint16(fzBuckets+i), 1<<40)...)
+		allLoop = append(allLoop, fuzzRecord(0, uint16(fzBuckets+i), 1)...)
+	}
+	return [][]byte{
+		nil,
+		allBad,
+		cat(allLoop, fuzzRecord(0, fzSlots+1, 1)),               // every chain a self-loop
+		cat(allLoop, fuzzRecord(0, fzSlots+2+2, 1|0xffffff<<8)), // a key longer than KeyMax
+		cat(allLoop, fuzzRecord(0, fzSlots+2+2, 1|1<<8|1<<62)),  // a value longer than ValueMax
+		cat(fuzzRecord(0, 8, 1<<50), fuzzRecord(0, 9, 1<<60)),   // stripe counts
+		cat(fuzzRecord(0, 8+8, 5000)),                           // a free list head out of range
+		cat(fuzzRecord(0, 1, 3), fuzzRecord(0, 2, 7)),           // table geometry
+		cat(fuzzRecord(1, 0, 0)),                                // root: no stripes
+		cat(fuzzRecord(1, 3, 12345)),                            // root: table id
+	}
+}
+
+// FuzzMapMemory writes arbitrary words into a map's table and root, then
+// runs every read operation (and a few writes, and a fresh OpenMap): no
+// panic, no hang, only errors.
+func FuzzMapMemory(f *testing.F) {
+	for _, s := range fuzzSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(runOne)
+}
+
+// runOne is one fuzz execution.
+func runOne(t *testing.T, data []byte) {
+	seg, err := shm.Anonymous(4 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	m, err := dict.NewMap(seg, "m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		m.Set(bg, fmt.Sprint("key", i), []byte(fmt.Sprint("value", i)))
+	}
+	st, _ := m.Stats()
+	tab, err := seg.OpenObject(st.Table, dict.KindTable, fuzzLayoutVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := seg.OpenObject("m", dict.KindMap, fuzzLayoutVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; len(data) >= 11; data = data[11:] {
+		b := tab.Bytes()
+		if data[0]&1 == 1 {
+			b = root.Bytes()
+		}
+		w := int(binary.LittleEndian.Uint16(data[1:])) % (len(b) / 8)
+		copy(b[8*w:], data[3:11])
+	}
+	exercise(t, m)
+	if m2, err := dict.OpenMap(seg, "m"); err == nil {
+		exercise(t, m2)
+	}
+}
+
+func exercise(t *testing.T, m *dict.Map) {
+	for i := 0; i < 45; i++ {
+		m.Get(fmt.Sprint("key", i))
+	}
+	m.Len()
+	m.Items()
+	m.Stats()
+	m.Revision()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	m.Set(ctx, "key3", []byte("new"))
+	m.Set(ctx, "fresh", []byte("new"))
+	m.Delete(ctx, "key5")
+	m.Items()
+}
