@@ -39,7 +39,7 @@ type Plain[T any] struct{ size int }
 func NewPlain[T any]() (*Plain[T], error) {
 	t := reflect.TypeFor[T]()
 	if err := plainType(t); err != nil {
-		return nil, fmt.Errorf("ring: plain codec for %v: %w: %v", t, ErrCodec, err)
+		return nil, errorf(ErrCodec, "plain codec for %v: %v", t, err)
 	}
 	return &Plain[T]{size: int(t.Size())}, nil
 }
@@ -77,7 +77,7 @@ func (p *Plain[T]) Put(dst []byte, v *T) { copy(dst, plainBytes(v)) }
 // Decode copies b into *v; a message of another size is ErrCodec.
 func (p *Plain[T]) Decode(b []byte, v *T) error {
 	if len(b) != p.size {
-		return fmt.Errorf("ring: plain codec: message of %d bytes for a %d-byte value: %w", len(b), p.size, ErrCodec)
+		return errorf(ErrCodec, "plain codec: message of %d bytes for a %d-byte value", len(b), p.size)
 	}
 	copy(plainBytes(v), b)
 	return nil
@@ -101,7 +101,7 @@ type Gob[T any] struct{}
 func (Gob[T]) Append(dst []byte, v *T) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
 	if err := gob.NewEncoder(buf).Encode(v); err != nil {
-		return dst, fmt.Errorf("ring: gob encode: %w: %v", ErrCodec, err)
+		return dst, errorf(ErrCodec, "gob encode: %v", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -109,7 +109,7 @@ func (Gob[T]) Append(dst []byte, v *T) ([]byte, error) {
 // Decode decodes a gob message into *v.
 func (Gob[T]) Decode(b []byte, v *T) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
-		return fmt.Errorf("ring: gob decode: %w: %v", ErrCodec, err)
+		return errorf(ErrCodec, "gob decode: %v", err)
 	}
 	return nil
 }

@@ -2,8 +2,9 @@ package ring
 
 import "errors"
 
-// Sentinel errors. Calls wrap them with the object's name
-// (fmt.Errorf("ring: %q: %w", name, err)); test with errors.Is.
+// Sentinel errors. Calls wrap them with the object's name once and one
+// package prefix ("ring: queue "tasks": closed": the sentinel's own prefix
+// is dropped from the text, not from errors.Is); test with errors.Is.
 var (
 	// ErrFull: a non-blocking write found no room (queue.Full in CPython).
 	ErrFull = errors.New("ring: full")

@@ -169,7 +169,7 @@ func (q *mpmc) takeOrphan() (take, []byte, bool, error) {
 	return take{}, nil, false, nil
 }
 
-// getLease takes the next message under a lease: a redelivered one first,
+// tryGetLease takes the next message under a lease: a redelivered one first,
 // then the ring's oldest. ErrEmpty when there is none; errNoLease when every
 // entry is in use.
 func (q *mpmc) tryGetLease() (take, []byte, error) {
@@ -235,7 +235,18 @@ func (q *mpmc) anyFree() (bool, error) {
 	return false, nil
 }
 
-// leaseAt reports whether an entry other than skip has claimed or holds the
+// hasOrphan reports whether an entry holds a message for redelivery.
+func (q *mpmc) hasOrphan() bool {
+	for i := 0; i < q.nleases; i++ {
+		e, _ := q.lease(i)
+		if leaseState(atomic.LoadUint64(&e.state)) == leaseOrphan {
+			return true
+		}
+	}
+	return false
+}
+
+// leaseHolds reports whether an entry other than skip has claimed or holds the
 // message at ring position pos.
 func (q *mpmc) leaseHolds(pos uint64, skip *leaseEntry) bool {
 	for i := 0; i < q.nleases; i++ {

@@ -327,3 +327,71 @@ func TestQueueDefaultsFitOneMiB(t *testing.T) {
 		t.Logf("%s: %v", kind, msg)
 	}
 }
+
+// TestQueueErrorTexts (issue 10 point 8): one package prefix, the queue's
+// name once, and errors.Is still finds the sentinel.
+func TestQueueErrorTexts(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	q, err := ring.NewQueue(seg, "q", &ring.QueueOptions{MaxSize: 2, MaxMessage: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jq, err := ring.NewJoinableQueue(seg, "jq", &ring.QueueOptions{MaxSize: 2, MaxMessage: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errOpen := ring.OpenJoinableQueue(seg, "q", nil)
+	errTooLarge := q.TryPut(make([]byte, 9))
+	q.Close()
+	for _, c := range []struct {
+		err      error
+		sentinel error
+		text     string
+	}{
+		{errTooLarge, ring.ErrTooLarge, `ring: queue "q": message of 9 bytes, max 8: message too large`},
+		{q.TryPut(nil), ring.ErrClosed, `ring: queue "q": closed`},
+		{jq.TaskDone(), ring.ErrTaskDone, `ring: queue "jq": no task held by this process: task_done() called too many times`},
+		{errOpen, ring.ErrTypeMismatch, `ring: queue "q" is a Queue or SimpleQueue, not a JoinableQueue: object type mismatch`},
+	} {
+		if !errors.Is(c.err, c.sentinel) || c.err.Error() != c.text {
+			t.Errorf("got %v; want %q (errors.Is %v)", c.err, c.text, c.sentinel)
+		}
+	}
+}
+
+// TestQueueDeadlinesReportedAsDeadlines (issue 10 point 4, queue half):
+// every queue wait whose deadline passes reports context.DeadlineExceeded
+// (never ErrEmpty, ErrFull, ErrNoLease or nil), however short the deadline:
+// Get on an empty Queue, Put on a full one, and, with the only lease held
+// by a live process, a JoinableQueue's Get (waiting for a lease) and Join.
+func TestQueueDeadlinesReportedAsDeadlines(t *testing.T) {
+	seg, name := newSegment(t, 1<<20)
+	o := &ring.QueueOptions{MaxSize: 2, MaxMessage: 16, Leases: 1}
+	empty, err1 := ring.NewQueue(seg, "empty", o)
+	full, err2 := ring.NewQueue(seg, "full", o)
+	jq, err3 := ring.NewJoinableQueue(seg, "jq", o)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	putTasks(t, full.TryPut, 2)
+	putTasks(t, jq.TryPut, 2)
+	cs, _ := holders(t, name, "jq", "joinable", 1)
+	defer killAll(cs)
+	ops := map[string]func(context.Context) error{
+		"Queue.Get":          func(ctx context.Context) error { _, err := empty.Get(ctx); return err },
+		"Queue.Put":          func(ctx context.Context) error { return full.Put(ctx, []byte("x")) },
+		"JoinableQueue.Get":  func(ctx context.Context) error { _, err := jq.Get(ctx); return err },
+		"JoinableQueue.Join": jq.Join,
+	}
+	deadlines := []time.Duration{-time.Millisecond, 0, time.Microsecond, 100 * time.Microsecond, time.Millisecond, 3 * time.Millisecond}
+	for name, op := range ops {
+		for i := 0; i < 60; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), deadlines[i%len(deadlines)])
+			err := op(ctx)
+			cancel()
+			if err != context.DeadlineExceeded {
+				t.Fatalf("%s with a %v deadline: got %v; want context.DeadlineExceeded", name, deadlines[i%len(deadlines)], err)
+			}
+		}
+	}
+}

@@ -129,7 +129,7 @@ func initMPMC(b []byte, g geometry) {
 
 func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 	b := obj.Bytes()
-	bad := func(what string) error { return fmt.Errorf("ring: queue %q: %s: %w", name, what, ErrCorrupt) }
+	bad := func(what string) error { return errorf(ErrCorrupt, "queue %q: %s", name, what) }
 	if len(b) < mpmcHdrSize {
 		return nil, bad("short object")
 	}
@@ -194,7 +194,7 @@ func (q *mpmc) slot(pos uint64) (*mpmcSlot, []byte) {
 func (q *mpmc) getPeer() error {
 	q.reclaim(nil, true)
 	q.recoverProducer()
-	if q.orphans() {
+	if q.orphans() && q.hasOrphan() { // the hint alone could be stale
 		return errRetry
 	}
 	return nil
@@ -208,17 +208,17 @@ func (q *mpmc) corrupt(what string, args ...any) error {
 
 // errf wraps a sentinel with the queue's name and a detail.
 func (q *mpmc) errf(sentinel error, what string, args ...any) error {
-	return fmt.Errorf("ring: queue %q: %s: %w", q.name, fmt.Sprintf(what, args...), sentinel)
+	return errorf(sentinel, "queue %q: %s", q.name, fmt.Sprintf(what, args...))
 }
 
 // tryPut claims a free slot, copies msg in and publishes it; ErrFull when
 // the queue holds maxSize messages.
 func (q *mpmc) tryPut(msg []byte) error {
 	if len(msg) > q.maxMsg {
-		return fmt.Errorf("ring: queue %q: message of %d bytes, max %d: %w", q.name, len(msg), q.maxMsg, ErrTooLarge)
+		return q.errf(ErrTooLarge, "message of %d bytes, max %d", len(msg), q.maxMsg)
 	}
 	if q.closed() {
-		return fmt.Errorf("ring: queue %q: %w", q.name, ErrClosed)
+		return errorf(ErrClosed, "queue %q", q.name)
 	}
 	pos := atomic.LoadUint64(&q.h.enq)
 	for step := 0; step < maxSteps; step++ {
@@ -272,7 +272,7 @@ func (q *mpmc) tryGet(buf []byte, alloc bool, lt *take) ([]byte, int, error) {
 			if flags == mpmcSlotPublished && !alloc && int(n) > len(buf) {
 				// Re-check that the slot is still this position's.
 				if atomic.LoadUint64(&s.seq) == seq && atomic.LoadUint64(&q.h.deq) == pos {
-					return nil, int(n), fmt.Errorf("ring: queue %q: message of %d bytes, buffer %d: %w", q.name, n, len(buf), ErrBufferTooShort)
+					return nil, int(n), q.errf(ErrBufferTooShort, "message of %d bytes, buffer %d", n, len(buf))
 				}
 				pos = atomic.LoadUint64(&q.h.deq)
 				continue
@@ -329,7 +329,7 @@ func (q *mpmc) tryGet(buf []byte, alloc bool, lt *take) ([]byte, int, error) {
 			return out, int(n), nil
 		case dif < 0:
 			if q.closed() && atomic.LoadUint64(&q.h.enq) == pos {
-				return nil, 0, fmt.Errorf("ring: queue %q: %w", q.name, ErrClosed)
+				return nil, 0, errorf(ErrClosed, "queue %q", q.name)
 			}
 			return nil, 0, ErrEmpty
 		default:

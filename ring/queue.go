@@ -117,15 +117,15 @@ func (o *QueueOptions) geometry() (geometry, error) {
 	g.leases = max(g.leases, 0)
 	if g.maxMsg < 0 || g.maxMsg > mpmcMaxSlotPayload || oo.MaxBytes < 0 || g.leases > maxLeases ||
 		oo.DeadHolder < CountLost || oo.DeadHolder > Supervised {
-		return g, fmt.Errorf("ring: queue of messages of up to %d bytes, max bytes %d, %d leases, dead holder rule %d: %w",
-			g.maxMsg, oo.MaxBytes, g.leases, oo.DeadHolder, ErrInvalid)
+		return g, errorf(ErrInvalid, "queue of messages of up to %d bytes, max bytes %d, %d leases, dead holder rule %d",
+			g.maxMsg, oo.MaxBytes, g.leases, oo.DeadHolder)
 	}
 	g.flags = uint32(oo.DeadHolder) << 1
 	g.maxSize = oo.MaxSize
 	if oo.MaxBytes > 0 {
 		byBytes := oo.MaxBytes / mpmcSlotSize(g.maxMsg)
 		if byBytes < 1 {
-			return g, fmt.Errorf("ring: queue of %d bytes cannot hold one %d-byte slot: %w", oo.MaxBytes, mpmcSlotSize(g.maxMsg), ErrInvalid)
+			return g, errorf(ErrInvalid, "queue of %d bytes cannot hold one %d-byte slot", oo.MaxBytes, mpmcSlotSize(g.maxMsg))
 		}
 		if g.maxSize <= 0 || byBytes < g.maxSize {
 			g.maxSize = byBytes
@@ -135,7 +135,7 @@ func (o *QueueOptions) geometry() (geometry, error) {
 		g.maxSize = DefaultQueueSize
 	}
 	if g.maxSize > 1<<30 {
-		return g, fmt.Errorf("ring: queue of %d messages: %w", g.maxSize, ErrInvalid)
+		return g, errorf(ErrInvalid, "queue of %d messages", g.maxSize)
 	}
 	// Two slots at least: with one, a released slot's sequence would read
 	// as that position still full.
@@ -169,8 +169,8 @@ func newQueue(seg *shm.Segment, name string, o *QueueOptions, flags uint32) (*Qu
 		return nil
 	})
 	if errors.Is(err, shm.ErrNoSpace) {
-		return nil, fmt.Errorf("ring: new queue %q needs %d bytes (%d slots of %d bytes, %d leases of %d), %d free: %w",
-			name, g.size(), g.slots, mpmcSlotSize(g.maxMsg), g.leases, leaseEntrySize(g.maxMsg), seg.Free(), shm.ErrNoSpace)
+		return nil, errorf(shm.ErrNoSpace, "new queue %q needs %d bytes (%d slots of %d bytes, %d leases of %d), %d free",
+			name, g.size(), g.slots, mpmcSlotSize(g.maxMsg), g.leases, leaseEntrySize(g.maxMsg), seg.Free())
 	}
 	if err != nil {
 		return nil, err // shm's error names the object
@@ -198,7 +198,7 @@ func openQueue(seg *shm.Segment, name string, o *QueueOptions, joinable bool) (*
 	}
 	if isJ := atomic.LoadUint32(&q.h.flags)&mpmcJoinable != 0; isJ != joinable {
 		kind := map[bool]string{false: "Queue or SimpleQueue", true: "JoinableQueue"}
-		return nil, fmt.Errorf("ring: queue %q is a %s, not a %s: %w", name, kind[isJ], kind[joinable], ErrTypeMismatch)
+		return nil, errorf(ErrTypeMismatch, "queue %q is a %s, not a %s", name, kind[isJ], kind[joinable])
 	}
 	return &Queue{q: q, cfg: cfg}, nil
 }
