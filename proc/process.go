@@ -37,7 +37,8 @@ type Options struct {
 	// Dir is the child's working directory; "" for the parent's.
 	Dir string
 	// Stdout and Stderr receive the child's output; nil for the parent's
-	// os.Stdout and os.Stderr at Start.
+	// standard output and error (os.Stdout and os.Stderr as they were at
+	// package init).
 	Stdout, Stderr io.Writer
 }
 
@@ -75,6 +76,11 @@ type Process struct {
 }
 
 var procSeq atomic.Int64
+
+// stdFiles are this process's standard output and error as package init
+// found them: reading os.Stdout at each Start would race with code that
+// swaps the variable (go test does, around each Example).
+var stdFiles = [2]*os.File{os.Stdout, os.Stderr}
 
 func newProcess(e *entry, args reflect.Value, o *Options) *Process {
 	p := &Process{e: e, args: args, done: make(chan struct{})}
@@ -217,10 +223,10 @@ func (p *Process) spawn() error {
 	}
 	stdout, stderr := p.opt.Stdout, p.opt.Stderr
 	if stdout == nil {
-		stdout = os.Stdout
+		stdout = stdFiles[0]
 	}
 	if stderr == nil {
-		stderr = os.Stderr
+		stderr = stdFiles[1]
 	}
 	cmd, err := reexec.Command(role, reexec.Options{
 		Args:          []string{p.e.name},
