@@ -150,7 +150,7 @@ func create(seg *shm.Segment, name string, kind shm.Kind, opts *Options) (*core,
 			ErrFull, kindWord(kind), name, t.ns, t.bytes(), o.MaxBytes)
 	}
 	if _, err := seg.CreateObject(t.name, KindTable, layoutVersion, t.bytes(), func(p []byte) error {
-		t.format(words(p))
+		t.format(p)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("dict: create %s %q: %w", kindWord(kind), name, err)
@@ -536,7 +536,7 @@ func (c *core) grow(ctx context.Context, old *table) error {
 	name := tableName(c.name, nt.id)
 	nt.name = name
 	_, err := c.seg.CreateObject(name, KindTable, layoutVersion, nt.bytes(), func(p []byte) error {
-		nt.format(words(p))
+		nt.format(p)
 		return old.migrate(nt)
 	})
 	if errors.Is(err, shm.ErrNoSpace) {

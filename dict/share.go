@@ -95,3 +95,13 @@ func (s *Struct[T]) AttachShare(seg *shm.Segment, desc string) error {
 	*s = *v
 	return nil
 }
+
+// Every handle travels in a child's arguments (package proc).
+var (
+	_ shm.Handle = (*Map)(nil)
+	_ shm.Handle = (*List)(nil)
+	_ shm.Handle = (*Namespace)(nil)
+	_ shm.Handle = (*TypedMap[int])(nil)
+	_ shm.Handle = (*TypedList[int])(nil)
+	_ shm.Handle = (*Struct[struct{}])(nil)
+)

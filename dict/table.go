@@ -13,6 +13,7 @@ type table struct {
 	id        uint64
 	name      string
 	w         []uint64
+	b         []byte // the same payload as bytes (loadBytes, keyEqual on amd64)
 	nb, ns    int // buckets, slots
 	stripes   int
 	per       int // slots per stripe
@@ -78,13 +79,15 @@ func openTable(name string, payload []byte, stripes, keyMax, valueMax int) (*tab
 		return nil, fmt.Errorf("%w: table %q: needs %d bytes, has %d", ErrCorrupt, name, t.bytes(), len(payload))
 	}
 	t.w = w[:t.bytes()/8]
+	t.b = payload[:t.bytes()]
 	return t, nil
 }
 
-// format writes a fresh table into w: header, free lists holding every slot
-// of each stripe's range, empty buckets (the payload is zeroed).
-func (t *table) format(w []uint64) {
-	t.w = w
+// format writes a fresh table into payload: header, free lists holding
+// every slot of each stripe's range, empty buckets (the payload is zeroed).
+func (t *table) format(payload []byte) {
+	w := words(payload)
+	t.w, t.b = w, payload
 	w[tabIDW] = t.id
 	w[tabBucketsW] = uint64(t.nb)
 	w[tabSlotsW] = uint64(t.ns)
@@ -175,25 +178,6 @@ func (t *table) lookup(h uint64, key string, dst []byte) ([]byte, uint64, int) {
 	return dst, 0, readMissing
 }
 
-// keyEqual compares key with the cell's key words. Each word is an atomic
-// load, so the loads stay ordered before the caller's re-read of the
-// sequence word on every architecture.
-func (t *table) keyEqual(cw int, key string) bool {
-	kw := t.w[cw+cellHdrW : cw+cellHdrW+t.keyWords]
-	i := 0
-	for ; len(key)-i >= 8; i += 8 {
-		if atomic.LoadUint64(&kw[i/8]) != le64(key[i:i+8]) {
-			return false
-		}
-	}
-	if i < len(key) {
-		var b [8]byte
-		copy(b[:], key[i:])
-		return atomic.LoadUint64(&kw[i/8]) == binary.LittleEndian.Uint64(b[:])
-	}
-	return true
-}
-
 func le64(s string) uint64 {
 	_ = s[7]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
@@ -212,26 +196,6 @@ func (t *table) readKey(cw int, klen int) ([]byte, bool) {
 		return nil, false
 	}
 	return t.loadBytes(nil, cw+cellHdrW, klen), true
-}
-
-// loadBytes appends n bytes from the words at w0 to dst[:0], with atomic
-// word loads (see keyEqual).
-func (t *table) loadBytes(dst []byte, w0 int, n int) []byte {
-	ws := t.w[w0 : w0+wordsFor(n)]
-	if cap(dst) < n {
-		dst = make([]byte, n)
-	}
-	dst = dst[:n]
-	i := 0
-	for ; n-i >= 8; i += 8 {
-		binary.LittleEndian.PutUint64(dst[i:], atomic.LoadUint64(&ws[i/8]))
-	}
-	if i < n {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], atomic.LoadUint64(&ws[i/8]))
-		copy(dst[i:], b[:])
-	}
-	return dst
 }
 
 // writeCell fills the cell that slot sw does not show (the writer holds the
