@@ -14,7 +14,7 @@ type table struct {
 	name      string
 	w         []uint64
 	b         []byte // the same payload as bytes (loadBytes, keyEqual on amd64)
-	nb, ns    int // buckets, slots
+	nb, ns    int    // buckets, slots
 	stripes   int
 	per       int // slots per stripe
 	bmask     uint64
