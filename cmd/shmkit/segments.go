@@ -254,6 +254,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "  %q\t%v\t%d.%d\t%d\t%d\t%v\t%s\n", o.Name, o.Kind, o.Version>>16, o.Version&0xffff, o.Offset, o.Size, o.Creator, state)
 	}
 	tw.Flush()
+	inspectDicts(stdout, s, objs)
 	return 0
 }
 
