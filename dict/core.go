@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -95,7 +94,7 @@ type core struct {
 	keyMax   int
 	valueMax int
 	maxBytes int
-	anchor   unsafe.Pointer
+	anchor   raceAnchor
 
 	mu  sync.Mutex // serialises table refreshes
 	cur atomic.Pointer[table]

@@ -15,8 +15,8 @@
 //	d.update(other) / d.clear()               m.Update(ctx, goMap) / m.Clear(ctx)
 //	d.keys() / d.items() / dict(d)            m.Keys() / m.Items() / m.Range(fn)
 //	(no equivalent)                           m.CompareAndSwap(ctx, k, rev, v), m.Watch(ctx, rev)
-//	l = manager.list(range(5))                l, _ := dict.NewList(seg, "l", nil); l.Extend(ctx, items, nil)
-//	l.append(x) / l.extend(xs)                l.Append(ctx, x) / l.Extend(ctx, xs, nil)
+//	l = manager.list(range(5))                l, _ := dict.NewList(seg, "l", nil); l.Extend(ctx, items)
+//	l.append(x) / l.extend(xs)                l.Append(ctx, x) / l.Extend(ctx, xs)
 //	l[i] / l[i] = x / l[-1]                   l.Get(i) / l.Set(ctx, i, x) / l.Get(-1)
 //	len(l) / l.pop() / list(l)                l.Len() / l.Pop(ctx) / l.Copy()
 //	n = manager.Namespace(); n.a = 10         n, _ := dict.NewNamespace(seg, "n", nil); n.Set(ctx, "a", 10)
@@ -102,6 +102,22 @@
 // readable throughout. Watch ignores the unfinished write of a writer whose
 // lock holder is dead.
 //
+// Watch callers of one handle share one goroutine parked in FUTEX_WAIT (in
+// slices of 50 ms), so a process parks at most one thread per handle
+// however many goroutines watch; a cancelled Watch returns at once.
+//
+// # Performance
+//
+// On the 2-core CI machine (AMD EPYC, Go 1.26), BenchmarkMap with 1000 keys
+// and 64-byte values measured, in one run: Get 60-105 ns and Set 90-125 ns
+// from one process (a Go map with a sync.RWMutex in one process: 40-60 ns
+// for either), about 45 ns per Get and 110-140 ns per Set with two processes
+// at once; a Unix-socket request to a server process holding a Go map took
+// 25-37 µs and CPython's Manager().dict() 28-56 µs per operation, that is
+// 300 to 1100 times longer. Run it with
+//
+//	go test -run XXX -bench BenchmarkMap -benchtime 200ms -v ./dict/
+//
 // # Memory layout
 //
 // Little-endian, the same on every architecture; offsets from each object's
@@ -170,6 +186,8 @@
 //     ErrCorrupt (or ErrBusy) after a bounded number of steps, never a panic,
 //     an out-of-range access or an endless loop (FuzzMapMemory); a peer can
 //     still store wrong values.
+//   - Directory entries: a map takes 1 + Stripes + one per table it has had
+//     (a doubling each) of its segment's object directory (shm.Options.Objects).
 //   - Atomicity across keys: Update, Clear, a Struct's Store and a Namespace's
 //     Attrs are per key.
 //   - Protection from truncation of a named segment by a peer: as everywhere

@@ -3,7 +3,9 @@ package dict_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -104,18 +106,100 @@ func runOne(t *testing.T, data []byte) {
 	}
 }
 
+// exercise runs every read and a few writes; each error must be one of the
+// documented ones.
 func exercise(t *testing.T, m *dict.Map) {
-	for i := 0; i < 45; i++ {
-		m.Get(fmt.Sprint("key", i))
+	check := func(op string, err error) {
+		for _, known := range []error{dict.ErrNotFound, dict.ErrCorrupt, dict.ErrBusy, dict.ErrFull,
+			shm.ErrCorrupt, shm.ErrNotExist, shm.ErrTypeMismatch, shm.ErrVersion, context.DeadlineExceeded} {
+			if err == nil || errors.Is(err, known) {
+				return
+			}
+		}
+		t.Fatalf("%s: undocumented error %v", op, err)
 	}
-	m.Len()
-	m.Items()
-	m.Stats()
+	for i := 0; i < 45; i++ {
+		_, err := m.Get(fmt.Sprint("key", i))
+		check("Get", err)
+	}
+	_, err := m.Len()
+	check("Len", err)
+	_, err = m.Items()
+	check("Items", err)
+	_, err = m.Stats()
+	check("Stats", err)
 	m.Revision()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	m.Set(ctx, "key3", []byte("new"))
-	m.Set(ctx, "fresh", []byte("new"))
-	m.Delete(ctx, "key5")
-	m.Items()
+	_, err = m.Set(ctx, "key3", []byte("new"))
+	check("Set", err)
+	_, err = m.Set(ctx, "fresh", []byte("new"))
+	check("Set", err)
+	_, err = m.Delete(ctx, "key5")
+	check("Delete", err)
+	_, err = m.Items()
+	check("Items", err)
+}
+
+// TestReaderBoundedUnderHostileWriter: a goroutine bumps every slot's
+// sequence word without pause (what a hostile or broken writer could do);
+// each Get must return the value or ErrBusy, never hang or tear.
+func TestReaderBoundedUnderHostileWriter(t *testing.T) {
+	m, seg := newMap(t, nil)
+	m.Set(bg, "k", []byte("value"))
+	st, _ := m.Stats()
+	tab, err := seg.OpenObject(st.Table, dict.KindTable, fuzzLayoutVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, slotsW, slotWords := dict.Geometry(st.Capacity, st.Stripes, st.KeyMax, st.ValueMax)
+	// Find the one live slot: its current cell's state word is 1.
+	b := tab.Bytes()
+	cellWords := (slotWords - 2) / 2
+	live := -1
+	for i := 0; i < st.Capacity; i++ {
+		o := 8 * (slotsW + i*slotWords)
+		seq := binary.LittleEndian.Uint64(b[o:])
+		if binary.LittleEndian.Uint64(b[o+8*(2+int(seq&1)*cellWords+2):])&0xff == 1 {
+			live = o
+		}
+	}
+	if live < 0 {
+		t.Fatal("no live slot found: the test's idea of the layout is out of date")
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 0; ; n++ {
+			if n == 1 {
+				close(started)
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for i := 0; i < 100; i++ {
+				// +2 keeps the cell the same: only the sequence moves.
+				binary.LittleEndian.PutUint64(b[live:], binary.LittleEndian.Uint64(b[live:])+2)
+			}
+		}
+	}()
+	<-started
+	busy := 0
+	for i := 0; i < 300; i++ {
+		runtime.Gosched() // with GOMAXPROCS 1 the writer runs between Gets only
+		v, err := m.Get("k")
+		switch {
+		case errors.Is(err, dict.ErrBusy):
+			busy++
+		case err != nil || string(v) != "value":
+			t.Fatalf("Get under a hostile writer = %q, %v; want value or ErrBusy", v, err)
+		}
+	}
+	close(stop)
+	<-done
+	t.Logf("300 Gets under a hostile writer (GOMAXPROCS %d): %d ErrBusy", runtime.GOMAXPROCS(0), busy)
 }

@@ -23,6 +23,9 @@ var (
 
 const layoutVersion = 1 << 16
 
+// raceAnchor is an object's race-detector anchor (shm.Segment.Anchor).
+type raceAnchor = unsafe.Pointer
+
 // Root object: rootHdr then one 64-byte line per stripe.
 const (
 	rootStripesOff   = 0

@@ -111,25 +111,26 @@ func (l *List) withLock(ctx context.Context, need int, fn func(t *table) error) 
 
 // Append adds value at the end and returns its index.
 func (l *List) Append(ctx context.Context, value []byte) (int, error) {
-	var idx int
-	err := l.Extend(ctx, [][]byte{value}, &idx)
-	return idx, err
+	return l.extend(ctx, [][]byte{value})
 }
 
-// Extend appends values in order, contiguously (no other writer's item
-// falls between them). If first is not nil it receives the first one's
-// index.
-func (l *List) Extend(ctx context.Context, values [][]byte, first *int) error {
+// Extend appends values in order, contiguously: no other writer's item
+// falls between them.
+func (l *List) Extend(ctx context.Context, values [][]byte) error {
+	_, err := l.extend(ctx, values)
+	return err
+}
+
+// extend is Extend returning the first new item's index.
+func (l *List) extend(ctx context.Context, values [][]byte) (first int, err error) {
 	for _, v := range values {
 		if err := l.c.checkValue(v); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return l.withLock(ctx, len(values), func(*table) error {
+	err = l.withLock(ctx, len(values), func(*table) error {
 		n := l.Len()
-		if first != nil {
-			*first = n
-		}
+		first = n
 		for i, v := range values {
 			if err := l.setLocked(n+i, v); err != nil {
 				return err
@@ -140,6 +141,7 @@ func (l *List) Extend(ctx context.Context, values [][]byte, first *int) error {
 		}
 		return nil
 	})
+	return first, err
 }
 
 func (l *List) setLocked(i int, v []byte) error {

@@ -29,9 +29,8 @@ func TestList(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		items = append(items, []byte(fmt.Sprint(i)))
 	}
-	var first int
-	if err := l.Extend(bg, items, &first); err != nil || first != 0 {
-		t.Fatalf("Extend: first %d, %v", first, err)
+	if err := l.Extend(bg, items); err != nil || l.Len() != 300 {
+		t.Fatalf("Extend: Len %d, %v; want 300", l.Len(), err)
 	}
 	if i, err := l.Append(bg, []byte("last")); err != nil || i != 300 {
 		t.Fatalf("Append = %d, %v; want 300", i, err)

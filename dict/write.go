@@ -3,7 +3,6 @@ package dict
 import (
 	"fmt"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/shmkit/shmkit/internal/race"
 )
@@ -59,7 +58,7 @@ func (t *table) popFree(s int) (n uint64, ok bool, err error) {
 // publish makes the cell just written the one slot n shows: one atomic
 // store, the commit point of every write. Before it readers see the old
 // cell whole, after it the new one.
-func (t *table) publish(anchor unsafe.Pointer, n uint64) {
+func (t *table) publish(anchor raceAnchor, n uint64) {
 	sw := t.slotW(n)
 	race.Release(anchor)
 	atomic.StoreUint64(&t.w[sw+slotSeqW], atomic.LoadUint64(&t.w[sw+slotSeqW])+1)
@@ -68,7 +67,7 @@ func (t *table) publish(anchor unsafe.Pointer, n uint64) {
 // remove deletes slot n of stripe s, which ref points at: unlink it (the
 // commit point), publish a deleted cell so that readers standing on it
 // restart, and only then reuse its link for the free list.
-func (t *table) remove(anchor unsafe.Pointer, s int, n uint64, ref int, rev uint64) {
+func (t *table) remove(anchor raceAnchor, s int, n uint64, ref int, rev uint64) {
 	w := t.w
 	sw := t.slotW(n)
 	atomic.StoreUint64(&w[ref], atomic.LoadUint64(&w[sw+slotNextW]))
@@ -139,7 +138,7 @@ func (t *table) migrate(nt *table) error {
 // that still shows a live one: a half-done insert or delete) and the
 // count. A half-written cell is never shown: the dead writer did not
 // publish it, or it did and the cell is whole.
-func (t *table) recover(anchor unsafe.Pointer, s int) error {
+func (t *table) recover(anchor raceAnchor, s int) error {
 	w := t.w
 	held := make([]bool, t.per)
 	count := 0
