@@ -29,27 +29,40 @@ var holders sync.Map // reflect.Type → bool: whether values of the type can ho
 
 // holdsHandle reports whether a value of type t can hold a handle where the
 // walk finds it: in the type itself, behind pointers, in exported struct
-// fields, in slice and array elements.
+// fields, in slice and array elements. Only finished answers go into the
+// shared cache: a provisional one (the guard against recursive types) seen
+// by another goroutine starting a child at the same time made it gob-encode
+// a struct of handles.
 func holdsHandle(t reflect.Type) bool {
 	if v, ok := holders.Load(t); ok {
 		return v.(bool)
 	}
-	holders.Store(t, false) // a recursive type refers back to itself: not through this
-	r := false
+	r := holdsHandleIn(t, map[reflect.Type]bool{})
+	holders.Store(t, r)
+	return r
+}
+
+func holdsHandleIn(t reflect.Type, visiting map[reflect.Type]bool) bool {
+	if v, ok := holders.Load(t); ok {
+		return v.(bool)
+	}
+	if visiting[t] {
+		return false // a recursive type refers back to itself: not through this
+	}
+	visiting[t] = true
 	switch {
 	case isHandle(t):
-		r = true
+		return true
 	case t.Kind() == reflect.Pointer, t.Kind() == reflect.Slice, t.Kind() == reflect.Array:
-		r = holdsHandle(t.Elem())
+		return holdsHandleIn(t.Elem(), visiting)
 	case t.Kind() == reflect.Struct:
 		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() && holdsHandle(f.Type) {
-				r = true
+			if f := t.Field(i); f.IsExported() && holdsHandleIn(f.Type, visiting) {
+				return true
 			}
 		}
 	}
-	holders.Store(t, r)
-	return r
+	return false
 }
 
 // opaque reports whether a struct type without handles carries nothing gob

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shmkit/ring"
 )
 
 // Tasks used by the pool tests, registered in every process of the test
@@ -464,4 +469,35 @@ func TestAsCompletedAndWait(t *testing.T) {
 			t.Fatalf("AllCompleted: done %d, not done %d, %v", len(done), len(notDone), err)
 		}
 	})
+}
+
+// NewPool starts its workers at once, from as many goroutines: each must
+// see that the worker's argument type holds handles (a provisional cache
+// entry once said it did not, and the start failed).
+func TestHoldsHandleConcurrent(t *testing.T) {
+	for i := range 200 {
+		// A type no one has looked at yet, with the handle after many
+		// fields, so that the walk takes a while.
+		var fs []reflect.StructField
+		for k := range 64 {
+			fs = append(fs, reflect.StructField{Name: "F" + strconv.Itoa(k) + "_" + strconv.Itoa(i), Type: reflect.TypeFor[[4]int]()})
+		}
+		typ := reflect.StructOf(append(fs, reflect.StructField{Name: "Conn", Type: reflect.TypeFor[*ring.Conn]()}))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		var wrong atomic.Int64
+		for range 4 {
+			wg.Go(func() {
+				<-start
+				if !holdsHandle(typ) {
+					wrong.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if n := wrong.Load(); n != 0 {
+			t.Fatalf("%d of 4 goroutines found no handle in %v", n, typ)
+		}
+	}
 }
