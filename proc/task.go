@@ -55,8 +55,8 @@ func lookupTask(name string) taskEntry {
 type TaskFunc[A, R any] struct {
 	name string
 	fn   func(context.Context, A) (R, error)
-	ac   ring.Codec[A]
-	rc   ring.Codec[R]
+	ac   codec[A]
+	rc   codec[R]
 }
 
 // Task registers fn under name and returns it as a TaskFunc. Call it at
@@ -72,11 +72,41 @@ func Task[A, R any](name string, fn func(ctx context.Context, a A) (R, error)) *
 // Name returns the name the task was registered under.
 func (t *TaskFunc[A, R]) Name() string { return t.name }
 
-func codecFor[T any]() ring.Codec[T] {
-	if p, err := ring.NewPlain[T](); err == nil {
-		return p
+// codec encodes the items of task messages: a fixed-size plain type as its
+// bytes (no length: the size is known), anything else as a gob stream with
+// a uvarint length first.
+type codec[T any] struct {
+	plain *ring.Plain[T]
+	gob   ring.Gob[T]
+}
+
+func codecFor[T any]() codec[T] {
+	p, _ := ring.NewPlain[T]()
+	return codec[T]{plain: p}
+}
+
+func (c *codec[T]) append(dst []byte, v *T) ([]byte, error) {
+	if c.plain != nil {
+		return c.plain.Append(dst, v)
 	}
-	return ring.Gob[T]{}
+	return appendItem(dst, func(b []byte) ([]byte, error) { return c.gob.Append(b, v) })
+}
+
+// read decodes the next item; an error in its bytes is returned, an error
+// in the message's framing is left in r.err too.
+func (c *codec[T]) read(r *msgReader, v *T) error {
+	if c.plain != nil {
+		b := r.fixed(c.plain.FixedSize())
+		if r.err != nil {
+			return r.err
+		}
+		return c.plain.Decode(b, v)
+	}
+	b := r.bytes()
+	if r.err != nil {
+		return r.err
+	}
+	return c.gob.Decode(b, v)
 }
 
 // call runs the task on a in this goroutine; a panic becomes a *PanicError.
@@ -96,16 +126,18 @@ const (
 	itemPanic = 2 // payload: uvarint length of the value, the value, the stack
 )
 
-// Wire format, all lengths uvarint:
+// Wire format, all lengths and counts uvarint; an item is encoded by codec:
 //
-//	args:    count, then per item: length, encoded argument
-//	results: count, then per item: outcome byte, length, payload
+//	args:    count, then per item: the argument
+//	results: count, then per item: an outcome byte, then the result
+//	         (itemOK) or a length and the error text (itemErr) or a length
+//	         and the panic (itemPanic)
 
 func (t *TaskFunc[A, R]) appendArgs(dst []byte, in []A) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, uint64(len(in)))
 	for i := range in {
 		var err error
-		dst, err = appendItem(dst, func(b []byte) ([]byte, error) { return t.ac.Append(b, &in[i]) })
+		dst, err = t.ac.append(dst, &in[i])
 		if err != nil {
 			return dst, fmt.Errorf("proc: task %q: argument %d: %w", t.name, i, err)
 		}
@@ -169,6 +201,20 @@ func (r *msgReader) bytes() []byte {
 	return b
 }
 
+// fixed returns the next n bytes.
+func (r *msgReader) fixed(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > len(r.b) {
+		r.err = fmt.Errorf("%w: item of %d bytes, %d left", ErrMessage, n, len(r.b))
+		return nil
+	}
+	b := r.b[:n:n]
+	r.b = r.b[n:]
+	return b
+}
+
 func (r *msgReader) byte1() byte {
 	if r.err != nil {
 		return 0
@@ -200,17 +246,21 @@ func (t *TaskFunc[A, R]) serve(ctx context.Context, args []byte, dst []byte) ([]
 		return dst, r.err
 	}
 	dst = binary.AppendUvarint(dst, n)
+	// One argument and one result for all items: through the codecs they
+	// escape, and a value per item would be an allocation per item.
+	a, res := new(A), new(R)
 	for i := 0; i < int(n); i++ {
-		b := r.bytes()
+		var zeroA A
+		var zeroR R
+		*a, *res = zeroA, zeroR
+		err := t.ac.read(&r, a)
 		if r.err != nil {
 			return dst, r.err
 		}
-		var a A
-		res, err := *new(R), t.ac.Decode(b, &a)
 		if err == nil {
-			res, err = t.call(ctx, a)
+			*res, err = t.call(ctx, *a)
 		}
-		dst = t.appendOutcome(dst, &res, err)
+		dst = t.appendOutcome(dst, res, err)
 	}
 	return dst, nil
 }
@@ -218,10 +268,12 @@ func (t *TaskFunc[A, R]) serve(ctx context.Context, args []byte, dst []byte) ([]
 func (t *TaskFunc[A, R]) appendOutcome(dst []byte, res *R, err error) []byte {
 	switch e := err.(type) {
 	case nil:
-		out, encErr := appendItem(append(dst, itemOK), func(b []byte) ([]byte, error) { return t.rc.Append(b, res) })
+		n := len(dst)
+		out, encErr := t.rc.append(append(dst, itemOK), res)
 		if encErr == nil {
 			return out
 		}
+		dst = out[:n]
 		err = fmt.Errorf("encoding the result: %w", encErr)
 	case *PanicError:
 		dst = append(dst, itemPanic)
@@ -242,15 +294,19 @@ func (t *TaskFunc[A, R]) decodeResults(b []byte, out []R, errs []error) error {
 	r.count(len(out))
 	for i := range out {
 		kind := r.byte1()
+		if kind == itemOK {
+			if err := t.rc.read(&r, &out[i]); r.err != nil {
+				return r.err
+			} else if err != nil {
+				errs[i] = fmt.Errorf("proc: task %q: decoding the result: %w", t.name, err)
+			}
+			continue
+		}
 		p := r.bytes()
 		if r.err != nil {
 			return r.err
 		}
 		switch kind {
-		case itemOK:
-			if err := t.rc.Decode(p, &out[i]); err != nil {
-				errs[i] = fmt.Errorf("proc: task %q: decoding the result: %w", t.name, err)
-			}
 		case itemErr:
 			errs[i] = &RemoteError{Task: t.name, Msg: string(p)}
 		case itemPanic:
@@ -276,7 +332,7 @@ var initReg = struct {
 type InitFunc[A any] struct {
 	name string
 	fn   func(context.Context, A) error
-	ac   ring.Codec[A]
+	ac   codec[A]
 }
 
 // Initializer registers fn under name as a worker initializer (CPython's
@@ -292,7 +348,7 @@ func Initializer[A any](name string, fn func(ctx context.Context, a A) error) *I
 	}
 	initReg.m[name] = func(ctx context.Context, b []byte) error {
 		var a A
-		if err := f.ac.Decode(b, &a); err != nil {
+		if err := f.ac.read(&msgReader{b: b}, &a); err != nil {
 			return err
 		}
 		return f.call(ctx, a)
@@ -311,7 +367,7 @@ func (f *InitFunc[A]) call(ctx context.Context, a A) (err error) {
 
 // With binds the initializer's argument (initargs).
 func (f *InitFunc[A]) With(a A) *Init {
-	b, err := f.ac.Append(nil, &a)
+	b, err := f.ac.append(nil, &a)
 	if err != nil {
 		err = fmt.Errorf("proc: initializer %q: %w", f.name, err)
 	}
