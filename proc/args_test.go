@@ -209,3 +209,38 @@ func TestArgsRefused(t *testing.T) {
 		t.Errorf("closed segment: got %v; want ErrArgs", err)
 	}
 }
+
+// List is a recursive type with a handle further down.
+type List struct {
+	Next *List
+	V    *ctypes.Value[int64]
+}
+
+var sumList = proc.Func("sum-list", func(ctx context.Context, l *List) error {
+	for ; l != nil; l = l.Next {
+		l.V.Add(1)
+	}
+	return nil
+})
+
+// TestRecursiveArgs passes a linked list whose nodes each hold a handle,
+// from several goroutines at once (the type analysis is shared).
+func TestRecursiveArgs(t *testing.T) {
+	ctx := ctxT(t)
+	m := proc.NewManager()
+	t.Cleanup(func() { m.Close() })
+	v := proc.Value[int64](m, 0)
+	l := &List{V: v, Next: &List{V: v, Next: &List{V: v}}}
+	errc := make(chan error)
+	for range 4 {
+		go func() { errc <- sumList.Start(ctx, l).Join(ctx) }()
+	}
+	for range 4 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := v.Load(); got != 12 {
+		t.Errorf("value: got %d; want 12 (3 nodes × 4 children)", got)
+	}
+}
