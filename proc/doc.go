@@ -62,7 +62,8 @@
 // SegmentSize bytes that it owns, and starts a new segment when one is
 // full (a bigger one for an object that needs it): no segment sizes or
 // object names in user code. A quarter of each segment's directory is kept
-// for Conditions, which must live beside their locks. The factories come in pairs, NewX returning
+// for Conditions, which must live beside their locks. A Dict, List or
+// Namespace, which grows in place, gets a segment of its own. The factories come in pairs, NewX returning
 // an error and X panicking on it; a nil *Manager means the process-wide
 // default one, the counterpart of calling multiprocessing.Queue() with no
 // manager at all.
@@ -127,6 +128,7 @@
 //	Barrier(n)                            proc.Barrier(m, n)
 //	Value(t, v), Array(t, n)              proc.Value[T](m, v), proc.Array[T](m, n)
 //	Manager()                             proc.NewManager() (no server process)
+//	Manager().dict(), list(), Namespace() proc.Dict[V](m), proc.List[V](m), proc.Namespace(m) (package dict)
 //	AssertionError "cannot start a process twice"      ErrStartedTwice
 //	AssertionError "can only join a started process"   ErrNotStarted
 //	AssertionError "can only join a child process"     ErrNotChild

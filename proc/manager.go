@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/shmkit/shmkit/ctypes"
+	"github.com/shmkit/shmkit/dict"
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/ring"
 	"github.com/shmkit/shmkit/shm"
@@ -43,6 +44,7 @@ const spareEntries = shm.DefaultObjects / 4
 type Manager struct {
 	mu   sync.Mutex
 	segs []*shm.Segment // the last is the one being filled
+	own  []*shm.Segment // one per Map, List and Namespace, which grow
 	seq  int
 }
 
@@ -66,10 +68,10 @@ func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var errs []error
-	for _, s := range m.segs {
+	for _, s := range append(m.segs, m.own...) {
 		errs = append(errs, s.Close())
 	}
-	m.segs = nil
+	m.segs, m.own = nil, nil
 	return errors.Join(errs...)
 }
 
@@ -77,7 +79,7 @@ func (m *Manager) Close() error {
 func (m *Manager) Segments() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.segs)
+	return len(m.segs) + len(m.own)
 }
 
 // full reports whether err says the segment has no room for the object.
@@ -115,6 +117,28 @@ func alloc[H any](m *Manager, what string, create func(seg *shm.Segment, name st
 			return h, err
 		}
 	}
+}
+
+// allocOwn creates an object that grows in place (a dict Map, List or
+// Namespace) in a segment of its own, so that its growth takes room from
+// nothing else and nothing else from it.
+func allocOwn[H any](m *Manager, what string, create func(seg *shm.Segment, name string) (H, error)) (H, error) {
+	m = orDefault(m)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq++
+	var zero H
+	seg, err := shm.Anonymous(SegmentSize)
+	if err != nil {
+		return zero, fmt.Errorf("proc: manager: %s: %w", what, err)
+	}
+	h, err := create(seg, fmt.Sprintf("%s.%d", what, m.seq))
+	if err != nil {
+		seg.Close()
+		return zero, err
+	}
+	m.own = append(m.own, seg)
+	return h, nil
 }
 
 // must is the panicking form of every factory.
@@ -299,3 +323,46 @@ func NewArray[T ctypes.Scalar](m *Manager, n int) (*ctypes.Array[T], error) {
 
 // Array is NewArray that panics on failure.
 func Array[T ctypes.Scalar](m *Manager, n int) *ctypes.Array[T] { return must(NewArray[T](m, n)) }
+
+// NewDict makes a shared dict of string keys and values of V, the
+// counterpart of multiprocessing.Manager().dict() with no server process
+// (package dict). It has a segment of its own, of SegmentSize bytes, to
+// grow in; o may be nil.
+func NewDict[V any](m *Manager, o *dict.Options) (*dict.TypedMap[V], error) {
+	return allocOwn(m, "dict", func(seg *shm.Segment, name string) (*dict.TypedMap[V], error) {
+		d, err := dict.NewMap(seg, name, o)
+		if err != nil {
+			return nil, err
+		}
+		return dict.NewTypedMap[V](d, nil), nil
+	})
+}
+
+// Dict is NewDict with default options that panics on failure.
+func Dict[V any](m *Manager) *dict.TypedMap[V] { return must(NewDict[V](m, nil)) }
+
+// NewList makes a shared list of values of V, Manager().list(), in a
+// segment of its own; o may be nil.
+func NewList[V any](m *Manager, o *dict.Options) (*dict.TypedList[V], error) {
+	return allocOwn(m, "list", func(seg *shm.Segment, name string) (*dict.TypedList[V], error) {
+		l, err := dict.NewList(seg, name, o)
+		if err != nil {
+			return nil, err
+		}
+		return dict.NewTypedList[V](l, nil), nil
+	})
+}
+
+// List is NewList with default options that panics on failure.
+func List[V any](m *Manager) *dict.TypedList[V] { return must(NewList[V](m, nil)) }
+
+// NewNamespace makes a shared namespace, Manager().Namespace(), in a
+// segment of its own; o may be nil.
+func NewNamespace(m *Manager, o *dict.Options) (*dict.Namespace, error) {
+	return allocOwn(m, "namespace", func(seg *shm.Segment, name string) (*dict.Namespace, error) {
+		return dict.NewNamespace(seg, name, o)
+	})
+}
+
+// Namespace is NewNamespace with default options that panics on failure.
+func Namespace(m *Manager) *dict.Namespace { return must(NewNamespace(m, nil)) }
