@@ -162,8 +162,9 @@ func (p *Pool) Close() error {
 
 // Terminate stops the pool at once: queued and running tasks fail with
 // ErrTerminated and worker processes are killed (SIGKILL). In-process
-// workers get a cancelled context and are abandoned. Join then waits for
-// the workers to be reaped.
+// workers get a cancelled context; Join then waits for the worker
+// processes to be reaped, or for the in-process tasks still running to
+// return.
 func (p *Pool) Terminate() error {
 	p.mu.Lock()
 	if p.state == poolTerminated {
@@ -217,6 +218,9 @@ func (p *Pool) submit(js ...*job) error {
 	p.mu.Lock()
 	if p.state != poolRunning {
 		p.mu.Unlock()
+		for _, j := range js {
+			j.state = jobDone // never queued: not cancellable either
+		}
 		return ErrNotRunning
 	}
 	p.q = append(p.q, js...)

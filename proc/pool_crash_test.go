@@ -170,15 +170,29 @@ func TestPoolWorkerExits(t *testing.T) {
 // ownerArgs is what the pool-owning helper process receives.
 type ownerArgs struct{ PidFile string }
 
-// poolOwner starts a pool, writes its workers' pids to a file and waits to
-// be killed.
+// daemonSleeper waits to be killed.
+var daemonSleeper = Func("test.daemon-sleeper", func(ctx context.Context, _ struct{}) error {
+	time.Sleep(time.Hour)
+	return nil
+})
+
+// poolOwner starts a pool and two daemon processes, writes their pids to a
+// file and waits to be killed.
 var poolOwner = Func("test.pool-owner", func(ctx context.Context, a ownerArgs) error {
 	p, err := NewPool(3, nil)
 	if err != nil {
 		return err
 	}
+	pids := p.procs.pids()
+	for range 2 {
+		d := daemonSleeper.New(struct{}{}, &Options{Daemon: true})
+		if err := d.Start(); err != nil {
+			return err
+		}
+		pids = append(pids, d.Pid())
+	}
 	var b []byte
-	for _, pid := range p.procs.pids() {
+	for _, pid := range pids {
 		b = strconv.AppendInt(b, int64(pid), 10)
 		b = append(b, '\n')
 	}
@@ -215,8 +229,8 @@ func TestPoolOwnerKilled(t *testing.T) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	if len(pids) != 3 {
-		t.Fatalf("owner reported %d workers; want 3", len(pids))
+	if len(pids) != 5 {
+		t.Fatalf("owner reported %d children; want 3 workers and 2 daemons", len(pids))
 	}
 	if err := owner.Kill(); err != nil {
 		t.Fatal(err)
@@ -231,7 +245,7 @@ func TestPoolOwnerKilled(t *testing.T) {
 			break
 		}
 		if time.Since(killed) > time.Second {
-			t.Fatalf("workers %v still alive 1 s after their pool's owner was SIGKILLed", alive)
+			t.Fatalf("children %v (of workers and daemons %v) still alive 1 s after their owner was SIGKILLed", alive, pids)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -50,6 +50,8 @@ var (
 	})
 	failing  = Task("test.fail", func(_ context.Context, msg string) (int, error) { return 0, errors.New(msg) })
 	workerID = Task("test.pid", func(context.Context, int) (int, error) { return os.Getpid(), nil })
+	// noArgs takes a type of size 0: its items take no bytes in a message.
+	noArgs   = Task("test.noArgs", func(context.Context, struct{}) (int, error) { return 7, nil })
 	initSeen = Task("test.initSeen", func(context.Context, int) (string, error) { return *initValue.Load(), nil })
 	setInit  = Initializer("test.setInit", func(_ context.Context, v string) error {
 		initValue.Store(&v) // in-process, every worker goroutine runs it
@@ -318,6 +320,9 @@ func TestPoolErrors(t *testing.T) {
 		if got, err := square.Map(ctx, p, nil); err != nil || len(got) != 0 {
 			t.Fatalf("Map of nothing: %v, %v", got, err)
 		}
+		if got, err := noArgs.Map(ctx, p, make([]struct{}, 50), Chunksize(25)); err != nil || len(got) != 50 || got[49] != 7 {
+			t.Fatalf("Map of a zero-size argument type: %v, %v", got, err)
+		}
 		p.Close()
 		if _, err := square.Apply(ctx, p, 1); !errors.Is(err, ErrNotRunning) {
 			t.Fatalf("Apply after Close: %v; want ErrNotRunning", err)
@@ -327,6 +332,9 @@ func TestPoolErrors(t *testing.T) {
 		}
 		if _, err := square.Map(ctx, p, ints(5)); !errors.Is(err, ErrNotRunning) {
 			t.Fatalf("Map after Close: %v; want ErrNotRunning", err)
+		}
+		if f := square.Submit(p, 2); f.Cancel() || f.Cancelled() {
+			t.Fatal("a future refused by a closed pool was cancelled")
 		}
 		if err := p.Join(ctx); err != nil {
 			t.Fatalf("Join after Close: %v", err)
@@ -500,4 +508,40 @@ func TestHoldsHandleConcurrent(t *testing.T) {
 			t.Fatalf("%d of 4 goroutines found no handle in %v", n, typ)
 		}
 	}
+}
+
+func TestPoolShutdown(t *testing.T) {
+	backends(t, func(t *testing.T, in bool) {
+		p := newTestPool(t, 1, PoolOptions{InProcess: in})
+		ctx := testCtx(t, time.Minute)
+		gate := filepath.Join(t.TempDir(), "gate")
+		first := awaitFile.Submit(p, gate)
+		for !first.Running() {
+			if ctx.Err() != nil {
+				t.Fatal("first future never started")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		queued := []*Future[int]{square.Submit(p, 2), square.Submit(p, 3)}
+		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer cancel()
+		if err := p.Shutdown(short, true); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Shutdown while a task runs, short deadline: %v; want DeadlineExceeded", err)
+		}
+		for i, f := range queued {
+			if !f.Cancelled() {
+				t.Fatalf("queued future %d not cancelled by Shutdown(cancelQueued)", i)
+			}
+		}
+		if _, err := square.Apply(ctx, p, 1); !errors.Is(err, ErrNotRunning) {
+			t.Fatalf("Apply after Shutdown: %v; want ErrNotRunning", err)
+		}
+		os.WriteFile(gate, nil, 0o600)
+		if err := p.Shutdown(ctx, false); err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+		if _, err := first.Result(ctx); err != nil {
+			t.Fatalf("the running task after Shutdown: %v", err)
+		}
+	})
 }

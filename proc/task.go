@@ -92,6 +92,20 @@ func (c *codec[T]) append(dst []byte, v *T) ([]byte, error) {
 	return appendItem(dst, func(b []byte) ([]byte, error) { return c.gob.Append(b, v) })
 }
 
+// maxItems bounds the item count a message of n bytes can hold: every item
+// takes a byte at least, but for a plain type of size 0 (struct{}), which
+// takes none, at most maxChunk.
+func (c *codec[T]) maxItems(n int) uint64 {
+	if c.plain != nil && c.plain.FixedSize() == 0 {
+		return maxChunk
+	}
+	return uint64(n)
+}
+
+// maxChunk is the most items a worker accepts in one task message of a
+// zero-size argument type.
+const maxChunk = 1 << 31
+
 // read decodes the next item; an error in its bytes is returned, an error
 // in the message's framing is left in r.err too.
 func (c *codec[T]) read(r *msgReader, v *T) error {
@@ -239,7 +253,7 @@ func (r *msgReader) count(want int) {
 func (t *TaskFunc[A, R]) serve(ctx context.Context, args []byte, dst []byte) ([]byte, error) {
 	r := msgReader{b: args}
 	n := r.uvarint()
-	if r.err == nil && n > uint64(len(args)) { // every item takes at least one byte
+	if r.err == nil && n > t.ac.maxItems(len(args)) {
 		r.err = fmt.Errorf("%w: %d items in %d bytes", ErrMessage, n, len(args))
 	}
 	if r.err != nil {
