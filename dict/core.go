@@ -542,6 +542,9 @@ func (c *core) grow(ctx context.Context, old *table) error {
 		return c.fail(ErrFull, "%d entries in a table of %d slots (%d bytes); the next of %d slots needs %d bytes, the segment has %d free",
 			live, old.ns, 8*len(old.w), nt.ns, nt.bytes(), c.seg.Free())
 	}
+	if errors.Is(err, shm.ErrDirectoryFull) {
+		return c.fail(ErrFull, "growing to %d slots needs a new table object, and the segment's object directory is full (see shm.Options.Objects)", nt.ns)
+	}
 	if err != nil {
 		return c.wrap(err)
 	}

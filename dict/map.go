@@ -105,7 +105,7 @@ func (m *Map) CompareAndDelete(ctx context.Context, key string, old uint64) (boo
 }
 
 // Len returns the number of entries: the sum of the stripes' counts, each
-// exact at the moment it is read.
+// of which lags its stripe by at most the write in progress.
 func (m *Map) Len() (int, error) { return m.c.len() }
 
 // Range calls fn for the entries until fn returns false. It is weakly

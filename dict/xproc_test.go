@@ -19,6 +19,7 @@ import (
 
 	"github.com/shmkit/shmkit/dict"
 	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/shm"
 )
 
 var kills = flag.Int("dict.kills", 30, "writer SIGKILLs in TestMapWriterKilled (the issue's figure is 200)")
@@ -28,6 +29,7 @@ func init() {
 	testproc.Register("dict-writer-loop", helperWriterLoop)
 	testproc.Register("dict-manager-seed", helperManagerSeed)
 	testproc.Register("dict-watcher", helperWatcher)
+	testproc.Register("dict-grower", helperGrower)
 }
 
 // sealed returns a value that proves itself whole: xxhash64 of the rest,
@@ -563,5 +565,98 @@ func TestWatchXProc(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("cancelled Watch did not return")
+	}
+}
+
+// helperGrower: Arg(0) segment, Arg(1) map. Inserts sealed values under
+// new keys from a table of 8 slots upwards (a growth every doubling, the
+// last ones copying thousands of 2 KiB cells, a good share of the time)
+// until killed.
+func helperGrower() {
+	seg := openSegment(testproc.Arg(0))
+	m, err := dict.OpenMap(seg, testproc.Arg(1))
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	testproc.Ready()
+	for i := 0; ; i++ {
+		if _, err := m.Set(bg, strconv.Itoa(i), sealed(rng, "g", 32)); err != nil {
+			testproc.Fatalf("Set %d: %v", i, err)
+		}
+	}
+}
+
+// TestMapGrowerKilled SIGKILLs a writer that keeps growing a fresh map, at
+// a random point (12 maps; some kills land inside a growth, which leaves
+// behind a table of the current generation or a later one that is not the
+// map's current table): the map stays readable, whole and writable.
+func TestMapGrowerKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kill loop")
+	}
+	const maps = 12
+	// Each map takes 1 + 2 + (one per table) directory entries.
+	name := testproc.Name(t)
+	seg, err := shm.CreateWith(name, 256<<20, &shm.Options{Objects: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		seg.Close()
+		shm.Unlink(name)
+	})
+	rng := rand.New(rand.NewPCG(5, 5))
+	gen := func(table string) (prefix string, g int) {
+		prefix, rest, _ := strings.Cut(table, "~t")
+		g, _ = strconv.Atoi(strings.Split(rest, ".")[0])
+		return prefix, g
+	}
+	current := map[string]int{}
+	currentName := map[string]bool{}
+	for i := 0; i < maps; i++ {
+		mname := fmt.Sprintf("g%d", i)
+		m, err := dict.NewMap(seg, mname, &dict.Options{Capacity: 1, Stripes: 2, KeyMax: 16, ValueMax: 2048})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := testproc.Start(t, "dict-grower", testproc.Options{Args: []string{name, mname}})
+		c.WaitReady()
+		time.Sleep(time.Duration(1000+rng.IntN(3000)) * time.Microsecond)
+		c.Kill()
+		c.Wait()
+		if _, err := m.Set(bg, "after", sealed(rng, "a", 32)); err != nil {
+			t.Fatalf("map %d: Set after the kill: %v", i, err)
+		}
+		count := 0
+		err = m.Range(func(k string, v []byte, _ uint64) bool {
+			count++
+			if !whole(v) {
+				t.Errorf("map %d: %s torn", i, k)
+			}
+			return true
+		})
+		if n, _ := m.Len(); err != nil || n != count || count < 2 {
+			t.Fatalf("map %d: Range saw %d entries (%v), Len %d", i, count, err, n)
+		}
+		st, _ := m.Stats()
+		_, current[mname] = gen(st.Table)
+		currentName[st.Table] = true
+	}
+	abandoned := 0
+	for _, o := range seg.Objects() {
+		// An entry whose creator died inside its init shows no kind.
+		if !strings.Contains(o.Name, "~t") {
+			continue
+		}
+		// The parent's own growth after the kill may reuse the generation.
+		if p, g := gen(o.Name); g >= current[p] && !currentName[o.Name] {
+			abandoned++
+		}
+	}
+	t.Logf("%d growers killed; %d kills landed inside a growth (a table left unpublished); %d MiB of the segment used",
+		maps, abandoned, (seg.Size()-seg.Free())>>20)
+	if abandoned == 0 {
+		t.Errorf("no kill landed inside a growth: the test did not exercise it")
 	}
 }
