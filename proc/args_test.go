@@ -125,7 +125,7 @@ func TestEveryHandleTravels(t *testing.T) {
 	check(err)
 	a.AA, err = ctypes.NewRawArrayOf(own, "aa", ctypes.Int64, 4)
 	check(err)
-	c0, c1, err := ring.PipeWith(own, "tc", false, 1<<12, nil)
+	c0, c1, err := ring.NewPipe(own, "tc", &ring.PipeOptions{OneWay: true, Capacity: 1 << 12})
 	check(err)
 	a.TC = ring.NewTypedConn(c1, ring.Codec[string](ring.Gob[string]{}))
 	a.R, err = ring.NewRing(own, "ring", 1<<12, nil)

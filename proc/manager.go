@@ -215,7 +215,7 @@ type pipeEnds struct{ c0, c1 *ring.Conn }
 // receives; otherwise c0 only receives and c1 only sends.
 func NewPipe(m *Manager, duplex bool) (c0, c1 *ring.Conn, err error) {
 	p, err := alloc(m, "pipe", func(seg *shm.Segment, name string) (pipeEnds, error) {
-		c0, c1, err := ring.Pipe(seg, name, duplex)
+		c0, c1, err := ring.NewPipe(seg, name, &ring.PipeOptions{OneWay: !duplex})
 		return pipeEnds{c0, c1}, err
 	})
 	return p.c0, p.c1, err

@@ -229,7 +229,7 @@ func (p *Pool) spawnWorker(slot int) (_ *procWorker, err error) {
 			seg.Close()
 		}
 	}()
-	c0, c1, err := ring.PipeWith(seg, "pool", true, workerPipeCap, nil)
+	c0, c1, err := ring.NewPipe(seg, "pool", &ring.PipeOptions{Capacity: workerPipeCap})
 	if err != nil {
 		return nil, err
 	}

@@ -210,7 +210,7 @@ func BenchmarkSPSC(b *testing.B) {
 			// 256 KiB fragments: both copies pipeline through the cache.
 			b.Run("transport=shm/api=pipe/size="+sz.name, func(b *testing.B) {
 				seg, name := newSegment(b, 4<<20)
-				c0, _, err := ring.PipeWith(seg, "bp", true, 1<<20, nil)
+				c0, _, err := ring.NewPipe(seg, "bp", &ring.PipeOptions{Capacity: 1 << 20})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -293,7 +293,7 @@ func BenchmarkSPSC(b *testing.B) {
 func benchPipeEcho() {
 	seg := openSegment(testproc.Arg(0))
 	defer seg.Close()
-	c, err := ring.OpenPipe(seg, testproc.Arg(1), 1, &ring.Options{Wait: ring.WaitStrategy(testproc.IntArg(2))})
+	c, err := ring.OpenPipe(seg, testproc.Arg(1), 1, &ring.PipeOptions{Options: ring.Options{Wait: ring.WaitStrategy(testproc.IntArg(2))}})
 	if err != nil {
 		testproc.Fatalf("%v", err)
 	}
@@ -353,7 +353,7 @@ func BenchmarkPingPong(b *testing.B) {
 	for _, w := range []ring.WaitStrategy{ring.Hybrid, ring.Futex, ring.Spin} {
 		b.Run("transport=shm/wait="+w.String()+"/size=64B", func(b *testing.B) {
 			seg, name := newSegment(b, 1<<20)
-			c0, _, err := ring.PipeWith(seg, "pp", true, 64<<10, &ring.Options{Wait: w})
+			c0, _, err := ring.NewPipe(seg, "pp", &ring.PipeOptions{Capacity: 64 << 10, Options: ring.Options{Wait: w}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package ring
 
 import (
 	"bytes"
-	"context"
 	"encoding/gob"
 	"fmt"
 	"reflect"
@@ -112,54 +111,4 @@ func (Gob[T]) Decode(b []byte, v *T) error {
 		return errorf(ErrCodec, "gob decode: %v", err)
 	}
 	return nil
-}
-
-// TypedConn carries values of T through a Conn with a Codec. With a
-// FixedCodec (such as Plain) small values are encoded straight into the
-// ring and decoded straight out of it.
-type TypedConn[T any] struct {
-	C     *Conn
-	Codec Codec[T]
-	buf   []byte
-}
-
-// NewTypedConn wraps c.
-func NewTypedConn[T any](c *Conn, codec Codec[T]) *TypedConn[T] {
-	return &TypedConn[T]{C: c, Codec: codec}
-}
-
-// Send encodes v and sends it as one message (see Conn.Send).
-func (t *TypedConn[T]) Send(ctx context.Context, v T) error {
-	if fc, ok := t.Codec.(FixedCodec[T]); ok && fc.FixedSize() <= t.C.frag {
-		if err := t.C.sender(); err != nil {
-			return err
-		}
-		b, err := t.C.send.Reserve(ctx, fc.FixedSize())
-		if err != nil {
-			return err
-		}
-		fc.Put(b, &v)
-		return t.C.send.Commit(len(b))
-	}
-	b, err := t.Codec.Append(t.buf[:0], &v)
-	if err != nil {
-		return err
-	}
-	t.buf = b
-	return t.C.SendBytes(ctx, b)
-}
-
-// Recv receives a message and decodes it in place (see Conn.Recv).
-func (t *TypedConn[T]) Recv(ctx context.Context) (T, error) {
-	var v T
-	if err := t.C.receiver(); err != nil {
-		return v, err
-	}
-	b, inPlace, err := t.C.next(ctx, true)
-	if err != nil {
-		return v, err
-	}
-	err = t.Codec.Decode(b, &v)
-	t.C.done(inPlace)
-	return v, err
 }

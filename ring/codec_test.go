@@ -54,7 +54,7 @@ func TestTypedQueueAndConn(t *testing.T) {
 		t.Fatalf("typed queue: got %+v, %v; want %+v", got, err, want)
 	}
 
-	c0, c1, err := ring.PipeWith(seg, "p", true, 4096, nil)
+	c0, c1, err := ring.NewPipe(seg, "p", &ring.PipeOptions{Capacity: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

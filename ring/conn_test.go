@@ -12,7 +12,7 @@ import (
 
 func TestConnDirectionsAndClose(t *testing.T) {
 	seg, _ := newSegment(t, 1<<20)
-	r, w, err := ring.PipeWith(seg, "p", false, 4096, nil)
+	r, w, err := ring.NewPipe(seg, "p", &ring.PipeOptions{OneWay: true, Capacity: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

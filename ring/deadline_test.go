@@ -67,7 +67,7 @@ func TestPollShortDeadline(t *testing.T) {
 	seg, _ := newSegment(t, 1<<20)
 	for _, w := range []ring.WaitStrategy{ring.Hybrid, ring.Spin, ring.Yield, ring.Futex} {
 		t.Run("wait="+w.String(), func(t *testing.T) {
-			c0, c1, err := ring.PipeWith(seg, "p-"+w.String(), true, 4096, &ring.Options{Wait: w})
+			c0, c1, err := ring.NewPipe(seg, "p-"+w.String(), &ring.PipeOptions{Capacity: 4096, Options: ring.Options{Wait: w}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +98,7 @@ func helperShortDeadlines() {
 // peer end (this process) is alive and silent.
 func TestPollShortDeadlineCrossProcess(t *testing.T) {
 	seg, name := newSegment(t, 1<<20)
-	_, c1, err := ring.PipeWith(seg, "p", true, 4096, nil)
+	_, c1, err := ring.NewPipe(seg, "p", &ring.PipeOptions{Capacity: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

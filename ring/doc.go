@@ -51,7 +51,7 @@
 // MaxSlice (50 ms); between slices, and never on the fast path, the waiter
 // checks the peer: closed flags, and the liveness of the peer's participant
 // token (shm.Segment.Alive) that each end records in the ring header when it
-// attaches. A consumer whose producer died gets ErrPeerDead once the ring is
+// attaches (for pipes, of every handle in the other end's holder table). A consumer whose producer died gets ErrPeerDead once the ring is
 // drained; after the producer's Close it gets io.EOF. (Before a producer
 // has attached there is no peer to watch: the consumer waits for ctx.) A producer whose
 // consumer closed or died gets ErrBrokenPipe or ErrPeerDead while waiting
@@ -74,22 +74,28 @@
 // # Memory layout
 //
 // All integers little-endian; offsets from the start of the object payload
-// (kind "RSPS", layout version 1.1: minor 1 made the wait words flags that
-// the waker clears; 1.0 peers interoperate, waking more often). The SPSC
-// ring header (256 bytes):
+// (kind "RSPS", layout version 1.2: minor 1 made the wait words flags that
+// the waker clears, minor 2 defined the pipe-only words, zero in a bare
+// ring; 1.x peers interoperate). The SPSC ring header (256 bytes):
 //
 //	off  size  field      written by          read by
 //	0    4     magic      creator             attachers ("SPSC")
 //	8    8     capacity   creator             attachers (data bytes, 2^k)
-//	16   4     prod token producer (attach)   consumer, between slices
-//	20   4     cons token consumer (attach)   producer, between slices
+//	16   4     prod token producer (attach)   consumer, between slices (bare rings)
+//	20   4     cons token consumer (attach)   producer, between slices (bare rings)
 //	24   4     closed     either (Close)      both, slow paths (bit 0 producer, bit 1 consumer)
 //	64   8     tail       producer (release)  consumer (acquire); own line
+//	72   4     tx lock    pipe senders (CAS)  pipe senders (token of the holder)
+//	76   4     tx open    tx lock holder      next tx lock holder (1: a message is cut)
 //	128  8     head       consumer (release)  producer (acquire); own line
+//	136  4     rx lock    pipe receivers      pipe receivers (token of the holder)
+//	140  4     rx open    rx lock holder      next rx lock holder (1: skip a message's rest)
 //	192  4     cons wait  consumer (parking:  producer after each publish
 //	                      1), producer (0)    (clears it and wakes)
 //	196  4     prod wait  producer (parking:  consumer after each release
 //	                      1), consumer (0)    (clears it and wakes)
+//	200  4     tx park    tx lock waiter (1)  tx lock holder on unlock (0, wakes)
+//	204  4     rx park    rx lock waiter (1)  rx lock holder on unlock (0, wakes)
 //	256  cap   data       producer            consumer
 //
 // A record in the data area, 8-byte aligned:
@@ -97,24 +103,62 @@
 //	off  size  field      meaning
 //	0    4     length     payload bytes
 //	4    2     kind       1 data, 2 padding to the end, 3 end of stream,
-//	                      4/5/6 first/middle/last fragment (pipes)
+//	                      4/5/6 first/middle/last fragment (pipes), 7 cut:
+//	                      ends an open fragmented message, else nothing
 //	6    2     magic      "RE"
 //	8    len   payload    then zero to seven bytes of padding
 //
 // # Pipes
 //
-// Pipe(seg, name, duplex) creates a pipe object holding one SPSC ring per
+// NewPipe(seg, name, opts) creates a pipe object holding one SPSC ring per
 // direction (ring 0 carries end 1 → end 0, ring 1 end 0 → end 1) and
-// returns both ends as Conns; another process takes over an end with
-// OpenPipe(seg, name, end, opts). One-way (duplex false): end 0 only
-// receives, end 1 only sends, as multiprocessing.Pipe(duplex=False) returns
-// (reader, writer). Messages keep their boundaries; one larger than a
-// quarter of the ring goes as fragments (first, middle..., last; the first
-// carries the total length) and is reassembled. RecvBytesInto with a short
-// buffer returns the message's length and ErrBufferTooShort and leaves the
-// message in the pipe. Conn is an io.ReadWriteCloser: Write sends one
-// message, Read streams message bytes. Close sends an end-of-stream record;
-// the peer drains and then gets io.EOF.
+// returns both ends as Conns; any process opens more handles on an end
+// with OpenPipe(seg, name, end, opts). With PipeOptions.OneWay end 0 only
+// receives and end 1 only sends, as multiprocessing.Pipe(duplex=False)
+// returns (reader, writer). Messages keep their boundaries; one larger than
+// a quarter of the ring goes as fragments (first, middle..., last; the
+// first carries the total length) and is reassembled. RecvBytesInto with a
+// short buffer returns the message's length and ErrBufferTooShort and keeps
+// the message for a retry. Conn is an io.ReadWriteCloser: Write sends one
+// message, Read streams message bytes.
+//
+// As in CPython, an end may be held by several processes at once (a
+// child_conn handed to five children), and by several handles in one
+// process. The handles of an end share its rings' indices: the senders
+// take turns through a lock word in the ring (tx lock, holding the
+// sender's participant token), each re-reading the tail after acquiring
+// and publishing before releasing, so every message, fragmented or not,
+// is appended whole at the shared position whether or not the users also
+// hold a lock of their own; the receivers likewise take turns on the rx
+// lock, and a receiver keeps it from a message's first fragment to its
+// last. The locks are robust: a waiter checks the holder's liveness
+// between wait slices and takes over a dead holder's lock with one CAS.
+// Nothing needs repair beyond what every acquirer does anyway: a sender
+// raises tx open before publishing a first fragment and lowers it after
+// the last, so a sender that finds it raised (its predecessor died or its
+// context ended mid-message) first appends a cut record, and the receiver
+// reports that message as io.ErrUnexpectedEOF; a receiver raises rx open
+// likewise, so a receiver that finds it raised skips the rest of the
+// message its predecessor was taking. A producer killed at any point still
+// exposes no partial record, since records are published by the tail
+// store alone.
+//
+// Each end has a holder table of 32 entries in the pipe header, one per
+// open handle: the participant token of its process, written by OpenPipe
+// and cleared by Close. Close closes only that handle, as closing a
+// CPython Connection closes only the calling process's copy: the handle
+// marks its entry closing, and only when no other live handle holds the
+// end does it append the end-of-stream record and set the ring's closed
+// flag, so the other end sees io.EOF (or ErrBrokenPipe for its sends) only
+// when every handle was closed or its process died. Waiters check the
+// other end's table between wait slices: entries of dead processes are
+// freed on the way (by Segment.Alive, never on a timeout alone), and an end
+// whose holders all died without closing it gives ErrPeerDead after the
+// drain. Conn.Reserve takes an entry for a process about to start (marked
+// reserved, alive as long as the reserving process), which OpenPipe with
+// PipeOptions.Ticket takes over, so that a parent may close its copy right
+// after starting the child without the end closing before the child has
+// opened it.
 //
 // # Queues
 //
@@ -227,14 +271,23 @@
 // TypedConn with a fixed-size codec encodes straight into a reserved record
 // and decodes straight out of the ring.
 //
-// Pipe layout (kind "PIPE", version 1.1): a 64-byte header, then one or two
-// SPSC ring regions of ring size bytes each, laid out as above:
+// Pipe layout (kind "PIPE", version 2.0: the holder tables, the pipe-only
+// ring words and the cut record; 1.x peers are refused): a 320-byte
+// header, then one or two SPSC ring regions of ring size bytes each, laid
+// out as above:
 //
-//	off  size  field      written by   read by
-//	0    4     magic      creator      openers ("PIPE")
-//	4    4     duplex     creator      openers (0 one-way, 1 duplex)
-//	8    8     ring size  creator      openers (256 + capacity)
-//	64   ...   ring 0, then ring 1
+//	off  size  field      written by             read by
+//	0    4     magic      creator                openers ("PIPE")
+//	4    4     duplex     creator                openers (0 one-way, 1 duplex)
+//	8    8     ring size  creator                openers (256 + capacity)
+//	64   128   holders 0  OpenPipe, Reserve (CAS  Close, the other end's waiters
+//	                      token), Close (0),      (liveness), OpenPipe (ticket)
+//	                      reapers (0)
+//	192  128   holders 1  as holders 0           as holders 0
+//	320  ...   ring 0, then ring 1
+//
+// A holder entry is 0 (free) or a participant token with bit 31 set while
+// its handle closes and bit 30 while it is reserved for another process.
 //
 // Queue layout (kind "RMPM", version 2.0: 2.0 added leases; 1.x peers are
 // refused):
@@ -303,6 +356,7 @@
 //	ErrBrokenPipe       BrokenPipeError
 //	ErrTooLarge         (CPython has no limit; shared memory has)
 //	ErrPeerDead         (no equivalent: CPython waits for ever)
+//	ErrHolders          (no equivalent: 32 open handles per pipe end)
 //	ErrCorrupt          (no equivalent)
 //
 // # What it does not promise
@@ -312,8 +366,13 @@
 // memory safety, no hang past a deadline, and ErrCorrupt for what is
 // detectably impossible. Exactly-once delivery when a consumer dies between
 // Peek and Release (SPSC redelivers) or between claiming and releasing a
-// Queue slot with a plain Get (the message is lost, counted; use a lease). More than one producer or
-// consumer per SPSC ring at a time. Strict FIFO across producers of a Queue
+// Queue slot with a plain Get (the message is lost, counted; use a lease).
+// More than one producer or consumer per bare SPSC ring (Ring) at a time:
+// pipes take turns, rings do not. That a pipe end whose last holders
+// exited without Close gives io.EOF: the exit is indistinguishable from a
+// death, so it gives ErrPeerDead. That a message a receiver was taking when
+// it died (or was closed) reaches anyone: the others skip its rest. More
+// than 32 open handles on one pipe end (ErrHolders). Strict FIFO across producers of a Queue
 // (per-producer order only), or a bound on payload bytes (QueueOptions.MaxBytes
 // counts whole slots: a 1-byte message takes one slot like a full one). Unbounded queues (maxsize <= 0 means
 // DefaultQueueSize). That a Put racing with Close is refused. Recovery of a slot whose

@@ -19,7 +19,7 @@ func ExamplePipe() {
 		return
 	}
 	defer seg.Close()
-	parent, child, err := ring.Pipe(seg, "chat", true)
+	parent, child, err := ring.NewPipe(seg, "chat", nil)
 	if err != nil {
 		fmt.Println(err)
 		return

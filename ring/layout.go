@@ -20,8 +20,8 @@ var (
 )
 
 const (
-	spscVersion uint32 = 1<<16 | 1
-	pipeVersion uint32 = 1<<16 | 1
+	spscVersion uint32 = 1<<16 | 2
+	pipeVersion uint32 = 2<<16 | 0
 	mpmcVersion uint32 = 2<<16 | 0
 
 	cacheLine = 64
@@ -36,20 +36,31 @@ const (
 	spscProdTokOff  = 16
 	spscConsTokOff  = 20
 	spscClosedOff   = 24
-	spscTailOff     = 64  // producer's line
+	spscTailOff     = 64 // producer's line
+	spscTxLockOff   = 72
+	spscTxOpenOff   = 76
 	spscHeadOff     = 128 // consumer's line
+	spscRxLockOff   = 136
+	spscRxOpenOff   = 140
 	spscConsWaitOff = 192 // waiters' line: written only when parking
 	spscProdWaitOff = 196
+	spscTxParkOff   = 200
+	spscRxParkOff   = 204
 
 	// Record header: one little-endian word, len | (recMagic<<16|kind)<<32.
 	recHdrSize        = 8
 	recAlign          = 8
 	recMagic   uint32 = 0x5245 // "RE"
 
-	// Pipe header: one line, then one or two SPSC rings.
-	pipeHdrSize   = 64
-	pipeDuplexOff = 4
-	pipeRingOff   = 8 // size of each ring region (header + data)
+	// Pipe header: a line of geometry, a holder table per end, then one or
+	// two SPSC rings.
+	pipeHdrSize    = 64 + 2*pipeHolders*4
+	pipeDuplexOff  = 4
+	pipeRingOff    = 8 // size of each ring region (header + data)
+	pipeHoldersOff = 64
+	// pipeHolders is how many open handles (Conns, in any processes) one
+	// pipe end can have at once.
+	pipeHolders = 32
 
 	// MPMC header: five lines, then the slots.
 	mpmcHdrSize        = 320
@@ -99,20 +110,28 @@ type spscHdr struct {
 	closed   uint32 // 24: bit 0 producer closed, bit 1 consumer closed
 	_        [36]byte
 	tail     uint64 // 64: producer: bytes published, ever
-	_        [56]byte
+	txLock   uint32 // 72: pipes: token of the sender holding the send side, 0 free
+	txOpen   uint32 // 76: pipes: 1 while a fragmented message is begun and not ended
+	_        [48]byte
 	head     uint64 // 128: consumer: bytes released, ever
-	_        [56]byte
+	rxLock   uint32 // 136: pipes: token of the receiver holding the receive side
+	rxOpen   uint32 // 140: pipes: 1 while a receiver has taken a first fragment and not the last
+	_        [48]byte
 	consWait uint32 // 192: 1: a consumer parks on tail; the waking producer clears it
 	prodWait uint32 // 196: 1: a producer parks on head; the waking consumer clears it
-	_        [56]byte
+	txPark   uint32 // 200: 1: a sender parks on txLock; the unlocking sender clears it
+	rxPark   uint32 // 204: 1: a receiver parks on rxLock; the unlocking receiver clears it
+	_        [48]byte
 }
 
 // pipeHdr precedes the rings of a pipe.
 type pipeHdr struct {
-	magic    uint32 // 0: pipeMagic
-	duplex   uint32 // 4: 1 duplex (two rings), 0 one-way (one ring)
-	ringSize uint64 // 8: bytes per ring region, header included
-	_        [48]byte
+	magic    uint32                 // 0: pipeMagic
+	duplex   uint32                 // 4: 1 duplex (two rings), 0 one-way (one ring)
+	ringSize uint64                 // 8: bytes per ring region, header included
+	died     [2]uint32              // 16: end e: 1 once a holder was found dead without closing
+	_        [40]byte               //
+	holders  [2][pipeHolders]uint32 // 64: end e: open handles' participant tokens, 0 free
 }
 
 // mpmcHdr is the header of one MPMC ring.
@@ -173,6 +192,18 @@ const (
 	_ = uintptr(unsafe.Offsetof(spscHdr{}.closed) - spscClosedOff)
 	_ = uintptr(spscTailOff - unsafe.Offsetof(spscHdr{}.tail))
 	_ = uintptr(unsafe.Offsetof(spscHdr{}.tail) - spscTailOff)
+	_ = uintptr(spscTxLockOff - unsafe.Offsetof(spscHdr{}.txLock))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.txLock) - spscTxLockOff)
+	_ = uintptr(spscTxOpenOff - unsafe.Offsetof(spscHdr{}.txOpen))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.txOpen) - spscTxOpenOff)
+	_ = uintptr(spscRxLockOff - unsafe.Offsetof(spscHdr{}.rxLock))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.rxLock) - spscRxLockOff)
+	_ = uintptr(spscRxOpenOff - unsafe.Offsetof(spscHdr{}.rxOpen))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.rxOpen) - spscRxOpenOff)
+	_ = uintptr(spscTxParkOff - unsafe.Offsetof(spscHdr{}.txPark))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.txPark) - spscTxParkOff)
+	_ = uintptr(spscRxParkOff - unsafe.Offsetof(spscHdr{}.rxPark))
+	_ = uintptr(unsafe.Offsetof(spscHdr{}.rxPark) - spscRxParkOff)
 	_ = uintptr(spscHeadOff - unsafe.Offsetof(spscHdr{}.head))
 	_ = uintptr(unsafe.Offsetof(spscHdr{}.head) - spscHeadOff)
 	_ = uintptr(spscConsWaitOff - unsafe.Offsetof(spscHdr{}.consWait))
@@ -186,6 +217,8 @@ const (
 	_ = uintptr(unsafe.Offsetof(pipeHdr{}.duplex) - pipeDuplexOff)
 	_ = uintptr(pipeRingOff - unsafe.Offsetof(pipeHdr{}.ringSize))
 	_ = uintptr(unsafe.Offsetof(pipeHdr{}.ringSize) - pipeRingOff)
+	_ = uintptr(pipeHoldersOff - unsafe.Offsetof(pipeHdr{}.holders))
+	_ = uintptr(unsafe.Offsetof(pipeHdr{}.holders) - pipeHoldersOff)
 
 	_ = uintptr(mpmcHdrSize - unsafe.Sizeof(mpmcHdr{}))
 	_ = uintptr(unsafe.Sizeof(mpmcHdr{}) - mpmcHdrSize)

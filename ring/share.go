@@ -2,7 +2,6 @@ package ring
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/shmkit/shmkit/internal/share"
 	"github.com/shmkit/shmkit/shm"
@@ -138,30 +137,24 @@ func attachTyped[T any, H any, PH interface {
 	return nil
 }
 
-// end reports which end of its pipe c is: Pipe's c0 (0) or c1 (1).
-func (c *Conn) end() (*shm.Segment, int) {
-	if c.recv == nil {
-		return c.send.r.seg, 1 // a one-way pipe's sending end
-	}
-	// OpenPipe names its rings name[0] and name[1], and end i receives
-	// from ring i.
-	if strings.HasSuffix(c.recv.r.name, "[1]") {
-		return c.recv.r.seg, 1
-	}
-	return c.recv.r.seg, 0
-}
-
-// ShareDesc returns the segment c lives in and a descriptor that reopens
-// the same end of the pipe in another process. As with CPython's
-// Connection, the parent and the child then both hold that end.
+// ShareDesc returns the segment c lives in and a descriptor that opens a
+// handle on the same end of the pipe in another process. As with CPython's
+// Connection, the parent and the child then both hold that end. The
+// descriptor carries a ticket (Conn.Reserve): the end counts the child's
+// handle from this call on, so the parent may close its own copy right
+// after starting the child. The segment is nil when c is closed or its end
+// has no free holder entry.
 func (c *Conn) ShareDesc() (*shm.Segment, string) {
-	seg, end := c.end()
-	return seg, share.Join(c.name, fmt.Sprint(end))
+	ticket, err := c.Reserve()
+	if err != nil {
+		return nil, ""
+	}
+	return c.v.seg, share.Join(c.name, fmt.Sprint(c.end), fmt.Sprint(ticket))
 }
 
 // AttachShare makes the zero value c a handle on the pipe end desc in seg (a child process's side).
 func (c *Conn) AttachShare(seg *shm.Segment, desc string) error {
-	name, f, err := share.Split(desc, 1)
+	name, f, err := share.Split(desc, 2)
 	if err != nil {
 		return fmt.Errorf("ring: attach %q: %w", desc, err)
 	}
@@ -169,7 +162,11 @@ func (c *Conn) AttachShare(seg *shm.Segment, desc string) error {
 	if err != nil {
 		return fmt.Errorf("ring: attach pipe %q: %w", name, err)
 	}
-	return share.Attach(c, func() (*Conn, error) { return OpenPipe(seg, name, end, nil) })
+	ticket, err := share.Int(f[1])
+	if err != nil {
+		return fmt.Errorf("ring: attach pipe %q: %w", name, err)
+	}
+	return share.Attach(c, func() (*Conn, error) { return OpenPipe(seg, name, end, &PipeOptions{Ticket: ticket}) })
 }
 
 // ShareDesc returns the segment t lives in and a descriptor that reopens it

@@ -26,6 +26,7 @@ const (
 	recFirst  = 4 // first fragment of a message larger than a record (pipes)
 	recMiddle = 5
 	recLast   = 6
+	recCut    = 7 // ends a fragmented message cut short, if one is open; else nothing (pipes)
 
 	copyChunk = 256 << 10 // large copies go in pieces that stay in cache
 
@@ -65,6 +66,7 @@ type spsc struct {
 	capacity uint64
 	mask     uint64
 	chunk    uint64 // batches publish at least every chunk bytes
+	base     int    // offset of the region in the segment
 	anchor   anchor
 }
 
@@ -99,7 +101,7 @@ func attachSPSC(seg *shm.Segment, name string, b []byte, anchorOff int) (*spsc, 
 		name: name, seg: seg, h: h,
 		data:     b[spscHdrSize : spscHdrSize+int(c) : spscHdrSize+int(c)],
 		capacity: c, mask: c - 1, chunk: min(publishChunk, c/4),
-		anchor: seg.Anchor(anchorOff),
+		base: anchorOff, anchor: seg.Anchor(anchorOff),
 	}, nil
 }
 
@@ -257,6 +259,9 @@ type Producer struct {
 	gate   gate
 	ws     *waitSpec
 	waitN  int
+	// peer, when set, replaces the check of the consumer's token and
+	// closed flag between wait slices (pipes: the other end's holders).
+	peer func() error
 }
 
 // room reports whether total more bytes fit, reloading head only when the
@@ -376,6 +381,9 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 			word:   low32(&p.r.h.head),
 			parked: &p.r.h.prodWait,
 			peer: func() error {
+				if p.peer != nil {
+					return p.peer()
+				}
 				if p.r.closedBits()&2 != 0 {
 					return fmt.Errorf("ring %q: %w", p.r.name, ErrBrokenPipe)
 				}
@@ -385,6 +393,27 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 		}
 	}
 	return p.cfg.wait(ctx, p.ws)
+}
+
+// resync takes the tail from shared memory, for a producer that shares the
+// ring with producers in other processes and has just taken their lock:
+// what they published is kept, anything a dead one left unpublished is
+// overwritten. Head is reloaded only when someone else moved the tail.
+func (p *Producer) resync() error {
+	if p.err != nil {
+		return p.err
+	}
+	t := atomic.LoadUint64(&p.r.h.tail)
+	if t == p.pub {
+		return nil
+	}
+	h := atomic.LoadUint64(&p.r.h.head)
+	if int64(t-h) < 0 || t-h > p.r.capacity || t%recAlign != 0 || h%recAlign != 0 {
+		p.err = p.r.corrupt("head %d, tail %d", h, t)
+		return p.err
+	}
+	p.tail, p.pub, p.headC, p.resN = t, t, h, -1
+	return nil
 }
 
 // Stage finishes the reserved record with n payload bytes (n may be less
@@ -510,6 +539,28 @@ type Consumer struct {
 	err    error
 	gate   gate
 	ws     *waitSpec
+	// peer, when set, replaces the check of the producer's token and
+	// closed flag between wait slices (pipes: the other end's holders).
+	peer func() error
+}
+
+// resync takes the head from shared memory, for a consumer that shares
+// the ring with consumers in other processes and has just taken their
+// lock. The head is validated against the tail by next.
+func (c *Consumer) resync() error {
+	if c.err != nil {
+		return c.err
+	}
+	h := atomic.LoadUint64(&c.r.h.head)
+	if h == c.pub {
+		return nil
+	}
+	if h%recAlign != 0 {
+		c.err = c.r.corrupt("head %d", h)
+		return c.err
+	}
+	c.head, c.pub, c.tailC, c.peekN = h, h, h, 0
+	return nil
 }
 
 // next returns the record at head, skipping a padding record: at most two
@@ -532,7 +583,9 @@ func (c *Consumer) next() ([]byte, uint32, error) {
 			c.tailC = t
 			if t == c.head {
 				c.publish()
-				if c.r.closedBits()&1 != 0 {
+				// The producer publishes, then sets the flag: a tail
+				// loaded before the flag may miss the last records.
+				if c.r.closedBits()&1 != 0 && atomic.LoadUint64(&c.r.h.tail) == t {
 					return nil, 0, io.EOF
 				}
 				return nil, 0, ErrEmpty
@@ -557,7 +610,7 @@ func (c *Consumer) next() ([]byte, uint32, error) {
 			continue
 		}
 		size := recHdrSize + align8(n)
-		if kind < recData || kind > recLast || n > c.r.capacity-recHdrSize || size > toEnd || size > avail {
+		if kind < recData || kind > recCut || n > c.r.capacity-recHdrSize || size > toEnd || size > avail {
 			c.err = c.r.corrupt("record kind %d of %d bytes at %d, %d published", kind, n, c.head, avail)
 			return nil, 0, c.err
 		}
@@ -592,6 +645,9 @@ func (c *Consumer) waitData(ctx context.Context) error {
 			word:   low32(&c.r.h.tail),
 			parked: &c.r.h.consWait,
 			peer: func() error {
+				if c.peer != nil {
+					return c.peer()
+				}
 				if c.r.closedBits()&1 != 0 {
 					return io.EOF
 				}

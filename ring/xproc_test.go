@@ -222,7 +222,7 @@ func helperPipeEcho() {
 // Close and the drain: TestPipeBufferTooShortRetry.)
 func TestPipeDuplexEcho(t *testing.T) {
 	seg, name := newSegment(t, 4<<20)
-	c0, _, err := ring.PipeWith(seg, "p", true, 64<<10, nil)
+	c0, _, err := ring.NewPipe(seg, "p", &ring.PipeOptions{Capacity: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,16 +264,16 @@ func TestPipeDuplexEcho(t *testing.T) {
 	child.MustWait()
 }
 
-// helperPipeSizes: opens end 1 of pipe Arg(1), sends messages of the sizes
-// in Args[2:], then closes.
+// helperPipeSizes: takes the handle reserved with ticket Arg(2) on end 1
+// of pipe Arg(1), sends messages of the sizes in Args[3:], then closes.
 func helperPipeSizes() {
 	seg := openSegment(testproc.Arg(0))
 	defer seg.Close()
-	c, err := ring.OpenPipe(seg, testproc.Arg(1), 1, nil)
+	c, err := ring.OpenPipe(seg, testproc.Arg(1), 1, &ring.PipeOptions{Ticket: testproc.IntArg(2)})
 	if err != nil {
 		testproc.Fatalf("%v", err)
 	}
-	for _, a := range testproc.Args()[2:] {
+	for _, a := range testproc.Args()[3:] {
 		n, _ := strconv.Atoi(a)
 		m := make([]byte, n)
 		for i := range m {
@@ -288,19 +288,26 @@ func helperPipeSizes() {
 
 // TestPipeBufferTooShortRetry: RecvBytesInto with a short buffer returns
 // ErrBufferTooShort and the needed length, and the message stays: the retry
-// gets it intact. After the sender closes, io.EOF.
+// gets it intact. After the sender closes, io.EOF. This process closes its
+// copy of the sending end as soon as the child is started (CPython's
+// p.start(); child_conn.close()), having reserved the child's handle.
 func TestPipeBufferTooShortRetry(t *testing.T) {
 	seg, name := newSegment(t, 4<<20)
-	c0, _, err := ring.PipeWith(seg, "p", false, 64<<10, nil)
+	c0, c1, err := ring.NewPipe(seg, "p", &ring.PipeOptions{OneWay: true, Capacity: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticket, err := c1.Reserve()
 	if err != nil {
 		t.Fatal(err)
 	}
 	sizes := []int{1, 100, 16 << 10, 100_000, 7, 0, 3}
-	args := []string{name, "p"}
+	args := []string{name, "p", strconv.Itoa(ticket)}
 	for _, s := range sizes {
 		args = append(args, strconv.Itoa(s))
 	}
 	child := testproc.Start(t, "ring-pipe-sizes", testproc.Options{Args: args})
+	c1.Close()
 	ctx := context.Background()
 	for _, s := range sizes {
 		small := make([]byte, s/2)

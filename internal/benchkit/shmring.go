@@ -324,7 +324,7 @@ func preparePipe(int) (*setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	c0, c1, err := ring.Pipe(seg, "pipe", true)
+	c0, c1, err := ring.NewPipe(seg, "pipe", nil)
 	if err != nil {
 		f.Close()
 		seg.Close()

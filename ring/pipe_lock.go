@@ -1,0 +1,99 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// sideLock serialises the handles (in any processes) that share one side
+// of a pipe ring: the senders of an end (txLock) or its receivers
+// (rxLock). The word holds the holder's participant token, written by the
+// acquiring CAS, so "locked" and "holder known" are one event. It is
+// robust without an owner-died state: every holder resynchronises the side
+// from shared memory after acquiring (tail or head, and the open-message
+// flags that a holder interrupted mid-message leaves set), so a holder that
+// died at any instruction leaves nothing for the next one to repair except
+// what every acquisition repairs anyway. A holder that is found dead (by
+// shm.Segment.Alive, between wait slices, never on a timeout alone) is
+// replaced by one CAS.
+//
+// Waiting uses the ring's wait strategy (spin, yield, then park on the
+// word): the wait for the lock is as fast as the wait for data.
+type sideLock struct {
+	word   *uint32
+	seg    *shm.Segment
+	name   string
+	tok    uint32
+	anchor anchor
+	cfg    waitCfg
+	gate   gate
+	ws     waitSpec
+}
+
+// errTookOver ends a lock wait whose holder was dead: the waiter holds the
+// lock.
+var errTookOver = errors.New("ring: took over a dead holder's lock")
+
+func newSideLock(seg *shm.Segment, name string, word, parked *uint32, a anchor, cfg waitCfg) *sideLock {
+	l := &sideLock{word: word, seg: seg, name: name, tok: uint32(seg.Token()) & shm.TokenMask, anchor: a, cfg: cfg}
+	l.ws = waitSpec{
+		ready:  func() (bool, error) { return l.try(), nil },
+		word:   word,
+		parked: parked,
+		peer:   l.takeOverDead,
+		gate:   &l.gate,
+	}
+	return l
+}
+
+func (l *sideLock) try() bool {
+	if atomic.CompareAndSwapUint32(l.word, 0, l.tok) {
+		race.Acquire(l.anchor)
+		return true
+	}
+	return false
+}
+
+// lock acquires the side: nil, ctx's error, or ErrCorrupt for a word that
+// names no participant.
+func (l *sideLock) lock(ctx context.Context) error {
+	if l.try() {
+		return nil
+	}
+	if err := l.cfg.wait(ctx, &l.ws); err != errTookOver {
+		return err
+	}
+	return nil
+}
+
+// takeOverDead replaces a dead holder with this participant.
+func (l *sideLock) takeOverDead() error {
+	w := atomic.LoadUint32(l.word)
+	if w == 0 {
+		return nil
+	}
+	if w&^shm.TokenMask != 0 {
+		return fmt.Errorf("ring %q: lock word %#x: %w", l.name, w, ErrCorrupt)
+	}
+	alive, err := l.seg.Alive(shm.Token(w))
+	if err != nil {
+		return fmt.Errorf("ring %q: lock holder: %w: %w", l.name, ErrCorrupt, err)
+	}
+	if alive || !atomic.CompareAndSwapUint32(l.word, w, l.tok) {
+		return nil
+	}
+	race.Acquire(l.anchor)
+	return errTookOver
+}
+
+// unlock frees the side and wakes parked waiters.
+func (l *sideLock) unlock() {
+	race.Release(l.anchor)
+	atomic.StoreUint32(l.word, 0)
+	wake(l.word, l.ws.parked)
+}
