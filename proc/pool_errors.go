@@ -3,6 +3,7 @@ package proc
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -66,14 +67,18 @@ type WorkerError struct {
 }
 
 func (e *WorkerError) Error() string {
+	what := "worker died"
+	if e.Err != nil {
+		what = strings.TrimPrefix(e.Err.Error(), "proc: ")
+	}
 	if e.Pid == 0 {
-		return fmt.Sprintf("proc: task %q: %s (in-process worker goroutine abandoned)", e.Task, e.Err.Error()[len("proc: "):])
+		return fmt.Sprintf("proc: task %q: %s (in-process worker goroutine abandoned)", e.Task, what)
 	}
 	how := fmt.Sprintf("exit status %d", e.ExitCode)
 	if e.Signal != 0 {
 		how = "signal " + e.Signal.String()
 	}
-	return fmt.Sprintf("proc: task %q: worker %d: %s (%s)", e.Task, e.Pid, e.Err.Error()[len("proc: "):], how)
+	return fmt.Sprintf("proc: task %q: worker %d: %s (%s)", e.Task, e.Pid, what, how)
 }
 
 // Unwrap returns ErrWorkerDied or ErrTimeout.

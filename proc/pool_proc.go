@@ -52,15 +52,20 @@ const (
 const markAnswering = 1 << 63
 
 const (
-	// workerPipeCap is each direction's ring capacity; larger messages
-	// travel as fragments.
-	workerPipeCap = 1 << 20
-	// workerSegSize holds the pipe, the mark and the segment's own tables.
-	workerSegSize = 2*workerPipeCap + 1<<20
+	// workerPipeCap is each direction's ring capacity; messages above a
+	// quarter of it travel as fragments.
+	workerPipeCap = 256 << 10
+	// workerSegSize holds the pipe and the mark (the segment's own tables
+	// come on top).
+	workerSegSize = 2*workerPipeCap + 64<<10
 	// drainTimeout bounds the reading of a dead worker's last results (they
 	// are in shared memory already: this is a watchdog, never reached).
 	drainTimeout = 10 * time.Second
 )
+
+// workerSegOptions: the parent and the worker are the segment's only
+// participants, the pipe and the mark its only objects.
+var workerSegOptions = shm.Options{Participants: 4, Objects: 4}
 
 // workerArgs is what a worker process receives, its handles open.
 type workerArgs struct {
@@ -220,7 +225,7 @@ func (p *Pool) procSlot(i int, started chan<- error) {
 }
 
 func (p *Pool) spawnWorker(slot int) (_ *procWorker, err error) {
-	seg, err := shm.Anonymous(workerSegSize)
+	seg, err := shm.AnonymousWith(workerSegSize, &workerSegOptions)
 	if err != nil {
 		return nil, err
 	}

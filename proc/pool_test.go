@@ -3,6 +3,7 @@ package proc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -544,4 +546,27 @@ func TestPoolShutdown(t *testing.T) {
 			t.Fatalf("the running task after Shutdown: %v", err)
 		}
 	})
+}
+
+func TestPoolErrorTexts(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&WorkerError{Task: "sq", Pid: 12, ExitCode: -9, Signal: syscall.SIGKILL, Err: ErrWorkerDied},
+			`proc: task "sq": worker 12: worker died (signal killed)`},
+		{&WorkerError{Task: "sq", Pid: 12, ExitCode: 3, Err: ErrWorkerDied}, `proc: task "sq": worker 12: worker died (exit status 3)`},
+		{&WorkerError{Task: "sq", Pid: 12, ExitCode: -9, Signal: syscall.SIGKILL, Err: ErrTimeout},
+			`proc: task "sq": worker 12: task timed out (signal killed)`},
+		{&WorkerError{Task: "sq", Err: ErrTimeout}, `proc: task "sq": task timed out (in-process worker goroutine abandoned)`},
+		{&RemoteError{Task: "sq", Msg: "boom"}, `proc: task "sq": boom`},
+		{fmt.Errorf("%w, not %d", ErrChunksize, 0), "proc: chunksize must be 1+, not 0"},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("got %q; want %q", got, tc.want)
+		}
+	}
+	if !errors.Is(&WorkerError{Err: ErrTimeout}, ErrTimeout) || errors.Is(&WorkerError{Err: ErrTimeout}, ErrWorkerDied) {
+		t.Error("WorkerError does not unwrap to its Err")
+	}
 }
