@@ -139,14 +139,14 @@ type Ends struct {
 }
 
 var echo = proc.Func("echo", func(ctx context.Context, e *Ends) error {
-	msg, err := e.Duplex.Recv(ctx)
-	if err != nil {
+	var msg string
+	if err := e.Duplex.Recv(ctx, &msg); err != nil {
 		return err
 	}
-	if err := e.Duplex.Send(ctx, append(msg, " back"...)); err != nil {
+	if err := e.Duplex.Send(ctx, msg+" back"); err != nil {
 		return err
 	}
-	return e.Out[0].Send(ctx, []byte("one-way"))
+	return e.Out[0].Send(ctx, "one-way")
 })
 
 // TestPipeEnds passes pipe ends (in a slice, behind a pointer) to a child
@@ -158,7 +158,7 @@ func TestPipeEnds(t *testing.T) {
 	mine, theirs := proc.Pipe(m, true)
 	in, out := proc.Pipe(m, false)
 	p := echo.Start(ctx, &Ends{Duplex: theirs, Out: []*ring.Conn{out}})
-	if err := mine.Send(ctx, []byte("hello")); err != nil {
+	if err := mine.Send(ctx, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"hello back", "one-way"} {
@@ -166,8 +166,8 @@ func TestPipeEnds(t *testing.T) {
 		if want == "one-way" {
 			c = in
 		}
-		got, err := c.Recv(ctx)
-		if err != nil || string(got) != want {
+		var got string
+		if err := c.Recv(ctx, &got); err != nil || got != want {
 			t.Errorf("got %q, %v; want %q", got, err, want)
 		}
 	}

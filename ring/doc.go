@@ -122,6 +122,28 @@
 // the message for a retry. Conn is an io.ReadWriteCloser: Write sends one
 // message, Read streams message bytes.
 //
+// Conn.Send and Conn.Recv carry values (encoding/gob, one self-contained
+// stream per message), as CPython's send(obj) and recv() carry pickles;
+// SendBytes and RecvBytes carry bytes; a TypedConn carries one type T
+// through a Codec (by default Plain, zero-copy, for fixed-size
+// pointer-free types, else Gob). The CPython calls and their
+// counterparts:
+//
+//	CPython                             ring
+//	a, b = Pipe()                       a, b, err := NewPipe(seg, name, nil)
+//	r, w = Pipe(duplex=False)           r, w, err := NewPipe(seg, name, &PipeOptions{OneWay: true})
+//	conn.send(obj)                      c.Send(ctx, v)
+//	obj = conn.recv()                   c.Recv(ctx, &v); or NewTypedConn[T](c, nil).Recv(ctx)
+//	conn.send_bytes(b)                  c.SendBytes(ctx, b)
+//	conn.recv_bytes()                   c.RecvBytes(ctx)
+//	conn.recv_bytes_into(buf)           c.RecvBytesInto(ctx, buf) (ErrBufferTooShort keeps it)
+//	conn.poll(timeout)                  c.Poll(ctx) (false, nil once ctx's deadline passes)
+//	conn.close()                        c.Close() (this handle only, as in CPython)
+//	Process(target=f, args=(child,))    pass child in proc arguments (its ShareDesc reserves
+//	p.start(); child.close()            the child's handle), then child.Close(); or Reserve,
+//	                                    and OpenPipe with PipeOptions.Ticket in the child
+//	EOFError                            io.EOF
+//
 // As in CPython, an end may be held by several processes at once (a
 // child_conn handed to five children), and by several handles in one
 // process. The handles of an end share its rings' indices: the senders

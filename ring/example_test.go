@@ -10,10 +10,11 @@ import (
 	"github.com/shmkit/shmkit/shm"
 )
 
-// A duplex pipe: both ends here for brevity; another process would take
-// end 1 with ring.OpenPipe(seg, "chat", 1, nil).
-func ExamplePipe() {
-	seg, err := shm.Anonymous(1 << 22)
+// A duplex pipe: both ends here for brevity; another process would open
+// a handle on end 1 with ring.OpenPipe(seg, "chat", 1, nil), or receive
+// the child end in its proc arguments.
+func ExampleNewPipe() {
+	seg, err := shm.Anonymous(1 << 20)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -31,7 +32,7 @@ func ExamplePipe() {
 	reply, _ := parent.RecvBytes(ctx)
 	fmt.Println(string(reply))
 
-	// A buffer too short leaves the message in the pipe.
+	// A buffer too short keeps the message for a retry.
 	child.SendBytes(ctx, []byte("a longer message"))
 	small := make([]byte, 4)
 	n, err := parent.RecvBytesInto(ctx, small)
@@ -48,6 +49,35 @@ func ExamplePipe() {
 	// 16 true
 	// a longer message
 	// true
+}
+
+// Send and Recv carry values, as CPython's conn.send(obj) and conn.recv().
+func ExampleConn_Send() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer seg.Close()
+	parent, child, err := ring.NewPipe(seg, "p", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	type result struct {
+		Worker int
+		Primes []int
+	}
+	child.Send(ctx, result{Worker: 1, Primes: []int{2, 3, 5, 7}})
+	var r result
+	if err := parent.Recv(ctx, &r); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%+v\n", r)
+	// Output:
+	// {Worker:1 Primes:[2 3 5 7]}
 }
 
 // A Queue with multiprocessing.Queue semantics.

@@ -66,7 +66,7 @@ func NewPipe(seg *shm.Segment, name string, o *PipeOptions) (c0, c1 *Conn, err e
 		return nil, nil, err
 	}
 	if oo.Ticket != 0 {
-		return nil, nil, fmt.Errorf("ring: new pipe %q: a ticket is for OpenPipe: %w", name, ErrInvalid)
+		return nil, nil, errorf(ErrInvalid, "new pipe %q: a ticket is for OpenPipe", name)
 	}
 	if _, err := oo.waitCfg(); err != nil {
 		return nil, nil, err
@@ -89,7 +89,7 @@ func NewPipe(seg *shm.Segment, name string, o *PipeOptions) (c0, c1 *Conn, err e
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("ring: new pipe %q: %w", name, err)
+		return nil, nil, errorf(err, "new pipe %q", name)
 	}
 	if c0, err = OpenPipe(seg, name, 0, &oo); err != nil {
 		return nil, nil, err
@@ -112,7 +112,7 @@ func NewPipe(seg *shm.Segment, name string, o *PipeOptions) (c0, c1 *Conn, err e
 // already closed gives ErrClosed.
 func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, error) {
 	if end != 0 && end != 1 {
-		return nil, fmt.Errorf("ring: pipe %q: end %d: %w", name, end, ErrInvalid)
+		return nil, errorf(ErrInvalid, "pipe %q: end %d", name, end)
 	}
 	cfg, err := o.waitCfg()
 	if err != nil {
@@ -123,11 +123,11 @@ func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 		ticket = o.Ticket
 	}
 	if ticket < 0 || ticket > pipeHolders {
-		return nil, fmt.Errorf("ring: pipe %q: ticket %d: %w", name, ticket, ErrInvalid)
+		return nil, errorf(ErrInvalid, "pipe %q: ticket %d", name, ticket)
 	}
 	obj, err := seg.OpenObject(name, kindPipe, pipeVersion)
 	if err != nil {
-		return nil, fmt.Errorf("ring: open pipe %q: %w", name, err)
+		return nil, errorf(err, "open pipe %q", name)
 	}
 	b := obj.Bytes()
 	h := pipeHdrAt(b)
@@ -139,7 +139,7 @@ func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 	}
 	if atomic.LoadUint32(&h.magic) != pipeMagic || duplex > 1 || region < spscHdrSize+MinCapacity ||
 		region > uint64(len(b)) || rings*region > uint64(len(b)-pipeHdrSize) {
-		return nil, fmt.Errorf("ring: pipe %q: header: %w", name, ErrCorrupt)
+		return nil, errorf(ErrCorrupt, "pipe %q: header", name)
 	}
 	ringAt := func(i int) (*spsc, error) {
 		off := pipeHdrSize + i*int(region)
@@ -179,7 +179,7 @@ func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 	}
 	if c.endClosed(end) {
 		c.v.release(end, c.slot)
-		return nil, fmt.Errorf("ring: pipe %q: end %d: %w", name, end, ErrClosed)
+		return nil, errorf(ErrClosed, "pipe %q: end %d", name, end)
 	}
 	return c, nil
 }
@@ -223,20 +223,20 @@ type Conn struct {
 
 func (c *Conn) sender() error {
 	if c.closed.Load() {
-		return fmt.Errorf("ring: pipe %q: %w", c.name, ErrClosed)
+		return errorf(ErrClosed, "pipe %q", c.name)
 	}
 	if c.send == nil {
-		return fmt.Errorf("ring: pipe %q: %w", c.name, ErrReadOnly)
+		return errorf(ErrReadOnly, "pipe %q", c.name)
 	}
 	return nil
 }
 
 func (c *Conn) receiver() error {
 	if c.closed.Load() {
-		return fmt.Errorf("ring: pipe %q: %w", c.name, ErrClosed)
+		return errorf(ErrClosed, "pipe %q", c.name)
 	}
 	if c.recv == nil {
-		return fmt.Errorf("ring: pipe %q: %w", c.name, ErrWriteOnly)
+		return errorf(ErrWriteOnly, "pipe %q", c.name)
 	}
 	return nil
 }
@@ -290,12 +290,9 @@ func (c *Conn) endSend() {
 	c.tx.unlock()
 }
 
-// Send sends msg as one message, waiting for room: ctx.Err() if ctx ends
-// first, ErrBrokenPipe if the peer closed its end, ErrPeerDead if it died.
-// See SendBytes.
-func (c *Conn) Send(ctx context.Context, msg []byte) error { return c.SendBytes(ctx, msg) }
-
-// SendBytes sends msg as one message. A message of up to a quarter of the
+// SendBytes sends msg as one message, waiting for room: ctx.Err() if ctx
+// ends first, ErrBrokenPipe if the other end was closed, ErrPeerDead if its
+// processes died. A message of up to a quarter of the
 // ring's capacity is one record and is sent entirely or not at all. A larger
 // one goes as fragments; if ctx ends between fragments the message is cut
 // and the receiver gets io.ErrUnexpectedEOF for it, as CPython's "got end of
@@ -303,7 +300,7 @@ func (c *Conn) Send(ctx context.Context, msg []byte) error { return c.SendBytes(
 // Messages larger than MaxMessage give ErrTooLarge.
 func (c *Conn) SendBytes(ctx context.Context, msg []byte) error {
 	if len(msg) > MaxMessage {
-		return fmt.Errorf("ring: pipe %q: message of %d bytes, max %d: %w", c.name, len(msg), MaxMessage, ErrTooLarge)
+		return errorf(ErrTooLarge, "pipe %q: message of %d bytes, max %d", c.name, len(msg), MaxMessage)
 	}
 	if err := c.beginSend(ctx); err != nil {
 		return err
@@ -506,14 +503,11 @@ func (c *Conn) done(inPlace bool) {
 	c.partial, c.want, c.full, c.inMsg = c.partial[:0], 0, false, false
 }
 
-// Recv returns the next message (a copy), waiting for one: io.EOF once
-// every handle on the other end was closed (or its process died, with at
-// least one closed) and everything was read, ErrPeerDead once the
+// RecvBytes returns the next message (a copy), waiting for one: io.EOF
+// once every handle on the other end was closed (or its process died, with
+// at least one closed) and everything was read, ErrPeerDead once the
 // processes holding the other end died without closing it and everything
 // was read, ctx.Err() if ctx ends first.
-func (c *Conn) Recv(ctx context.Context) ([]byte, error) { return c.RecvBytes(ctx) }
-
-// RecvBytes is Recv.
 func (c *Conn) RecvBytes(ctx context.Context) ([]byte, error) {
 	if err := c.enterRecv(ctx); err != nil {
 		return nil, err
@@ -565,7 +559,7 @@ func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
 		if inPlace {
 			c.recv.peekN = 0
 		}
-		return len(b), fmt.Errorf("ring: pipe %q: message of %d bytes, buffer %d: %w", c.name, len(b), len(buf), ErrBufferTooShort)
+		return len(b), errorf(ErrBufferTooShort, "pipe %q: message of %d bytes, buffer %d", c.name, len(b), len(buf))
 	}
 	n := len(b)
 	if n > 0 && &b[0] != &buf[0] {
@@ -659,7 +653,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 // taken ends with this process (its participant leaving or dying).
 func (c *Conn) Reserve() (ticket int, err error) {
 	if c.closed.Load() {
-		return 0, fmt.Errorf("ring: pipe %q: %w", c.name, ErrClosed)
+		return 0, errorf(ErrClosed, "pipe %q", c.name)
 	}
 	slot, err := c.v.join(c.end, uint32(c.v.seg.Token())|holderReserved)
 	if err != nil {
@@ -752,23 +746,23 @@ func (c *Conn) senderGone() error {
 	if c.recv.r.closedBits()&1 != 0 {
 		return io.EOF
 	}
-	return fmt.Errorf("ring: pipe %q: %w", c.name, ErrPeerDead)
+	return errorf(ErrPeerDead, "pipe %q", c.name)
 }
 
 // receiverGone is the send side's check of the other end: ErrBrokenPipe
 // once its last handle closed, ErrPeerDead once its holders died.
 func (c *Conn) receiverGone() error {
 	if c.send.r.closedBits()&2 != 0 {
-		return fmt.Errorf("ring: pipe %q: %w", c.name, ErrBrokenPipe)
+		return errorf(ErrBrokenPipe, "pipe %q", c.name)
 	}
 	live, err := c.v.live(1-c.end, true)
 	if err != nil || live {
 		return err
 	}
 	if c.send.r.closedBits()&2 != 0 {
-		return fmt.Errorf("ring: pipe %q: %w", c.name, ErrBrokenPipe)
+		return errorf(ErrBrokenPipe, "pipe %q", c.name)
 	}
-	return fmt.Errorf("ring: pipe %q: %w", c.name, ErrPeerDead)
+	return errorf(ErrPeerDead, "pipe %q", c.name)
 }
 
 // pipeView is one process's view of a pipe's header: the holder tables.
@@ -816,7 +810,7 @@ func (v *pipeView) join(end int, tok uint32) (int, error) {
 			return 0, err
 		}
 	}
-	return 0, fmt.Errorf("ring: pipe %q: end %d: %d handles open: %w", v.name, end, pipeHolders, ErrHolders)
+	return 0, errorf(ErrHolders, "pipe %q: end %d: %d handles open", v.name, end, pipeHolders)
 }
 
 // closing marks a handle's entry closing and reports whether no other live
@@ -842,7 +836,7 @@ func (v *pipeView) live(end int, closing bool) (bool, error) {
 		}
 		tok := w &^ (holderClosing | holderReserved)
 		if tok&^shm.TokenMask != 0 {
-			return false, fmt.Errorf("ring: pipe %q: holder %#x: %w", v.name, w, ErrCorrupt)
+			return false, errorf(ErrCorrupt, "pipe %q: holder %#x", v.name, w)
 		}
 		alive, err := v.seg.Alive(shm.Token(tok))
 		if err != nil {

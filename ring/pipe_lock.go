@@ -78,7 +78,7 @@ func (l *sideLock) takeOverDead() error {
 		return nil
 	}
 	if w&^shm.TokenMask != 0 {
-		return fmt.Errorf("ring %q: lock word %#x: %w", l.name, w, ErrCorrupt)
+		return errorf(ErrCorrupt, "ring %q: lock word %#x", l.name, w)
 	}
 	alive, err := l.seg.Alive(shm.Token(w))
 	if err != nil {

@@ -1,18 +1,69 @@
 package ring
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+)
 
-// TypedConn carries values of T through a Conn with a Codec. With a
-// FixedCodec (such as Plain) small values are encoded straight into the
-// ring and decoded straight out of it. Like Conn, its sends may be used
-// by several goroutines and processes at once.
+// Send sends v as one message encoded with encoding/gob, as CPython's
+// Connection.send(obj) pickles obj: any value gob can encode (not a nil
+// pointer or a func or chan). Each message is a self-contained gob stream,
+// so any process decodes it on its own, with Recv into a variable of a
+// compatible type or with a TypedConn using the Gob codec. Errors are
+// SendBytes's, and ErrCodec for a value gob cannot encode (nothing sent).
+// For raw bytes use SendBytes; for a fixed type without gob's cost, a
+// TypedConn (Plain codec for pointer-free fixed-size types).
+func (c *Conn) Send(ctx context.Context, v any) error {
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	buf := bytes.NewBuffer((*bp)[:0])
+	if err := gob.NewEncoder(buf).Encode(v); err != nil {
+		return errorf(ErrCodec, "pipe %q: gob encode %T: %v", c.name, v, err)
+	}
+	*bp = buf.Bytes()
+	return c.SendBytes(ctx, *bp)
+}
+
+// Recv receives the next message and decodes it with encoding/gob into v,
+// a non-nil pointer, as CPython's Connection.recv() unpickles: the
+// counterpart of Send. Errors are RecvBytes's, and ErrCodec when the
+// message does not decode into v (the message is consumed, as an
+// unpickling error consumes it in CPython).
+func (c *Conn) Recv(ctx context.Context, v any) error {
+	if err := c.enterRecv(ctx); err != nil {
+		return err
+	}
+	defer c.leaveRecv()
+	b, inPlace, err := c.next(ctx, true)
+	if err != nil {
+		return err
+	}
+	err = gob.NewDecoder(bytes.NewReader(b)).Decode(v)
+	c.done(inPlace)
+	if err != nil {
+		return errorf(ErrCodec, "pipe %q: gob decode into %T: %v", c.name, v, err)
+	}
+	return nil
+}
+
+// TypedConn carries values of T through a Conn with a Codec: the typed
+// counterpart of Conn.Send and Conn.Recv. With a FixedCodec (such as
+// Plain) small values are encoded straight into the ring and decoded
+// straight out of it. Like a Conn, it may be used by several goroutines
+// and processes at once.
 type TypedConn[T any] struct {
 	C     *Conn
 	Codec Codec[T]
 }
 
-// NewTypedConn wraps c.
+// NewTypedConn wraps c. A nil codec means DefaultCodec[T](): Plain for a
+// fixed-size pointer-free T, Gob otherwise (whose messages Conn.Recv
+// decodes too).
 func NewTypedConn[T any](c *Conn, codec Codec[T]) *TypedConn[T] {
+	if codec == nil {
+		codec = DefaultCodec[T]()
+	}
 	return &TypedConn[T]{C: c, Codec: codec}
 }
 

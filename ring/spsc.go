@@ -74,7 +74,7 @@ func spscRegionSize(capacity int) int { return spscHdrSize + capacity }
 
 func checkCapacity(capacity int) error {
 	if capacity < MinCapacity || capacity > MaxCapacity || capacity&(capacity-1) != 0 {
-		return fmt.Errorf("ring: capacity %d not a power of two in [%d, %d]: %w", capacity, MinCapacity, MaxCapacity, ErrInvalid)
+		return errorf(ErrInvalid, "capacity %d not a power of two in [%d, %d]", capacity, MinCapacity, MaxCapacity)
 	}
 	return nil
 }
@@ -87,15 +87,15 @@ func initSPSC(b []byte, capacity int) {
 
 func attachSPSC(seg *shm.Segment, name string, b []byte, anchorOff int) (*spsc, error) {
 	if len(b) < spscHdrSize+MinCapacity {
-		return nil, fmt.Errorf("ring %q: region of %d bytes: %w", name, len(b), ErrCorrupt)
+		return nil, errorf(ErrCorrupt, "ring %q: region of %d bytes", name, len(b))
 	}
 	h := spscHdrAt(b)
 	if m := atomic.LoadUint32(&h.magic); m != spscMagic {
-		return nil, fmt.Errorf("ring %q: magic %#x: %w", name, m, ErrCorrupt)
+		return nil, errorf(ErrCorrupt, "ring %q: magic %#x", name, m)
 	}
 	c := atomic.LoadUint64(&h.capacity)
 	if c < MinCapacity || c > MaxCapacity || c&(c-1) != 0 || c > uint64(len(b)-spscHdrSize) {
-		return nil, fmt.Errorf("ring %q: capacity %d in a %d-byte region: %w", name, c, len(b), ErrCorrupt)
+		return nil, errorf(ErrCorrupt, "ring %q: capacity %d in a %d-byte region", name, c, len(b))
 	}
 	return &spsc{
 		name: name, seg: seg, h: h,
@@ -106,7 +106,7 @@ func attachSPSC(seg *shm.Segment, name string, b []byte, anchorOff int) (*spsc, 
 }
 
 func (r *spsc) corrupt(format string, args ...any) error {
-	return fmt.Errorf("ring %q: %s: %w", r.name, fmt.Sprintf(format, args...), ErrCorrupt)
+	return errorf(ErrCorrupt, "ring %q: %s", r.name, fmt.Sprintf(format, args...))
 }
 
 // maxRecord is the largest payload one record can carry.
@@ -136,7 +136,7 @@ func (r *spsc) alive(tok *uint32) error {
 		return fmt.Errorf("ring %q: peer token: %w: %w", r.name, ErrCorrupt, err)
 	}
 	if !ok {
-		return fmt.Errorf("ring %q: %w", r.name, ErrPeerDead)
+		return errorf(ErrPeerDead, "ring %q", r.name)
 	}
 	return nil
 }
@@ -172,7 +172,7 @@ func NewRing(seg *shm.Segment, name string, capacity int, o *Options) (*Ring, er
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ring: new %q: %w", name, err)
+		return nil, errorf(err, "new %q", name)
 	}
 	return ringFromObject(seg, name, obj, o)
 }
@@ -184,7 +184,7 @@ func OpenRing(seg *shm.Segment, name string, o *Options) (*Ring, error) {
 	}
 	obj, err := seg.OpenObject(name, kindSPSC, spscVersion)
 	if err != nil {
-		return nil, fmt.Errorf("ring: open %q: %w", name, err)
+		return nil, errorf(err, "open %q", name)
 	}
 	return ringFromObject(seg, name, obj, o)
 }
@@ -293,16 +293,16 @@ func (p *Producer) fits(n int) (bool, error) {
 
 func (p *Producer) check(n int) error {
 	if p.closed {
-		return fmt.Errorf("ring %q: %w", p.r.name, ErrClosed)
+		return errorf(ErrClosed, "ring %q", p.r.name)
 	}
 	if p.err != nil {
 		return p.err
 	}
 	if p.resN >= 0 {
-		return fmt.Errorf("ring %q: reserve with a reservation pending: %w", p.r.name, ErrNoReservation)
+		return errorf(ErrNoReservation, "ring %q: reserve with a reservation pending", p.r.name)
 	}
 	if n < 0 || n > p.r.maxRecord() {
-		return fmt.Errorf("ring %q: record of %d bytes, max %d: %w", p.r.name, n, p.r.maxRecord(), ErrTooLarge)
+		return errorf(ErrTooLarge, "ring %q: record of %d bytes, max %d", p.r.name, n, p.r.maxRecord())
 	}
 	return nil
 }
@@ -385,7 +385,7 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 					return p.peer()
 				}
 				if p.r.closedBits()&2 != 0 {
-					return fmt.Errorf("ring %q: %w", p.r.name, ErrBrokenPipe)
+					return errorf(ErrBrokenPipe, "ring %q", p.r.name)
 				}
 				return p.r.alive(&p.r.h.consTok)
 			},
@@ -426,7 +426,7 @@ func (p *Producer) Stage(n int) error { return p.stage(n, recData) }
 
 func (p *Producer) stage(n int, kind uint32) error {
 	if p.resN < 0 || n < 0 || n > p.resN {
-		return fmt.Errorf("ring %q: stage %d bytes, reserved %d: %w", p.r.name, n, p.resN, ErrNoReservation)
+		return errorf(ErrNoReservation, "ring %q: stage %d bytes, reserved %d", p.r.name, n, p.resN)
 	}
 	binary.LittleEndian.PutUint64(p.r.data[p.resOff&p.r.mask:], recWord(uint64(n), kind))
 	p.tail = p.resOff + recHdrSize + align8(uint64(n))
@@ -567,7 +567,7 @@ func (c *Consumer) resync() error {
 // steps, each validated, so a corrupt ring gives ErrCorrupt at once.
 func (c *Consumer) next() ([]byte, uint32, error) {
 	if c.closed {
-		return nil, 0, fmt.Errorf("ring %q: %w", c.r.name, ErrClosed)
+		return nil, 0, errorf(ErrClosed, "ring %q", c.r.name)
 	}
 	if c.err != nil {
 		return nil, 0, c.err
@@ -697,7 +697,7 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) { return c.user(c.p
 // head (the release-store that hands its bytes back to the producer).
 func (c *Consumer) Release() error {
 	if c.peekN == 0 {
-		return fmt.Errorf("ring %q: release without peek: %w", c.r.name, ErrNoReservation)
+		return errorf(ErrNoReservation, "ring %q: release without peek", c.r.name)
 	}
 	c.head += c.peekN
 	c.peekN = 0
@@ -714,7 +714,7 @@ func (c *Consumer) ReadInto(ctx context.Context, buf []byte) (int, error) {
 	}
 	if len(b) > len(buf) {
 		c.peekN = 0
-		return len(b), fmt.Errorf("ring %q: record of %d bytes, buffer %d: %w", c.r.name, len(b), len(buf), ErrBufferTooShort)
+		return len(b), errorf(ErrBufferTooShort, "ring %q: record of %d bytes, buffer %d", c.r.name, len(b), len(buf))
 	}
 	n := copyChunked(buf, b)
 	return n, c.Release()
@@ -739,7 +739,7 @@ func (c *Consumer) ReadBytes(ctx context.Context) ([]byte, error) {
 // returns an error is not released and the error is returned.
 func (c *Consumer) Consume(ctx context.Context, max int, fn func(rec []byte) error) (int, error) {
 	if max < 1 {
-		return 0, fmt.Errorf("ring %q: consume %d records: %w", c.r.name, max, ErrInvalid)
+		return 0, errorf(ErrInvalid, "ring %q: consume %d records", c.r.name, max)
 	}
 	b, kind, err := c.peek(ctx)
 	n := 0
