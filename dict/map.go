@@ -15,7 +15,8 @@ import (
 // killed at any instruction leaves every entry with its old or its new
 // value, and the next writer on its stripe repairs the rest. The zero value
 // is not usable: create with NewMap, attach with OpenMap. A *Map is safe
-// for concurrent use by goroutines.
+// for concurrent use by goroutines; a Map holds only a pointer to its
+// process-local state, so a copy is the same handle.
 //
 // Memory model: a write (Set, Delete, ...) that returns happens before a
 // Get, in any process, that observes its value or its absence.
@@ -185,7 +186,9 @@ type Stats struct {
 func (m *Map) Stats() (Stats, error) { return m.c.stats() }
 
 // RecoveredWriters returns how many times a writer found its stripe's
-// previous lock holder dead and repaired the stripe, over the map's life.
+// previous lock holder dead and repaired the stripe, over the map's life. A
+// writer that died holding several stripes (during growth) counts once per
+// stripe.
 func (m *Map) RecoveredWriters() uint64 { return atomic.LoadUint64(&m.c.root.recovered) }
 
 func (c *core) clear(ctx context.Context) error {
@@ -220,6 +223,7 @@ func (c *core) stats() (Stats, error) {
 	}, nil
 }
 
+// String formats the figures shmkit inspect shows.
 func (s Stats) String() string {
 	return fmt.Sprintf("len %d, capacity %d, %d stripes, revision %d, recovered writers %d", s.Len, s.Capacity, s.Stripes, s.Revision, s.Recovered)
 }
