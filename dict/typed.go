@@ -83,6 +83,26 @@ func (t *TypedMap[V]) CompareAndSwap(ctx context.Context, key string, old uint64
 	return t.M.CompareAndSwap(ctx, key, old, b)
 }
 
+// SetIfAbsent stores v under key only if key is absent (Python's
+// setdefault); see Map.SetIfAbsent.
+func (t *TypedMap[V]) SetIfAbsent(ctx context.Context, key string, v V) (uint64, bool, error) {
+	b, err := t.encode(v)
+	if err != nil {
+		return 0, false, err
+	}
+	return t.M.SetIfAbsent(ctx, key, b)
+}
+
+// Items returns a Go map copy of the entries (Map.Range's consistency).
+func (t *TypedMap[V]) Items() (map[string]V, error) {
+	out := map[string]V{}
+	err := t.Range(func(k string, v V) bool {
+		out[k] = v
+		return true
+	})
+	return out, err
+}
+
 // Delete removes key; see Map.Delete.
 func (t *TypedMap[V]) Delete(ctx context.Context, key string) (bool, error) {
 	return t.M.Delete(ctx, key)
@@ -133,6 +153,19 @@ func (t *TypedList[V]) Append(ctx context.Context, v V) (int, error) {
 	return t.L.Append(ctx, b)
 }
 
+// Extend appends vs in order, contiguously; see List.Extend.
+func (t *TypedList[V]) Extend(ctx context.Context, vs []V) error {
+	bs := make([][]byte, len(vs))
+	for i := range vs {
+		b, err := t.Codec.Append(nil, &vs[i])
+		if err != nil {
+			return t.L.c.wrap(err)
+		}
+		bs[i] = b
+	}
+	return t.L.Extend(ctx, bs)
+}
+
 // Get returns item i (negative counts from the end).
 func (t *TypedList[V]) Get(i int) (V, error) {
 	var v V
@@ -172,20 +205,29 @@ func (t *TypedList[V]) Pop(ctx context.Context) (V, error) {
 // Len returns the number of items.
 func (t *TypedList[V]) Len() int { return t.L.Len() }
 
-// Copy returns the items as a Go slice.
-func (t *TypedList[V]) Copy() ([]V, error) {
-	var out []V
+// Range calls fn with each index and item in order (List.Range's
+// consistency) until fn returns false.
+func (t *TypedList[V]) Range(fn func(i int, v V) bool) error {
 	var derr error
-	err := t.L.Range(func(_ int, b []byte) bool {
+	err := t.L.Range(func(i int, b []byte) bool {
 		var v V
 		if derr = t.decode(b, &v); derr != nil {
 			return false
 		}
-		out = append(out, v)
-		return true
+		return fn(i, v)
 	})
 	if err == nil {
 		err = derr
 	}
+	return err
+}
+
+// Copy returns the items as a Go slice.
+func (t *TypedList[V]) Copy() ([]V, error) {
+	var out []V
+	err := t.Range(func(_ int, v V) bool {
+		out = append(out, v)
+		return true
+	})
 	return out, err
 }
