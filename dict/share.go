@@ -54,7 +54,7 @@ func (n *Namespace) AttachShare(seg *shm.Segment, desc string) error {
 func (t *TypedMap[V]) ShareDesc() (seg *shm.Segment, desc string) { return t.M.ShareDesc() }
 
 // AttachShare makes the zero value t a view of the Map desc in seg, with
-// DefaultCodec[V] unless t.Codec is already set.
+// ring.DefaultCodec[V] unless t.Codec is already set.
 func (t *TypedMap[V]) AttachShare(seg *shm.Segment, desc string) error {
 	m := new(Map)
 	if err := m.AttachShare(seg, desc); err != nil {
@@ -68,7 +68,7 @@ func (t *TypedMap[V]) AttachShare(seg *shm.Segment, desc string) error {
 func (t *TypedList[V]) ShareDesc() (seg *shm.Segment, desc string) { return t.L.ShareDesc() }
 
 // AttachShare makes the zero value t a view of the List desc in seg, with
-// DefaultCodec[V] unless t.Codec is already set.
+// ring.DefaultCodec[V] unless t.Codec is already set.
 func (t *TypedList[V]) AttachShare(seg *shm.Segment, desc string) error {
 	l := new(List)
 	if err := l.AttachShare(seg, desc); err != nil {

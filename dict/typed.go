@@ -15,21 +15,14 @@ type TypedMap[V any] struct {
 	Codec ring.Codec[V]
 }
 
-// NewTypedMap returns a typed view of m. A nil codec picks DefaultCodec[V].
+// NewTypedMap returns a typed view of m. A nil codec picks
+// ring.DefaultCodec[V]: ring.Plain for a plain fixed-size V, ring.Gob
+// otherwise.
 func NewTypedMap[V any](m *Map, codec ring.Codec[V]) *TypedMap[V] {
 	if codec == nil {
-		codec = DefaultCodec[V]()
+		codec = ring.DefaultCodec[V]()
 	}
 	return &TypedMap[V]{M: m, Codec: codec}
-}
-
-// DefaultCodec returns ring.Plain for a plain fixed-size V and ring.Gob
-// otherwise.
-func DefaultCodec[V any]() ring.Codec[V] {
-	if p, err := ring.NewPlain[V](); err == nil {
-		return p
-	}
-	return ring.Gob[V]{}
 }
 
 // Get returns the value under key, or ErrNotFound.
@@ -136,10 +129,10 @@ type TypedList[V any] struct {
 }
 
 // NewTypedList returns a typed view of l. A nil codec picks
-// DefaultCodec[V].
+// ring.DefaultCodec[V].
 func NewTypedList[V any](l *List, codec ring.Codec[V]) *TypedList[V] {
 	if codec == nil {
-		codec = DefaultCodec[V]()
+		codec = ring.DefaultCodec[V]()
 	}
 	return &TypedList[V]{L: l, Codec: codec}
 }
