@@ -355,10 +355,30 @@ func TestMapWriterKilled(t *testing.T) {
 		c.Wait()
 		// Every stripe must be writable again: the writer's stripes are
 		// recovered by these writes.
+		var last uint64
 		for j := 0; j < 64; j++ {
-			if _, err := m.Set(bg, fmt.Sprintf("after-%d", j), sealed(rng, "a", 64)); err != nil {
+			if last, err = m.Set(bg, fmt.Sprintf("after-%d", j), sealed(rng, "a", 64)); err != nil {
 				t.Fatalf("kill %d: Set after the kill: %v", i, err)
 			}
+		}
+		// Recovery cleared the dead writer's in-flight mark: Revision has
+		// caught up, and Watch sees the next write.
+		since := m.Revision()
+		if since < last {
+			t.Fatalf("kill %d: Revision %d below the last write's %d", i, since, last)
+		}
+		woke := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(bg, time.Minute)
+			defer cancel()
+			_, err := m.Watch(ctx, since)
+			woke <- err
+		}()
+		if _, err := m.Set(bg, "watched", sealed(rng, "w", 64)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-woke; err != nil {
+			t.Fatalf("kill %d: Watch after recovery: %v", i, err)
 		}
 		if _, err := l.Append(bg, sealed(rng, "l", 64)); err != nil {
 			t.Fatalf("kill %d: Append after the kill: %v", i, err)
