@@ -30,6 +30,59 @@ func init() {
 	testproc.Register("dict-manager-seed", helperManagerSeed)
 	testproc.Register("dict-watcher", helperWatcher)
 	testproc.Register("dict-grower", helperGrower)
+	testproc.Register("dict-half-writer", helperHalfWriter)
+}
+
+// helperHalfWriter: Arg(0) segment. Begins a write of key "stuck" in map
+// "m" (stripe locked, revision taken, nothing published), says ready and
+// waits to be killed.
+func helperHalfWriter() {
+	seg := openSegment(testproc.Arg(0))
+	m, err := dict.OpenMap(seg, "m")
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	if err := dict.BeginWrite(m, "stuck"); err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	testproc.Ready()
+	time.Sleep(time.Hour)
+}
+
+// TestWatchIgnoresDeadWriter: a writer killed between taking its revision
+// and publishing holds Revision back until its stripe is recovered; a
+// Watch must not wait for that recovery to report writes on other stripes.
+func TestWatchIgnoresDeadWriter(t *testing.T) {
+	seg, name := newSegment(t, 4<<20)
+	m, err := dict.NewMap(seg, "m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testproc.Start(t, "dict-half-writer", testproc.Options{Args: []string{name}})
+	c.WaitReady()
+	since := m.Revision()
+	c.Kill()
+	c.Wait()
+	other := "a"
+	for i := 0; dict.Stripe(m, other) == dict.Stripe(m, "stuck"); i++ {
+		other = fmt.Sprint("a", i)
+	}
+	rev, err := m.Set(bg, other, []byte("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Revision(); r >= rev {
+		t.Fatalf("Revision %d already past %d: the dead writer's mark did not hold it back, the test proves nothing", r, rev)
+	}
+	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
+	defer cancel()
+	got, err := m.Watch(ctx, since)
+	if err != nil || got < rev {
+		t.Fatalf("Watch(%d) = %d, %v; want >= %d (the dead writer ignored)", since, got, err, rev)
+	}
+	if m.RecoveredWriters() != 0 {
+		t.Fatalf("RecoveredWriters %d: the stripe was recovered, Watch was not what moved on", m.RecoveredWriters())
+	}
 }
 
 // sealed returns a value that proves itself whole: xxhash64 of the rest,
