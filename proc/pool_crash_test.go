@@ -155,7 +155,10 @@ func TestPoolWorkerExits(t *testing.T) {
 		how  string
 		code int
 	}{{"exit", 3}, {"sigkill", -9}, {"crash", 2}} {
-		_, err := dieHow.Apply(ctx, p, tc.how)
+		// A watchdog 100 times the few milliseconds a death takes to be
+		// noticed (the worker's pipe once kept a dead worker's task waiting
+		// for a drain timeout).
+		_, err := dieHow.Apply(testCtx(t, 5*time.Second), p, tc.how)
 		var we *WorkerError
 		if !errors.Is(err, ErrWorkerDied) || !errors.As(err, &we) || we.ExitCode != tc.code {
 			t.Fatalf("%s: %v; want ErrWorkerDied with exit code %d", tc.how, err, tc.code)

@@ -58,8 +58,8 @@ const (
 	// workerSegSize holds the pipe and the mark (the segment's own tables
 	// come on top).
 	workerSegSize = 2*workerPipeCap + 64<<10
-	// drainTimeout bounds the reading of a dead worker's last results (they
-	// are in shared memory already: this is a watchdog, never reached).
+	// drainTimeout bounds the reading of a dead worker's last message (it is
+	// in shared memory already: a watchdog, never reached).
 	drainTimeout = 10 * time.Second
 )
 
@@ -247,7 +247,11 @@ func (p *Pool) spawnWorker(slot int) (_ *procWorker, err error) {
 		args.Init, args.InitArg = in.name, in.arg
 	}
 	pr := poolWorker.New(args, &Options{Name: fmt.Sprintf("PoolWorker-%d", slot+1), Daemon: true})
-	if err := pr.Start(); err != nil {
+	err = pr.Start()
+	// The child holds end 1 now (a ticket reserved by the argument passing):
+	// the parent's copy would keep the end alive after the worker died.
+	c1.Close()
+	if err != nil {
 		return nil, err
 	}
 	w := &procWorker{proc: pr, seg: seg, conn: c0, mark: mark, in: make([]byte, 64<<10)}
@@ -371,8 +375,16 @@ func (w *procWorker) complete(p *Pool, msg []byte) bool {
 func (w *procWorker) died(p *Pool) bool {
 	w.proc.Kill() // when it is alive still: a protocol error, or Terminate
 	<-w.proc.Done()
+	// The worker is reaped: what it published is in the ring, what it did
+	// not never will be. Read while a message is there (Poll with an ended
+	// context does not wait); drainTimeout only guards a message cut short.
+	now, cancelNow := context.WithCancel(context.Background())
+	cancelNow()
 	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	for len(w.jobs) > 0 {
+		if ok, _ := w.conn.Poll(now); !ok {
+			break
+		}
 		msg, err := w.recv(ctx)
 		if err != nil || !w.complete(p, msg) {
 			break
