@@ -109,3 +109,41 @@ func TestPollShortDeadlineCrossProcess(t *testing.T) {
 	}
 	child.MustWait()
 }
+
+// TestShortDeadlineWaitingForTheReceiveSide: while another handle on the
+// same end holds its receive side (inside a fragmented message whose
+// sender was cut short), Poll and receives with short deadlines report
+// (false, nil) and the deadline; once that handle closes, the waiting one
+// skips the rest of the cut message and gets the next one.
+func TestShortDeadlineWaitingForTheReceiveSide(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	a, w, err := ring.NewPipe(seg, "p", &ring.PipeOptions{OneWay: true, Capacity: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ring.OpenPipe(seg, "p", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	if err := w.SendBytes(short, make([]byte, 64<<10)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("send of an unread 64 KiB message: got %v; want DeadlineExceeded", err)
+	}
+	cancel()
+	short, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	if _, err := a.RecvBytes(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("receive of a cut message: got %v; want DeadlineExceeded", err)
+	}
+	cancel()
+	if err := shortDeadlines(b, shortDeadlineRounds()); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	ctx := context.Background()
+	if err := w.SendBytes(ctx, []byte("next")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := b.RecvBytes(ctx); err != nil || string(m) != "next" {
+		t.Fatalf("after the holder closed: got %q, %v; want next", m, err)
+	}
+}

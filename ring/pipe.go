@@ -145,7 +145,7 @@ func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 		off := pipeHdrSize + i*int(region)
 		return attachSPSC(seg, fmt.Sprintf("%s[%d]", name, i), b[off:off+int(region)], obj.Offset()+off)
 	}
-	c := &Conn{name: name, v: &pipeView{seg: seg, name: name, h: h}, end: end, rxTurn: make(chan struct{}, 1)}
+	c := &Conn{name: name, v: &pipeView{seg: seg, name: name, h: h}, end: end}
 	// Ring 0 carries end 1 -> end 0; ring 1 (duplex only) end 0 -> end 1.
 	r0, err := ringAt(0)
 	if err != nil {
@@ -207,10 +207,8 @@ type Conn struct {
 	frag   int       // largest single record a message is sent as
 	closed atomic.Bool
 
-	// Receive state: rxTurn admits one receiving goroutine of this Conn
+	// Receive state, guarded by the end's receive side (rx).
 	// at a time; the others wait in Go, or for their context.
-	rxTurn  chan struct{}
-	rxHeld  bool   // this Conn holds rx (across calls while inside a message)
 	skip    bool   // discarding the rest of a message a receiver left open
 	partial []byte // a fragmented message being assembled (buffer reused)
 	inMsg   bool   // partial holds the start of a message
@@ -345,36 +343,23 @@ func (c *Conn) SendBytes(ctx context.Context, msg []byte) error {
 	return nil
 }
 
-// enterRecv takes this Conn's receive turn and the end's receive side (kept
-// from an earlier call that ended inside a message). On error nothing is
-// held.
+// enterRecv takes the end's receive side, which also admits one receiving
+// goroutine of this Conn at a time: from another handle, or the one this
+// Conn kept from an earlier call that ended inside a message (any
+// goroutine of the Conn may go on with it). On error nothing is held.
 func (c *Conn) enterRecv(ctx context.Context) error {
 	if err := c.receiver(); err != nil {
 		return err
 	}
-	select {
-	case c.rxTurn <- struct{}{}:
-	default:
-		select {
-		case c.rxTurn <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if c.rxHeld {
-		return nil
-	}
-	err := c.rx.lock(ctx)
-	if err == nil {
-		if err = c.recv.resync(); err != nil {
-			c.rx.unlock()
-		}
-	}
-	if err != nil {
-		<-c.rxTurn
+	if err := c.rx.lock(ctx); err != nil {
 		return err
 	}
-	c.rxHeld = true
+	// A hold this Conn kept finds head where it left it (resync does
+	// nothing) and c.inMsg set (no skip).
+	if err := c.recv.resync(); err != nil {
+		c.rx.unlock()
+		return err
+	}
 	if !c.inMsg && atomic.LoadUint32(&c.recv.r.h.rxOpen) != 0 {
 		// A receiver took the start of a message and stopped (it died,
 		// or its handle was closed mid-message): skip the rest.
@@ -387,11 +372,11 @@ func (c *Conn) enterRecv(ctx context.Context) error {
 // Conn is inside a fragmented message (its next receive goes on with it)
 // and handed on otherwise.
 func (c *Conn) leaveRecv() {
-	if c.rxHeld && (!c.inMsg || c.full) {
-		c.rx.unlock()
-		c.rxHeld = false
+	if c.inMsg && !c.full {
+		c.rx.keep()
+		return
 	}
-	<-c.rxTurn
+	c.rx.unlock()
 }
 
 // next makes the next message available: in place (release with done) or
@@ -680,9 +665,8 @@ func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	if c.rxHeld {
-		c.rx.unlock()
-		c.rxHeld = false
+	if c.rx != nil {
+		c.rx.dropKept()
 	}
 	if !c.v.closing(c.end, c.slot) {
 		c.v.release(c.end, c.slot)

@@ -26,6 +26,7 @@ import (
 // word): the wait for the lock is as fast as the wait for data.
 type sideLock struct {
 	word   *uint32
+	kept   atomic.Bool // held by this handle between its calls (keep)
 	seg    *shm.Segment
 	name   string
 	tok    uint32
@@ -42,7 +43,7 @@ var errTookOver = errors.New("ring: took over a dead holder's lock")
 func newSideLock(seg *shm.Segment, name string, word, parked *uint32, a anchor, cfg waitCfg) *sideLock {
 	l := &sideLock{word: word, seg: seg, name: name, tok: uint32(seg.Token()) & shm.TokenMask, anchor: a, cfg: cfg}
 	l.ws = waitSpec{
-		ready:  func() (bool, error) { return l.try(), nil },
+		ready:  func() (bool, error) { return l.try() || l.takeKept(), nil },
 		word:   word,
 		parked: parked,
 		peer:   l.takeOverDead,
@@ -59,16 +60,40 @@ func (l *sideLock) try() bool {
 	return false
 }
 
-// lock acquires the side: nil, ctx's error, or ErrCorrupt for a word that
-// names no participant.
+// lock acquires the side, or takes over the hold this handle kept
+// between calls (keep): nil, ctx's error, or ErrCorrupt for a word that
+// names no participant. Several goroutines of one handle may wait at once.
 func (l *sideLock) lock(ctx context.Context) error {
-	if l.try() {
+	if l.try() || l.takeKept() {
 		return nil
 	}
 	if err := l.cfg.wait(ctx, &l.ws); err != errTookOver {
 		return err
 	}
 	return nil
+}
+
+// keep ends a call of this handle without releasing the side: the next
+// call of the handle, from any goroutine, goes on holding it.
+func (l *sideLock) keep() {
+	race.Release(l.anchor)
+	l.kept.Store(true)
+	wake(l.word, l.ws.parked) // the handle's other goroutines may wait for it
+}
+
+func (l *sideLock) takeKept() bool {
+	if l.kept.Load() && l.kept.CompareAndSwap(true, false) {
+		race.Acquire(l.anchor)
+		return true
+	}
+	return false
+}
+
+// dropKept releases a hold kept between calls, if any.
+func (l *sideLock) dropKept() {
+	if l.takeKept() {
+		l.unlock()
+	}
 }
 
 // takeOverDead replaces a dead holder with this participant.
