@@ -3,51 +3,27 @@ package ctypes_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"time"
 
 	"github.com/shmkit/shmkit/ctypes"
+	"github.com/shmkit/shmkit/proc"
 	"github.com/shmkit/shmkit/shm"
 )
 
-// exampleChildEnv names the segment when the test binary runs as
-// Example's child process.
-const exampleChildEnv = "SHMKIT_CTYPES_EXAMPLE_SEGMENT"
-
-// Go cannot fork, so Example's child is this binary started again; init
-// runs f there, before any test, and exits.
-func init() {
-	if name := os.Getenv(exampleChildEnv); name != "" {
-		if err := f(name); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+// FArgs are the arguments of f: handles reach the child open.
+type FArgs struct {
+	Num *ctypes.AnyValue
+	Arr *ctypes.AnyArray
 }
 
-// f is the child of Python's classic example. It attaches to the segment
-// by name and opens the objects by name, their typecodes and length
-// checked, and their lock attached.
-func f(segName string) error {
-	seg, err := shm.Open(segName)
-	if err != nil {
+// f is the child of Python's classic example, registered with package
+// proc (Go cannot fork: the child is this test binary started again, and
+// TestMain's testproc.Main runs f there).
+var f = proc.Func("ctypes-example-f", func(ctx context.Context, a FArgs) error {
+	if err := a.Num.Set(3.14); err != nil {
 		return err
 	}
-	defer seg.Close()
-	num, err := ctypes.OpenValueOf(seg, "num", 'd')
-	if err != nil {
-		return err
-	}
-	arr, err := ctypes.OpenArrayOf(seg, "arr", 'i', 10)
-	if err != nil {
-		return err
-	}
-	if err := num.Set(3.14); err != nil {
-		return err
-	}
-	return arr.Update(context.Background(), func(a *ctypes.AnyArray) error {
+	return a.Arr.Update(ctx, func(a *ctypes.AnyArray) error {
 		for i := range a.Len() {
 			x, err := a.Int64(i)
 			if err != nil {
@@ -59,7 +35,7 @@ func f(segName string) error {
 		}
 		return nil
 	})
-}
+})
 
 // Example is Python's multiprocessing example for shared ctypes objects:
 //
@@ -68,13 +44,11 @@ func f(segName string) error {
 //	p = Process(target=f, args=(num, arr)); p.start(); p.join()
 //	print(num.value); print(arr[:])
 func Example() {
-	name := fmt.Sprintf("shmkit-example-ctypes.%d", os.Getpid())
-	seg, err := shm.Create(name, 1<<20)
+	seg, err := shm.Anonymous(1 << 20)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer shm.Unlink(name)
 	defer seg.Close()
 
 	num, err := ctypes.NewValueOf(seg, "num", 'd', 0.0, nil)
@@ -89,17 +63,9 @@ func Example() {
 	}
 
 	// p = Process(target=f, args=(num, arr)); p.start(); p.join()
-	exe, err := os.Executable()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p := exec.CommandContext(ctx, exe)
-	p.Env = append(os.Environ(), exampleChildEnv+"="+name)
-	p.Stderr = os.Stderr
-	if err := p.Run(); err != nil {
+	if err := f.Start(ctx, FArgs{num, arr}).Join(ctx); err != nil {
 		fmt.Println("child:", err)
 		return
 	}
