@@ -16,6 +16,12 @@ func TestGeometryMatchesDoc(t *testing.T) {
 	}
 }
 
+func TestWordCopies(t *testing.T) {
+	if err := dict.CheckWordCopies(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestList(t *testing.T) {
 	seg, _ := newSegment(t, 8<<20)
 	l, err := dict.NewList(seg, "l", &dict.Options{Capacity: 1})

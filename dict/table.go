@@ -1,7 +1,6 @@
 package dict
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 )
@@ -178,12 +177,6 @@ func (t *table) lookup(h uint64, key string, dst []byte) ([]byte, uint64, int) {
 	return dst, 0, readMissing
 }
 
-func le64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
 // loadValue appends the cell's vlen value bytes to dst[:0].
 func (t *table) loadValue(dst []byte, cw int, vlen int) []byte {
 	return t.loadBytes(dst, cw+cellHdrW+t.keyWords, vlen)
@@ -207,8 +200,15 @@ func (t *table) writeCell(sw int, rev, h uint64, key string, value []byte) {
 	w[cw+cellRevW] = rev
 	w[cw+cellHashW] = h
 	w[cw+cellMetaW] = cellLive | uint64(len(key))<<metaKlenSh | uint64(len(value))<<metaVlenSh
-	putBytes(w[cw+cellHdrW:cw+cellHdrW+t.keyWords], key)
-	putBytes(w[cw+cellHdrW+t.keyWords:cw+t.cellWords], value)
+	putBytes(t, cw+cellHdrW, key)
+	putBytes(t, cw+cellHdrW+t.keyWords, value)
+}
+
+// putBytes stores b from word w0 on, zero-padding its last word.
+func putBytes[B string | []byte](t *table, w0 int, b B) {
+	o := 8 * w0
+	copy(t.b[o:o+len(b)], b)
+	clear(t.b[o+len(b) : o+8*wordsFor(len(b))])
 }
 
 // writeTombstone fills the cell slot sw does not show with a deleted entry.
@@ -218,14 +218,4 @@ func (t *table) writeTombstone(sw int, rev uint64) {
 	w[cw+cellRevW] = rev
 	w[cw+cellHashW] = 0
 	w[cw+cellMetaW] = 0
-}
-
-// putBytes stores b into ws, zero-padding the last word.
-func putBytes[B string | []byte](ws []uint64, b B) {
-	var p [8]byte
-	for i := 0; i < len(b); i += 8 {
-		n := copy(p[:], b[i:])
-		clear(p[n:])
-		ws[i/8] = binary.LittleEndian.Uint64(p[:])
-	}
 }
