@@ -151,7 +151,9 @@
 // Arguments and results travel through shared memory: each worker has its
 // own pipe (two SPSC rings of package ring) in an anonymous segment, with
 // the value's bytes as the codec for fixed-size plain types and
-// encoding/gob for the rest.
+// encoding/gob for the rest. (Not a shared queue with leases: a chunk of
+// Map can be larger than any queue slot, and the parent must know which
+// task each worker runs for TaskTimeout anyway; see the mark below.)
 //
 //	multiprocessing.pool, concurrent.futures       proc
 //	def f(x): ... (any module-level function)     var f = proc.Task("f", func(ctx context.Context, x A) (R, error) {...})

@@ -27,12 +27,16 @@ import (
 // that was running, and fails with ErrWorkerDied (or is retried); the jobs
 // behind it never started and go back to the front of the queue.
 //
-// Why per-worker rings rather than one shared task queue with leases: the
-// parent then knows every worker's tasks without a lease table, each ring
-// has one producer and one consumer (the cheapest ring, with no claim
-// words to recover), a worker's death is the death of both ends of its
-// rings only, and the parent balances the load itself (a shared queue
-// would let one worker take many tasks while another idles).
+// Why per-worker pipes rather than one shared task queue whose Gets take
+// leases (ring.Queue.GetLease, with ring.Supervised and ReclaimDead on a
+// worker's death, which the design first had in mind): a queue's messages
+// live in fixed-size slots and lease entries of MaxMessage bytes each,
+// while a chunk of Map has no size limit (pipes fragment); each pipe has
+// one producer and one consumer, the cheapest ring, with no claim to
+// recover; the parent must know which task each worker is running anyway,
+// for TaskTimeout, which the mark tells it; a task stays in the parent, and
+// cancellable, until a worker is ready for it, instead of being committed
+// to a shared queue; and the parent balances the load itself.
 
 // Messages, worker to parent: a kind byte; then for msgResult and
 // msgFailed the job's sequence number (8 bytes, little-endian) and the
