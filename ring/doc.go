@@ -260,7 +260,10 @@
 // entry, after checking that the slot is still full and claimed, that no
 // live participant has the claim in its pending words and no other entry
 // holds that position, taking the slot by CAS of its sequence to
-// pos+1-2·slots), or frees the entry if the taker had claimed nothing;
+// 2^63 | i<<47 | (pos+1) mod 2^47 for entry i, a value outside the live
+// window that names the entry and the position, so that whoever takes over
+// entry i from a dead reclaimer knows the slot is its to finish), or frees
+// the entry if the taker had claimed nothing;
 // releases a held entry's slot if the holder died before releasing it;
 // then counts the message lost (entry freed) or makes the entry an orphan,
 // which the next Get takes with one CAS orphan → held|taker (a plain Get
@@ -399,10 +402,9 @@
 // counts whole slots: a 1-byte message takes one slot like a full one). Unbounded queues (maxsize <= 0 means
 // DefaultQueueSize). That a Put racing with Close is refused. Recovery of a slot whose
 // recoverer is itself killed inside its few-instruction tombstone write
-// (the slot then stays "not ready"), or whose reclaimer is killed inside
-// its few-instruction takeover of a dead taker's slot (the same), or
-// between counting a reclaimed message and ending its lease (it is then
-// counted twice). That Join returns while a live worker holds a task, or
+// (the slot then stays "not ready"). Exact Lost and Redelivered counts when
+// a reclaimer is killed between counting a message and ending or orphaning
+// its lease (the next reclaimer counts it again). That Join returns while a live worker holds a task, or
 // under Supervised before ReclaimDead ran (use a deadline). That a Get
 // on an empty Queue ends when the processes that put to it died: a Queue
 // has no fixed producers to watch (as in CPython), so only a slot a dead

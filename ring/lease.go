@@ -49,7 +49,9 @@ const (
 
 // testHookLease, when set (by tests only), runs at the steps of a leased
 // take: 1 after reserving the entry, 3 after storing held, 4 after
-// releasing the slot (step 2, the claim, is testHookClaimed's).
+// releasing the slot (step 2, the claim, is testHookClaimed's); and of a
+// reclaim: 6 after a salvager took a dead taker's slot, 7 after a reclaimer
+// took a dead holder's unreleased slot.
 var testHookLease func(step int)
 
 // errRetry is a wait's "something to take besides the ring" (an orphan): the
@@ -66,10 +68,19 @@ func leaseGen(w uint64) uint32      { return uint32(w >> 32) }
 func leaseEntrySize(maxMsg int) int {
 	return (leaseHdrSize + maxMsg + cacheLine - 1) &^ (cacheLine - 1)
 }
-func (q *mpmc) me() shm.Token               { return q.seg.Token() }
-func (q *mpmc) policy() DeadHolder          { return DeadHolder(atomic.LoadUint32(&q.h.flags) >> 1 & 3) }
-func (q *mpmc) orphans() bool               { return atomic.LoadUint32(&q.h.orphans) != 0 }
-func (q *mpmc) markerSeq(pos uint64) uint64 { return pos + 1 - 2*q.slots }
+func (q *mpmc) me() shm.Token      { return q.seg.Token() }
+func (q *mpmc) policy() DeadHolder { return DeadHolder(atomic.LoadUint32(&q.h.flags) >> 1 & 3) }
+func (q *mpmc) orphans() bool      { return atomic.LoadUint32(&q.h.orphans) != 0 }
+
+// markerSeq is the sequence with which lease entry i's reclaimer takes the
+// slot of position pos: bit 63 set (read as "not ready" by everyone, since
+// positions stay below 2^62), then the entry and the low 47 bits of pos+1,
+// so that it names one entry and one position (another lap's position of
+// the same slot gives another value) and a reclaimer that takes over entry
+// i from a dead one knows the slot is that entry's to finish.
+func (q *mpmc) markerSeq(pos uint64, i int) uint64 {
+	return 1<<63 | uint64(i)<<47 | (pos+1)&(1<<47-1)
+}
 
 func (q *mpmc) lease(i int) (*leaseEntry, []byte) {
 	off := uint64(i) * q.leaseSize
@@ -138,8 +149,9 @@ func (q *mpmc) doneAny() error {
 }
 
 // takeOrphan takes over a redelivered message, if any, as a held lease.
-func (q *mpmc) takeOrphan() (take, []byte, bool, error) {
-	if !q.orphans() {
+// Unless forced it trusts the orphans hint when that says none.
+func (q *mpmc) takeOrphan(force bool) (take, []byte, bool, error) {
+	if !force && !q.orphans() {
 		return take{}, nil, false, nil
 	}
 	me := q.me()
@@ -160,6 +172,8 @@ func (q *mpmc) takeOrphan() (take, []byte, bool, error) {
 		atomic.StoreUint32(&e.holder, uint32(me))
 		n := e.len
 		if int(n) > q.maxMsg {
+			atomic.AddUint64(&q.h.lost, 1)
+			q.free(e, gen)
 			return take{}, nil, false, q.corrupt("lease %d: message length %d", i, n)
 		}
 		msg := make([]byte, n)
@@ -173,7 +187,7 @@ func (q *mpmc) takeOrphan() (take, []byte, bool, error) {
 // then the ring's oldest. ErrEmpty when there is none; errNoLease when every
 // entry is in use.
 func (q *mpmc) tryGetLease() (take, []byte, error) {
-	if t, msg, ok, err := q.takeOrphan(); ok || err != nil {
+	if t, msg, ok, err := q.takeOrphan(false); ok || err != nil {
 		return t, msg, err
 	}
 	if ok, _ := q.getReady(); !ok {
@@ -181,6 +195,9 @@ func (q *mpmc) tryGetLease() (take, []byte, error) {
 	}
 	t, ok := q.reserve()
 	if !ok {
+		if t, msg, ok, err := q.takeOrphan(true); ok || err != nil {
+			return t, msg, err
+		}
 		if q.nleases == 0 {
 			return take{}, nil, q.errf(ErrInvalid, "queue has no lease entries")
 		}
@@ -224,11 +241,13 @@ func (q *mpmc) orphan(t take) {
 	atomic.StoreUint64(&t.e.state, leaseWord(leaseOrphan, 0, t.gen))
 }
 
-// anyFree reports whether a lease entry is free (leaseWS's condition).
-func (q *mpmc) anyFree() (bool, error) {
+// leaseReady reports whether a leased Get that found every entry in use
+// may now succeed: an entry is free, or holds a message to redeliver
+// (leaseWS's condition).
+func (q *mpmc) leaseReady() (bool, error) {
 	for i := 0; i < q.nleases; i++ {
 		e, _ := q.lease(i)
-		if leaseState(atomic.LoadUint64(&e.state)) == leaseFree {
+		if st := leaseState(atomic.LoadUint64(&e.state)); st == leaseFree || st == leaseOrphan {
 			return true, nil
 		}
 	}
@@ -246,20 +265,26 @@ func (q *mpmc) hasOrphan() bool {
 	return false
 }
 
-// leaseHolds reports whether an entry other than skip has claimed or holds the
-// message at ring position pos.
-func (q *mpmc) leaseHolds(pos uint64, skip *leaseEntry) bool {
+// leaseHolds reports whether an entry other than skip is at ring position
+// pos: one that holds its message (held, reclaim) or, with claims set,
+// also one that may be claiming it (taking, salvage).
+func (q *mpmc) leaseHolds(pos uint64, skip *leaseEntry, claims bool) bool {
 	for i := 0; i < q.nleases; i++ {
 		e, _ := q.lease(i)
 		if e == skip {
 			continue
 		}
 		switch leaseState(atomic.LoadUint64(&e.state)) {
-		case leaseFree, leaseOrphan:
-		default:
-			if atomic.LoadUint64(&e.pos) == pos {
-				return true
+		case leaseHeld, leaseReclaim:
+		case leaseTaking, leaseSalvage:
+			if !claims {
+				continue
 			}
+		default:
+			continue
+		}
+		if atomic.LoadUint64(&e.pos) == pos {
+			return true
 		}
 	}
 	return false
@@ -287,7 +312,7 @@ func (q *mpmc) reclaim(decide func(msg []byte, holder shm.Token) bool, auto bool
 		}
 		if alive, err := q.seg.Alive(owner); err != nil || alive {
 			if err != nil {
-				return n, q.corrupt("lease %d: owner %v: %v", i, owner, err)
+				return n, errorf(err, "queue %q: lease %d: owner %v", q.name, i, owner)
 			}
 			continue
 		}
@@ -302,11 +327,17 @@ func (q *mpmc) reclaim(decide func(msg []byte, holder shm.Token) bool, auto bool
 		if st == leaseTaking || st == leaseHeld {
 			atomic.StoreUint32(&e.holder, uint32(owner))
 		}
-		if next == leaseSalvage && !q.salvage(e, p, gen) {
-			q.free(e, gen) // the dead taker held no message
-			continue
+		if next == leaseSalvage {
+			switch q.salvage(i, e, p, gen) {
+			case salvageNone:
+				q.free(e, gen) // the dead taker held no message
+				continue
+			case salvageLater:
+				atomic.StoreUint64(&e.state, w) // the next reclaim looks again
+				continue
+			}
 		}
-		q.releaseClaim(e)
+		q.releaseClaim(i, e)
 		ln := e.len
 		if int(ln) > q.maxMsg {
 			q.free(e, gen)
@@ -325,7 +356,8 @@ func (q *mpmc) reclaim(decide func(msg []byte, holder shm.Token) bool, auto bool
 			atomic.AddUint64(&q.h.redelivered, 1)
 			race.ReleaseMerge(q.anchor)
 			atomic.StoreUint64(&e.state, leaseWord(leaseOrphan, 0, gen))
-			wake(low32(&q.h.enq), &q.h.getWait)
+			q.ended()                           // wakes leased Gets waiting for an entry
+			wake(low32(&q.h.enq), &q.h.getWait) // and Gets waiting for a message
 		} else {
 			atomic.AddUint64(&q.h.lost, 1)
 			q.free(e, gen)
@@ -334,20 +366,34 @@ func (q *mpmc) reclaim(decide func(msg []byte, holder shm.Token) bool, auto bool
 	return n, nil
 }
 
+// Outcomes of salvage.
+const (
+	salvaged     = iota // the message is in the entry
+	salvageNone         // the dead taker had claimed no message
+	salvageLater        // a live consumer shows a claim of the position: look again later
+)
+
 // salvage copies the message of the slot a dead taker claimed into its
-// entry, which this process owns, and releases the slot; false if the taker
-// had claimed no message.
-func (q *mpmc) salvage(e *leaseEntry, p []byte, gen uint32) bool {
+// entry i, which this process owns, and releases the slot.
+func (q *mpmc) salvage(i int, e *leaseEntry, p []byte, gen uint32) int {
 	pos := atomic.LoadUint64(&e.pos)
 	s, payload := q.slot(pos)
-	if atomic.LoadUint64(&s.seq) != pos+1 || int64(atomic.LoadUint64(&q.h.deq)-pos) <= 0 {
-		return false // not claimed, or released
+	mark := q.markerSeq(pos, i)
+	switch seq := atomic.LoadUint64(&s.seq); {
+	case seq == mark: // a dead salvager of this entry took the slot
+	case seq != pos+1 || int64(atomic.LoadUint64(&q.h.deq)-pos) <= 0:
+		return salvageNone // not claimed, or released
+	case q.leaseHolds(pos, e, false):
+		return salvageNone // another entry has the message
+	case q.claimedByLive(opConsume, pos):
+		// Its claim, or its failed attempt (its pending words show the
+		// position for a few instructions after a failed CAS).
+		return salvageLater
+	case !atomic.CompareAndSwapUint64(&s.seq, pos+1, mark):
+		return salvageNone // another dead taker's entry won the slot
 	}
-	if q.claimedByLive(opConsume, pos) || q.leaseHolds(pos, e) {
-		return false // a live consumer's claim, or a message another entry has
-	}
-	if !atomic.CompareAndSwapUint64(&s.seq, pos+1, q.markerSeq(pos)) {
-		return false
+	if testHookLease != nil {
+		testHookLease(6)
 	}
 	race.Acquire(q.anchor)
 	n, flags := s.len, s.flags
@@ -362,23 +408,33 @@ func (q *mpmc) salvage(e *leaseEntry, p []byte, gen uint32) bool {
 	race.ReleaseMerge(q.anchor)
 	atomic.StoreUint64(&s.seq, pos+q.slots)
 	wake(low32(&q.h.deq), &q.h.putWait)
-	return ok
+	if !ok {
+		return salvageNone
+	}
+	return salvaged
 }
 
-// releaseClaim releases the slot of entry e's position if its holder died
-// after copying the message but before releasing the slot.
-func (q *mpmc) releaseClaim(e *leaseEntry) {
+// releaseClaim releases the slot of entry i's position if its holder died
+// after copying the message but before releasing the slot (or a reclaimer
+// of entry i died while releasing it).
+func (q *mpmc) releaseClaim(i int, e *leaseEntry) {
 	pos := atomic.LoadUint64(&e.pos)
 	s, _ := q.slot(pos)
-	if atomic.LoadUint64(&s.seq) != pos+1 || int64(atomic.LoadUint64(&q.h.deq)-pos) <= 0 {
+	mark := q.markerSeq(pos, i)
+	switch seq := atomic.LoadUint64(&s.seq); {
+	case seq == mark:
+	case seq != pos+1 || int64(atomic.LoadUint64(&q.h.deq)-pos) <= 0:
+		return
+	case !atomic.CompareAndSwapUint64(&s.seq, pos+1, mark):
 		return
 	}
-	if atomic.CompareAndSwapUint64(&s.seq, pos+1, q.markerSeq(pos)) {
-		s.flags = 0
-		race.ReleaseMerge(q.anchor)
-		atomic.StoreUint64(&s.seq, pos+q.slots)
-		wake(low32(&q.h.deq), &q.h.putWait)
+	if testHookLease != nil {
+		testHookLease(7)
 	}
+	s.flags = 0
+	race.ReleaseMerge(q.anchor)
+	atomic.StoreUint64(&s.seq, pos+q.slots)
+	wake(low32(&q.h.deq), &q.h.putWait)
 }
 
 // joinReady reports whether no task is left: the ring is empty (no position

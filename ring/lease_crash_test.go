@@ -119,3 +119,81 @@ func TestLeaseKilledAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+func init() {
+	testproc.Register("ring-die-in-reclaim", helperDieInReclaim)
+}
+
+// helperDieInReclaim: Arg(0) segment, Arg(1) joinable queue, Arg(2) step
+// of the reclaim (6 or 7): runs ReclaimDead, reports ready at that step and
+// hangs there until killed.
+func helperDieInReclaim() {
+	seg, err := shm.Open(testproc.Arg(0))
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	q, err := OpenJoinableQueue(seg, testproc.Arg(1), nil)
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	step := testproc.IntArg(2)
+	testHookLease = func(s int) {
+		if s == step {
+			testproc.Ready()
+			time.Sleep(time.Hour)
+		}
+	}
+	q.ReclaimDead(nil)
+	testproc.Fatalf("hook did not run")
+}
+
+// TestReclaimerKilledInsideTakeover: a reclaimer SIGKILLed after taking a
+// dead holder's slot (a taker's claimed slot: step 6; a holder's unreleased
+// slot: step 7) leaves neither the message nor the slot stuck: the next
+// reclaim hands over exactly that message, and the ring goes on.
+func TestReclaimerKilledInsideTakeover(t *testing.T) {
+	for _, c := range []struct{ holderStep, reclaimStep int }{{2, 6}, {3, 7}} {
+		t.Run(fmt.Sprintf("holder=%d/reclaimer=%d", c.holderStep, c.reclaimStep), func(t *testing.T) {
+			seg, name := namedSegment(t)
+			q, err := NewJoinableQueue(seg, "q", &QueueOptions{MaxSize: 2, MaxMessage: 32, Leases: 4, DeadHolder: Supervised})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.TryPut([]byte("held"))
+			q.TryPut([]byte("next"))
+			for _, h := range []struct {
+				helper string
+				step   int
+			}{{"ring-die-in-lease", c.holderStep}, {"ring-die-in-reclaim", c.reclaimStep}} {
+				child := testproc.Start(t, h.helper, testproc.Options{Args: []string{name, "q", fmt.Sprint(h.step)}})
+				child.WaitReady()
+				child.Kill()
+				child.ExitSignal()
+			}
+			var seen []string
+			n, err := q.ReclaimDead(func(msg []byte, _ shm.Token) bool {
+				seen = append(seen, string(msg))
+				return true
+			})
+			if err != nil || n != 1 || len(seen) != 1 || seen[0] != "held" {
+				t.Fatalf("ReclaimDead after the reclaimer died: %d, %v, saw %q; want 1, nil, [held]", n, err, seen)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for _, want := range []string{"held", "next"} {
+				b, err := q.Get(ctx)
+				if err != nil || string(b) != want {
+					t.Fatalf("Get: got %q, %v; want %q", b, err, want)
+				}
+				q.TaskDone()
+			}
+			// The slot the reclaimer held is free again: two more fit.
+			if err := errors.Join(q.TryPut([]byte("a")), q.TryPut([]byte("b"))); err != nil {
+				t.Fatalf("TryPut after recovery: %v", err)
+			}
+			if lost, re := q.Lost(), q.Redelivered(); lost != 0 || re != 1 {
+				t.Fatalf("Lost %d, Redelivered %d; want 0, 1", lost, re)
+			}
+		})
+	}
+}

@@ -175,7 +175,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		gate:   &q.joinGate,
 	}
 	q.leaseWS = waitSpec{
-		ready:  q.anyFree,
+		ready:  q.leaseReady,
 		word:   &q.h.ended,
 		parked: &q.h.joinWait,
 		peer:   func() error { q.reclaim(nil, true); return nil },
@@ -399,7 +399,7 @@ func (q *mpmc) recoverConsumer() {
 	if atomic.LoadUint64(&s.seq) != prev+1 || int64(atomic.LoadUint64(&q.h.deq)-prev) <= 0 {
 		return // full of unclaimed messages, or already released
 	}
-	if q.claimedByLive(opConsume, prev) || q.leaseHolds(prev, nil) || atomic.LoadUint64(&s.seq) != prev+1 {
+	if q.claimedByLive(opConsume, prev) || q.leaseHolds(prev, nil, true) || atomic.LoadUint64(&s.seq) != prev+1 {
 		return // a live claim, or a lease's (reclaim handles it)
 	}
 	// Only the sequence changes: the flags are rewritten by the next

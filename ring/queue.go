@@ -275,7 +275,7 @@ func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, int, e
 
 // tryGet takes a redelivered message first, ending its lease at once.
 func (q *Queue) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
-	t, msg, ok, err := q.q.takeOrphan()
+	t, msg, ok, err := q.q.takeOrphan(false)
 	if err != nil {
 		return nil, 0, err
 	}
