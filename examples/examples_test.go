@@ -301,3 +301,7 @@ func TestCrash(t *testing.T) {
 		}
 	}
 }
+
+func TestPipe(t *testing.T) {
+	wantOrdered(t, run(t, "pipe"), "hello from the child", "PING", "PONG", "EOF: the child closed its end")
+}
