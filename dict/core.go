@@ -49,6 +49,12 @@ const (
 	maxNameLen = 56
 	// maxRetries bounds how often a read restarts before ErrBusy.
 	maxRetries = 1 << 12
+	// maxCycles is how many walks of one read may find a chain longer than
+	// the table before it is ErrCorrupt: a writer can make a reader walk a
+	// reused slot round again only by deleting and re-inserting under it,
+	// and doing that for a whole table's length twice over is not something
+	// an honest writer does.
+	maxCycles = 3
 )
 
 func (o *Options) withDefaults() (Options, error) {
@@ -287,6 +293,7 @@ func (c *core) get(dst []byte, key string) ([]byte, uint64, bool, error) {
 		return dst, 0, false, err
 	}
 	h := xxhash.Sum64String(key)
+	cycles := 0
 	for try := 0; try < maxRetries; try++ {
 		t, err := c.table()
 		if err != nil {
@@ -302,6 +309,10 @@ func (c *core) get(dst []byte, key string) ([]byte, uint64, bool, error) {
 			return v, rev, st == readFound, nil
 		case readCorrupt:
 			return dst, 0, false, c.fail(ErrCorrupt, "key %q", key)
+		case readCycle:
+			if cycles++; cycles == maxCycles {
+				return dst, 0, false, c.fail(ErrCorrupt, "key %q: a chain loops", key)
+			}
 		}
 		backoff(try)
 	}
@@ -628,12 +639,17 @@ func (c *core) rangeEntries(fn func(e entry) bool) error {
 	var batch []entry
 	for b := 0; b < t.nb; b++ {
 		var st int
-		for try := 0; ; try++ {
+		for try, cycles := 0, 0; ; try++ {
 			if try == maxRetries {
 				return c.fail(ErrBusy, "bucket %d", b)
 			}
 			batch, st = t.walkBucket(b, batch[:0])
-			if st != readRetry {
+			if st == readCycle {
+				if cycles++; cycles == maxCycles {
+					st = readCorrupt
+				}
+			}
+			if st != readRetry && st != readCycle {
 				break
 			}
 			backoff(try)

@@ -40,7 +40,8 @@
 // a key of another bucket) starts its lookup again, at most 4096 times
 // (yielding every 16), then returns ErrBusy: only a writer that rewrites the
 // same entry faster than a reader can copy it, without pause, can cause
-// that. Keys and values are copied with 8-byte atomic loads, which keep the
+// that. A chain found longer than the whole table on three walks is a loop
+// a peer wrote: ErrCorrupt. Keys and values are copied with 8-byte atomic loads, which keep the
 // loads ordered before the re-check of the sequence word on every
 // architecture.
 //

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/shmkit/shmkit/dict"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -152,21 +154,8 @@ func TestReaderBoundedUnderHostileWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, slotsW, slotWords := dict.Geometry(st.Capacity, st.Stripes, st.KeyMax, st.ValueMax)
-	// Find the one live slot: its current cell's state word is 1.
 	b := tab.Bytes()
-	cellWords := (slotWords - 2) / 2
-	live := -1
-	for i := 0; i < st.Capacity; i++ {
-		o := 8 * (slotsW + i*slotWords)
-		seq := binary.LittleEndian.Uint64(b[o:])
-		if binary.LittleEndian.Uint64(b[o+8*(2+int(seq&1)*cellWords+2):])&0xff == 1 {
-			live = o
-		}
-	}
-	if live < 0 {
-		t.Fatal("no live slot found: the test's idea of the layout is out of date")
-	}
+	live := liveSlot(t, b, st)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	started := make(chan struct{})
@@ -202,4 +191,61 @@ func TestReaderBoundedUnderHostileWriter(t *testing.T) {
 	close(stop)
 	<-done
 	t.Logf("300 Gets under a hostile writer (GOMAXPROCS %d): %d ErrBusy", runtime.GOMAXPROCS(0), busy)
+}
+
+// liveSlot returns the byte offset in table payload b of the map's only
+// live slot (whose current cell's state is 1).
+func liveSlot(t *testing.T, b []byte, st dict.Stats) int {
+	t.Helper()
+	_, slotsW, slotWords := dict.Geometry(st.Capacity, st.Stripes, st.KeyMax, st.ValueMax)
+	cellWords := (slotWords - 2) / 2
+	live := -1
+	for i := 0; i < st.Capacity; i++ {
+		o := 8 * (slotsW + i*slotWords)
+		seq := binary.LittleEndian.Uint64(b[o:])
+		if binary.LittleEndian.Uint64(b[o+8*(2+int(seq&1)*cellWords+2):])&0xff == 1 {
+			if live >= 0 {
+				t.Fatal("two live slots: the test wants one")
+			}
+			live = o
+		}
+	}
+	if live < 0 {
+		t.Fatal("no live slot found: the test's idea of the layout is out of date")
+	}
+	return live
+}
+
+// TestLoopingChainIsCorrupt: a slot whose link points at itself (a peer's
+// scribble) makes a lookup that walks past it ErrCorrupt, after a bounded
+// number of steps, never a hang or ErrBusy.
+func TestLoopingChainIsCorrupt(t *testing.T) {
+	m, seg := newMap(t, nil)
+	m.Set(bg, "k", []byte("value"))
+	st, _ := m.Stats()
+	tab, err := seg.OpenObject(st.Table, dict.KindTable, fuzzLayoutVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tab.Bytes()
+	live := liveSlot(t, b, st)
+	slot := uint64((live/8-fzSlots)/fzSlotWords + 1)
+	binary.LittleEndian.PutUint64(b[live+8:], slot) // next: itself
+	// A key of the same bucket that is not there: its lookup walks the loop.
+	other := ""
+	for i := 0; other == ""; i++ {
+		k := fmt.Sprint("x", i)
+		if xxhash.Sum64String(k)%uint64(st.Capacity) == xxhash.Sum64String("k")%uint64(st.Capacity) {
+			other = k
+		}
+	}
+	if _, err := m.Get(other); !errors.Is(err, dict.ErrCorrupt) {
+		t.Fatalf("Get(%s) through a looping chain: %v; want ErrCorrupt", other, err)
+	}
+	if _, err := m.Keys(); !errors.Is(err, dict.ErrCorrupt) {
+		t.Fatalf("Keys over a looping chain: %v; want ErrCorrupt", err)
+	}
+	if v, err := m.Get("k"); err != nil || string(v) != "value" {
+		t.Fatalf("Get(k), the looping slot's own key: %q, %v", v, err)
+	}
 }

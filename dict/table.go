@@ -129,6 +129,7 @@ const (
 	readFound
 	readRetry
 	readCorrupt
+	readCycle // a chain longer than the table: a loop, or writers churning under the walk
 )
 
 // lookup walks the chain of key's bucket once, lock-free. Each slot is read
@@ -143,7 +144,7 @@ func (t *table) lookup(h uint64, key string, dst []byte) ([]byte, uint64, int) {
 			return dst, 0, readCorrupt
 		}
 		if steps > t.ns {
-			return dst, 0, readRetry
+			return dst, 0, readCycle
 		}
 		sw := t.slotW(n)
 		s1 := atomic.LoadUint64(&w[sw+slotSeqW])

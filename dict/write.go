@@ -191,7 +191,7 @@ func (t *table) walkBucket(b int, batch []entry) ([]entry, int) {
 			return batch, readCorrupt
 		}
 		if steps > t.ns {
-			return batch, readRetry
+			return batch, readCycle
 		}
 		sw := t.slotW(n)
 		s1 := atomic.LoadUint64(&w[sw+slotSeqW])
