@@ -824,7 +824,7 @@ func (v *pipeView) live(end int, closing bool) (bool, error) {
 		}
 		alive, err := v.seg.Alive(shm.Token(tok))
 		if err != nil {
-			return false, fmt.Errorf("ring: pipe %q: holder: %w: %w", v.name, ErrCorrupt, err)
+			return false, errorf(fmt.Errorf("%w: %w", ErrCorrupt, err), "pipe %q: holder", v.name)
 		}
 		if alive {
 			return true, nil

@@ -107,7 +107,7 @@ func (l *sideLock) takeOverDead() error {
 	}
 	alive, err := l.seg.Alive(shm.Token(w))
 	if err != nil {
-		return fmt.Errorf("ring %q: lock holder: %w: %w", l.name, ErrCorrupt, err)
+		return errorf(fmt.Errorf("%w: %w", ErrCorrupt, err), "ring %q: lock holder", l.name)
 	}
 	if alive || !atomic.CompareAndSwapUint32(l.word, w, l.tok) {
 		return nil

@@ -133,7 +133,7 @@ func (r *spsc) alive(tok *uint32) error {
 	}
 	ok, err := r.seg.Alive(t)
 	if err != nil {
-		return fmt.Errorf("ring %q: peer token: %w: %w", r.name, ErrCorrupt, err)
+		return errorf(fmt.Errorf("%w: %w", ErrCorrupt, err), "ring %q: peer token", r.name)
 	}
 	if !ok {
 		return errorf(ErrPeerDead, "ring %q", r.name)
