@@ -305,3 +305,20 @@ func TestCrash(t *testing.T) {
 func TestPipe(t *testing.T) {
 	wantOrdered(t, run(t, "pipe"), "hello from the child", "PING", "PONG", "EOF: the child closed its end")
 }
+
+func TestManager(t *testing.T) {
+	out := run(t, "manager")
+	if len(out) != 3 {
+		t.Fatalf("want 3 lines, got\n%s", strings.Join(out, "\n"))
+	}
+	if want := "map[k0:0 k1:1 k2:4 k3:9 k4:16 k5:25 k6:36 k7:49 k8:64 k9:81]"; out[0] != want {
+		t.Errorf("dict: %q; want %q", out[0], want)
+	}
+	list := strings.Fields(strings.Trim(out[1], "[]"))
+	if slices.Sort(list); !slices.Equal(list, strings.Fields("0 1 2 3 4 5 6 7 8 9")) {
+		t.Errorf("list %q: want each of 0..9 once", out[1])
+	}
+	if out[2] != "Namespace(a=10)" {
+		t.Errorf("namespace: %q", out[2])
+	}
+}
