@@ -110,13 +110,13 @@
 //
 // # Performance
 //
-// On the 2-core CI machine (AMD EPYC, Go 1.26), BenchmarkMap with 1000 keys
-// and 64-byte values measured, in one run: Get 60-105 ns and Set 90-125 ns
-// from one process (a Go map with a sync.RWMutex in one process: 40-60 ns
-// for either), about 45 ns per Get and 110-140 ns per Set with two processes
-// at once; a Unix-socket request to a server process holding a Go map took
-// 25-37 µs and CPython's Manager().dict() 28-56 µs per operation, that is
-// 300 to 1100 times longer. Run it with
+// On the shared 2-core CI machine (AMD EPYC, Go 1.26, other jobs running:
+// figures move by 2x between runs), BenchmarkMap with 1000 keys and 64-byte
+// values measured from one process Get at 40-105 ns and Set at 60-125 ns,
+// against 25-70 ns for a Go map with a sync.RWMutex in one process; a
+// Unix-socket request to a server process holding a Go map took 20-37 µs
+// and CPython's Manager().dict() 28-72 µs per operation, 300 to 1000 times
+// a Get or Set here. Run it with
 //
 //	go test -run XXX -bench BenchmarkMap -benchtime 200ms -v ./dict/
 //
