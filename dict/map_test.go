@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/shmkit/shmkit/dict"
@@ -90,6 +91,15 @@ func TestMapBasics(t *testing.T) {
 	}
 	if _, err := dict.OpenList(seg, "m"); !errors.Is(err, shm.ErrTypeMismatch) {
 		t.Fatalf("OpenList on a map: %v; want shm.ErrTypeMismatch", err)
+	}
+	if _, err := dict.NewMap(seg, "m", nil); !errors.Is(err, shm.ErrExist) {
+		t.Fatalf("NewMap of an existing name: %v; want shm.ErrExist", err)
+	}
+	if _, err := dict.OpenMap(seg, "nothing"); !errors.Is(err, shm.ErrNotExist) {
+		t.Fatalf("OpenMap of a missing name: %v; want shm.ErrNotExist", err)
+	}
+	if _, err := dict.NewMap(seg, strings.Repeat("n", 57), nil); !errors.Is(err, dict.ErrInvalid) {
+		t.Fatalf("NewMap with a 57-byte name: %v; want ErrInvalid", err)
 	}
 }
 
