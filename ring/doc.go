@@ -404,7 +404,10 @@
 // recoverer is itself killed inside its few-instruction tombstone write
 // (the slot then stays "not ready"). Exact Lost and Redelivered counts when
 // a reclaimer is killed between counting a message and ending or orphaning
-// its lease (the next reclaimer counts it again). That Join returns while a live worker holds a task, or
+// its lease (the next reclaimer counts it again). The right holder token
+// for a message whose taker died while another taker that had tried the
+// same position also died (either may be named; the message itself is
+// handed over once). That Join returns while a live worker holds a task, or
 // under Supervised before ReclaimDead ran (use a deadline). That a Get
 // on an empty Queue ends when the processes that put to it died: a Queue
 // has no fixed producers to watch (as in CPython), so only a slot a dead

@@ -45,6 +45,19 @@ const (
 	Supervised
 )
 
+// String names the rule as QueueOptions' documentation does.
+func (d DeadHolder) String() string {
+	switch d {
+	case CountLost:
+		return "count-lost"
+	case Redeliver:
+		return "redeliver"
+	case Supervised:
+		return "supervised"
+	}
+	return fmt.Sprintf("DeadHolder(%d)", int(d))
+}
+
 // QueueOptions configures NewQueue, NewSimpleQueue and NewJoinableQueue,
 // and their Open functions, which use only the wait Options (the rest is
 // the creator's and stored in the queue). nil or the zero value gives the
@@ -533,16 +546,3 @@ func (j *JoinableQueue) Tombstoned() uint64 { return j.q.Tombstoned() }
 
 // Close closes the queue (see Queue.Close).
 func (j *JoinableQueue) Close() error { return j.q.Close() }
-
-// String names the rule as QueueOptions' documentation does.
-func (d DeadHolder) String() string {
-	switch d {
-	case CountLost:
-		return "count-lost"
-	case Redeliver:
-		return "redeliver"
-	case Supervised:
-		return "supervised"
-	}
-	return fmt.Sprintf("DeadHolder(%d)", int(d))
-}
