@@ -143,19 +143,11 @@ func exercise(t *testing.T, m *dict.Map) {
 	check("Items", err)
 }
 
-// TestReaderBoundedUnderHostileWriter: a goroutine bumps every slot's
-// sequence word without pause (what a hostile or broken writer could do);
-// each Get must return the value or ErrBusy, never hang or tear.
+// TestReaderBoundedUnderHostileWriter: a goroutine bumps the sequence word
+// of the slot a Get reads, without pause (what a hostile or broken writer
+// could do); each Get must return the value or ErrBusy, never hang or tear.
 func TestReaderBoundedUnderHostileWriter(t *testing.T) {
-	m, seg := newMap(t, nil)
-	m.Set(bg, "k", []byte("value"))
-	st, _ := m.Stats()
-	tab, err := seg.OpenObject(st.Table, dict.KindTable, fuzzLayoutVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := tab.Bytes()
-	live := liveSlot(t, b, st)
+	m, _, b, live := oneKeyMap(t)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	started := make(chan struct{})
@@ -193,6 +185,20 @@ func TestReaderBoundedUnderHostileWriter(t *testing.T) {
 	t.Logf("300 Gets under a hostile writer (GOMAXPROCS %d): %d ErrBusy", runtime.GOMAXPROCS(0), busy)
 }
 
+// oneKeyMap makes a map holding k=value and returns it, its stats, its
+// table's payload and the byte offset there of the one live slot.
+func oneKeyMap(t *testing.T) (*dict.Map, dict.Stats, []byte, int) {
+	t.Helper()
+	m, seg := newMap(t, nil)
+	m.Set(bg, "k", []byte("value"))
+	st, _ := m.Stats()
+	tab, err := seg.OpenObject(st.Table, dict.KindTable, fuzzLayoutVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, st, tab.Bytes(), liveSlot(t, tab.Bytes(), st)
+}
+
 // liveSlot returns the byte offset in table payload b of the map's only
 // live slot (whose current cell's state is 1).
 func liveSlot(t *testing.T, b []byte, st dict.Stats) int {
@@ -220,15 +226,7 @@ func liveSlot(t *testing.T, b []byte, st dict.Stats) int {
 // scribble) makes a lookup that walks past it ErrCorrupt, after a bounded
 // number of steps, never a hang or ErrBusy.
 func TestLoopingChainIsCorrupt(t *testing.T) {
-	m, seg := newMap(t, nil)
-	m.Set(bg, "k", []byte("value"))
-	st, _ := m.Stats()
-	tab, err := seg.OpenObject(st.Table, dict.KindTable, fuzzLayoutVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := tab.Bytes()
-	live := liveSlot(t, b, st)
+	m, st, b, live := oneKeyMap(t)
 	slot := uint64((live/8-fzSlots)/fzSlotWords + 1)
 	binary.LittleEndian.PutUint64(b[live+8:], slot) // next: itself
 	// A key of the same bucket that is not there: its lookup walks the loop.
