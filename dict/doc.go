@@ -41,9 +41,10 @@
 // (yielding every 16), then returns ErrBusy: only a writer that rewrites the
 // same entry faster than a reader can copy it, without pause, can cause
 // that. A chain found longer than the whole table on three walks is a loop
-// a peer wrote: ErrCorrupt. Keys and values are copied with 8-byte atomic loads, which keep the
-// loads ordered before the re-check of the sequence word on every
-// architecture.
+// a peer wrote: ErrCorrupt. On amd64, whose loads are never reordered with
+// later loads, a reader copies a cell with memmove; elsewhere with 8-byte
+// atomic loads, which stay ordered before the re-check of the sequence
+// word.
 //
 // Writers lock one of Options.Stripes robust futex locks (futex.Lock), chosen
 // by the key's hash, so writers of keys in different stripes run in parallel.
