@@ -137,3 +137,28 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		t.Fatalf("Peek on an empty ring with a cancelled context: got %v; want Canceled", err)
 	}
 }
+
+// TestCutMessageThenEOF: a message its sender cut short (its context
+// ended with the ring full, then it closed) is reported once as
+// io.ErrUnexpectedEOF (CPython's "got end of file during message"), then
+// the stream ends with io.EOF.
+func TestCutMessageThenEOF(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	r, w, err := ring.NewPipe(seg, "p", &ring.PipeOptions{OneWay: true, Capacity: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := w.SendBytes(short, make([]byte, 64<<10)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("send of an unread 64 KiB message: got %v; want DeadlineExceeded", err)
+	}
+	w.Close()
+	ctx := context.Background()
+	if _, err := r.RecvBytes(ctx); err != io.ErrUnexpectedEOF {
+		t.Fatalf("the cut message: got %v; want io.ErrUnexpectedEOF", err)
+	}
+	if _, err := r.RecvBytes(ctx); err != io.EOF {
+		t.Fatalf("after the cut message: got %v; want io.EOF", err)
+	}
+}

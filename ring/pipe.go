@@ -398,6 +398,10 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 		}
 		if err != nil {
 			if (err == io.EOF || isPeerDead(err)) && c.inMsg {
+				// The senders are gone mid-message: report the message
+				// once, then the end of the stream.
+				c.partial, c.want, c.inMsg = c.partial[:0], 0, false
+				atomic.StoreUint32(open, 0)
 				return nil, false, io.ErrUnexpectedEOF
 			}
 			return nil, false, err
@@ -424,6 +428,8 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 		case recEOF:
 			c.recv.peekN = 0
 			if c.inMsg {
+				c.partial, c.want, c.inMsg = c.partial[:0], 0, false
+				atomic.StoreUint32(open, 0)
 				return nil, false, io.ErrUnexpectedEOF
 			}
 			return nil, false, io.EOF
