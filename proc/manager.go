@@ -149,15 +149,6 @@ func must[H any](h H, err error) H {
 	return h
 }
 
-// typedCodec picks the zero-copy Plain codec for a fixed-size T without
-// pointers, and Gob for anything else.
-func typedCodec[T any]() ring.Codec[T] {
-	if c, err := ring.NewPlain[T](); err == nil {
-		return c
-	}
-	return ring.Gob[T]{}
-}
-
 // NewQueue makes a queue of values of T (multiprocessing.Queue); o may be
 // nil (maxsize ring.DefaultQueueSize, messages up to
 // ring.DefaultMaxMessage bytes encoded).
@@ -167,7 +158,7 @@ func NewQueue[T any](m *Manager, o *ring.QueueOptions) (*ring.TypedQueue[T], err
 		if err != nil {
 			return nil, err
 		}
-		return ring.NewTypedQueue(q, typedCodec[T]()), nil
+		return ring.NewTypedQueue(q, ring.DefaultCodec[T]()), nil
 	})
 }
 
@@ -182,7 +173,7 @@ func NewSimpleQueue[T any](m *Manager, o *ring.QueueOptions) (*ring.TypedSimpleQ
 		if err != nil {
 			return nil, err
 		}
-		return ring.NewTypedSimpleQueue(q, typedCodec[T]()), nil
+		return ring.NewTypedSimpleQueue(q, ring.DefaultCodec[T]()), nil
 	})
 }
 
@@ -198,7 +189,7 @@ func NewJoinableQueue[T any](m *Manager, o *ring.QueueOptions) (*ring.TypedJoina
 		if err != nil {
 			return nil, err
 		}
-		return ring.NewTypedJoinableQueue(q, typedCodec[T]()), nil
+		return ring.NewTypedJoinableQueue(q, ring.DefaultCodec[T]()), nil
 	})
 }
 

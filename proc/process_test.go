@@ -37,6 +37,7 @@ type Shared struct {
 	A     *ctypes.Array[int64]
 	Go    *futex.Event
 	B     *futex.Barrier
+	Out   *ring.Conn // the sending end of a one-way pipe, held by every child
 	I     int
 	Depth int // > 0: also start a grandchild with the same objects
 }
@@ -67,6 +68,9 @@ func sharedChild(ctx context.Context, a Shared) error {
 	if err := a.Q.Put(ctx, a.I); err != nil {
 		return err
 	}
+	if err := a.Out.Send(ctx, a.I); err != nil {
+		return err
+	}
 	if a.Depth > 0 {
 		g := a
 		g.Depth--
@@ -76,17 +80,18 @@ func sharedChild(ctx context.Context, a Shared) error {
 	return nil
 }
 
-// TestSharedObjects passes a Queue, Lock, Value, Array, Event and Barrier
-// to 5 children, each of which starts a grandchild with the same
+// TestSharedObjects passes a Queue, Lock, Value, Array, pipe end, Event
+// and Barrier to 5 children, each of which starts a grandchild with the same
 // objects; every count must come out exact.
 func TestSharedObjects(t *testing.T) {
 	ctx := ctxT(t)
 	m := proc.NewManager()
 	t.Cleanup(func() { m.Close() })
 	const n = 5
+	in, out := proc.Pipe(m, false)
 	a := Shared{
 		Q: proc.Queue[int](m), Mu: proc.Lock(m), V: proc.Value[int64](m, 0),
-		A: proc.Array[int64](m, 200), Go: proc.Event(m), B: proc.Barrier(m, n), Depth: 1,
+		A: proc.Array[int64](m, 200), Go: proc.Event(m), B: proc.Barrier(m, n), Out: out, Depth: 1,
 	}
 	var ps []*proc.Process
 	for i := range n {
@@ -109,17 +114,23 @@ func TestSharedObjects(t *testing.T) {
 	if got := a.V.Load(); got != 2*n {
 		t.Errorf("value: got %d; want %d", got, 2*n)
 	}
-	var gotQ []int
+	var gotQ, gotPipe []int
 	for range 2 * n {
 		v, err := a.Q.Get(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		gotQ = append(gotQ, v)
+		var x int
+		if err := in.Recv(ctx, &x); err != nil {
+			t.Fatal(err)
+		}
+		gotPipe = append(gotPipe, x)
 	}
 	slices.Sort(gotQ)
-	if !slices.Equal(gotQ, want) {
-		t.Errorf("queue %v; want %v", gotQ, want)
+	slices.Sort(gotPipe)
+	if !slices.Equal(gotQ, want) || !slices.Equal(gotPipe, want) {
+		t.Errorf("queue %v, pipe %v; want %v", gotQ, gotPipe, want)
 	}
 	for _, i := range want {
 		if x, _ := a.A.Get(i); x != int64(i)+1 {
