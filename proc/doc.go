@@ -63,10 +63,10 @@
 // full (a bigger one for an object that needs it): no segment sizes or
 // object names in user code. A quarter of each segment's directory is kept
 // for Conditions, which must live beside their locks. A Dict, List or
-// Namespace, which grows in place, gets a segment of its own. The factories come in pairs, NewX returning
-// an error and X panicking on it; a nil *Manager means the process-wide
-// default one, the counterpart of calling multiprocessing.Queue() with no
-// manager at all.
+// Namespace, which grows in place, gets a segment of its own. The
+// factories come in pairs, NewX returning an error and X panicking on it;
+// a nil *Manager means the process-wide default one, the counterpart of
+// calling multiprocessing.Queue() with no manager at all.
 //
 // # How a child ends
 //
