@@ -138,6 +138,18 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	}
 }
 
+// cutSend sends a 64 KiB message, which a 4 KiB ring nobody reads cannot
+// hold, with a context that ends while the send waits for room: the
+// message is cut after its first ring-full of fragments.
+func cutSend(t *testing.T, w *ring.Conn) {
+	t.Helper()
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := w.SendBytes(short, make([]byte, 64<<10)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("send of an unread 64 KiB message: got %v; want DeadlineExceeded", err)
+	}
+}
+
 // TestCutMessageThenEOF: a message its sender cut short (its context
 // ended with the ring full, then it closed) is reported once as
 // io.ErrUnexpectedEOF (CPython's "got end of file during message"), then
@@ -148,11 +160,7 @@ func TestCutMessageThenEOF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if err := w.SendBytes(short, make([]byte, 64<<10)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("send of an unread 64 KiB message: got %v; want DeadlineExceeded", err)
-	}
+	cutSend(t, w)
 	w.Close()
 	ctx := context.Background()
 	if _, err := r.RecvBytes(ctx); err != io.ErrUnexpectedEOF {

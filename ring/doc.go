@@ -30,7 +30,10 @@
 // # Waiting
 //
 // Blocking calls take a context.Context and return ctx.Err() when it ends,
-// with nothing consumed or published. Options.Wait picks the strategy:
+// with nothing consumed or published. A deadline that has passed is
+// reported as context.DeadlineExceeded on every path, also when the clock
+// passes it before ctx's timer fires (ctx.Err() still nil): Conn.Poll then
+// returns (false, nil), never true. Options.Wait picks the strategy:
 // Hybrid (default: spin up to SpinTime with back-off, sched_yield up to
 // YieldTime, then park on a futex), Spin, Yield or Futex. Hybrid's spin
 // budget adapts per handle: it halves whenever a spin ends empty-handed and

@@ -427,13 +427,7 @@ func TestPipeReceiverKilledMidMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ticket, _ := c1.Reserve()
-	// A 64 KiB message of which only the first ring-full is sent: the
-	// send's context ends while it waits for room.
-	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	if err := c0.SendBytes(short, bytes.Repeat([]byte("x"), 64<<10)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("send of an unread 64 KiB message: got %v; want DeadlineExceeded", err)
-	}
-	cancel()
+	cutSend(t, c0)
 	victim := testproc.Start(t, "ring-pipe-cut-receiver", testproc.Options{Args: []string{name, "p", strconv.Itoa(ticket)}})
 	if got := victim.Recv(time.Minute); got != "cut" {
 		t.Fatalf("receiver: got %q; want cut", got)
