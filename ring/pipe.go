@@ -184,16 +184,17 @@ func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 	return c, nil
 }
 
-// Conn is one handle on an end of a Pipe: messages (Send, Recv,
-// SendBytes, RecvBytes, RecvBytesInto, Poll) and, through Read and Write, a
-// byte stream (io.ReadWriteCloser). Messages keep their boundaries; a
-// message larger than a quarter of the ring is sent as fragments and
-// reassembled. Sends are safe for concurrent use by any number of
-// goroutines and processes holding the end: each message is appended whole
-// (a lock in the ring, robust against a holder's death, orders them).
-// Receives take turns the same way; a message is taken by exactly one
-// receiver. Close must not be called concurrently with other calls on the
-// same Conn. The zero value is not usable.
+// Conn is one handle on an end of a pipe: values (Send, Recv, through
+// encoding/gob, as CPython's send and recv), messages of bytes (SendBytes,
+// RecvBytes, RecvBytesInto, Poll) and, through Read and Write, a byte
+// stream (io.ReadWriteCloser). Messages keep their boundaries; a message
+// larger than a quarter of the ring is sent as fragments and reassembled.
+// Sends are safe for concurrent use by any number of goroutines and
+// processes holding the end: each message is appended whole (a lock in the
+// ring, robust against a holder's death, orders them). Receives take turns
+// the same way; a message is taken by exactly one receiver. Close must not
+// be called concurrently with other calls on the same Conn. The zero value
+// is not usable.
 type Conn struct {
 	_      noCopy
 	name   string
@@ -208,7 +209,6 @@ type Conn struct {
 	closed atomic.Bool
 
 	// Receive state, guarded by the end's receive side (rx).
-	// at a time; the others wait in Go, or for their context.
 	skip    bool   // discarding the rest of a message a receiver left open
 	partial []byte // a fragmented message being assembled (buffer reused)
 	inMsg   bool   // partial holds the start of a message
