@@ -1,13 +1,14 @@
 package shm_test
 
 // Cross-process faults: a process SIGKILLed at every step of creating or
-// joining a segment (FAULTS.md F6, F21), processes racing to create the same
+// joining a segment, processes racing to create the same
 // segment and object, and a join/leave/kill storm (T8, bounded).
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -88,9 +89,11 @@ func TestCreatorKilledInInit(t *testing.T) {
 }
 
 // helperCrashAt runs Create or Open (Arg(0)) of segment Arg(1) and SIGKILLs
-// itself at crashpoint Arg(2).
+// itself at crashpoint Arg(2); Arg(3) "fallback" makes Create take its
+// O_CREAT path.
 func helperCrashAt() {
 	mode, name, step := testproc.Arg(0), testproc.Arg(1), testproc.Arg(2)
+	shm.SetNoTmpfile(testproc.Arg(3) == "fallback")
 	shm.SetCrashpoint(func(s string) {
 		if s == step {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -111,7 +114,7 @@ func TestJoinerKilled(t *testing.T) {
 		t.Run(step, func(t *testing.T) {
 			// Two slots: ours and the one the dying joiner takes.
 			s, name := newSegment(t, 4096, &shm.Options{Participants: 2})
-			c := testproc.Start(t, "shm-crash-at", testproc.Options{Args: []string{"open", name, step}})
+			c := testproc.Start(t, "shm-crash-at", testproc.Options{Args: []string{"open", name, step, ""}})
 			if sig := c.ExitSignal(); sig != syscall.SIGKILL {
 				t.Fatalf("joiner exit signal %v; want SIGKILL; output:\n%s", sig, c.Output())
 			}
@@ -135,19 +138,50 @@ func TestJoinerKilled(t *testing.T) {
 	}
 }
 
+// createSteps are Create's crashpoints, in order.
+var createSteps = []string{"create-opened", "create-mapped", "join-attached", "join-claimed",
+	"join-bumped", "join-locked", "create-joined", "create-published"}
+
+// A creator killed at any step of Create leaves no name behind: the name
+// is linked only once the segment is complete.
 func TestCreatorKilled(t *testing.T) {
-	for _, step := range []string{"create-opened", "create-mapped", "join-claimed", "create-joined"} {
+	for _, step := range createSteps {
 		t.Run(step, func(t *testing.T) {
 			name := testproc.Name(t)
 			t.Cleanup(func() { shm.Unlink(name) })
-			c := testproc.Start(t, "shm-crash-at", testproc.Options{Args: []string{"create", name, step}})
+			c := testproc.Start(t, "shm-crash-at", testproc.Options{Args: []string{"create", name, step, ""}})
+			if sig := c.ExitSignal(); sig != syscall.SIGKILL {
+				t.Fatalf("creator exit signal %v; want SIGKILL; output:\n%s", sig, c.Output())
+			}
+			if _, err := os.Lstat(filepath.Join(shm.Dir(), name)); !os.IsNotExist(err) {
+				t.Errorf("a creator killed at %s left its name behind (lstat: %v)", step, err)
+			}
+			if _, err := shm.Open(name); !errors.Is(err, shm.ErrNotExist) {
+				t.Errorf("Open after the creator died at %s = %v; want ErrNotExist", step, err)
+			}
+			s, err := shm.Create(name, 4096)
+			if err != nil {
+				t.Fatalf("Create after the creator died at %s = %v", step, err)
+			}
+			s.Close()
+		})
+	}
+}
+
+// On the O_CREAT fallback (no O_TMPFILE) a dead creator's file keeps the
+// name: Open says ErrNotInitialized, and shmkit gc removes it.
+func TestCreatorKilledFallback(t *testing.T) {
+	for _, step := range createSteps[:len(createSteps)-1] {
+		t.Run(step, func(t *testing.T) {
+			name := testproc.Name(t)
+			t.Cleanup(func() { shm.Unlink(name) })
+			c := testproc.Start(t, "shm-crash-at", testproc.Options{Args: []string{"create", name, step, "fallback"}})
 			if sig := c.ExitSignal(); sig != syscall.SIGKILL {
 				t.Fatalf("creator exit signal %v; want SIGKILL; output:\n%s", sig, c.Output())
 			}
 			if _, err := shm.OpenWith(name, &shm.Options{Timeout: 50 * time.Millisecond}); !errors.Is(err, shm.ErrNotInitialized) {
 				t.Errorf("Open of a segment whose creator died at %s = %v; want ErrNotInitialized", step, err)
 			}
-			// The leftover keeps the name (shmkit gc removes it).
 			if _, err := shm.Create(name, 4096); !errors.Is(err, shm.ErrExist) {
 				t.Errorf("Create over the leftover = %v; want ErrExist", err)
 			}
@@ -187,7 +221,8 @@ func (b ctlBarrier) wait(parties, round int) {
 }
 
 // helperCreateRace: control segment Arg(0), segment names Arg(1)-<round>,
-// Arg(2) rounds, Arg(3) parties. Each round every party tries Create and,
+// Arg(2) rounds, Arg(3) parties, Arg(4) "fallback" for Create's O_CREAT
+// path. Each round every party tries Create and,
 // on ErrExist, Open; then tries to create the object "winner". It sends
 // one "<created|opened>:<creation id>:<won|lost>" word per round.
 func helperCreateRace() {
@@ -201,6 +236,7 @@ func helperCreateRace() {
 		testproc.Fatalf("%v", err)
 	}
 	rounds, parties := testproc.IntArg(2), testproc.IntArg(3)
+	shm.SetNoTmpfile(testproc.Arg(4) == "fallback")
 	var out []string
 	for r := 0; r < rounds; r++ {
 		name := fmt.Sprintf("%s-%d", testproc.Arg(1), r)
@@ -226,7 +262,16 @@ func helperCreateRace() {
 	testproc.Send("%s", strings.Join(out, " "))
 }
 
+// Four processes race to Create each name: exactly one creates it, the
+// others get ErrExist (any other error fails the helper) and open the
+// winner's segment, on both of Create's paths.
 func TestConcurrentCreate(t *testing.T) {
+	for _, path := range []string{"tmpfile", "fallback"} {
+		t.Run("path="+path, func(t *testing.T) { testConcurrentCreate(t, path) })
+	}
+}
+
+func testConcurrentCreate(t *testing.T, path string) {
 	const parties = 4
 	rounds := 40
 	if testing.Short() {
@@ -245,7 +290,7 @@ func TestConcurrentCreate(t *testing.T) {
 	var cs []*testproc.Child
 	for i := 0; i < parties; i++ {
 		cs = append(cs, testproc.Start(t, "shm-create-race", testproc.Options{
-			Args: []string{ctlName, base, strconv.Itoa(rounds), strconv.Itoa(parties)},
+			Args: []string{ctlName, base, strconv.Itoa(rounds), strconv.Itoa(parties), path},
 		}))
 	}
 	results := make([][]string, parties)

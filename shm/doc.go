@@ -8,6 +8,27 @@
 // into a Segment with CreateObject and find them in other processes with
 // OpenObject.
 //
+// # Creating a named segment
+//
+// A name always leads to a complete segment. Create makes the file unnamed
+// (open(2) with O_TMPFILE on the shm directory, mode 0600), reserves its
+// size with fallocate, maps it, writes and checksums the header, joins as
+// the first participant, publishes the magic, and only then links the file
+// under its name (linkat of /proc/self/fd/N with AT_SYMLINK_FOLLOW, which
+// needs no privilege). linkat never replaces a name, so of several
+// processes creating one name exactly one succeeds and the others get
+// ErrExist, as with O_EXCL. A creator killed at any step leaves nothing:
+// its unnamed file is freed with its last descriptor.
+//
+// Where the shm directory's file system lacks O_TMPFILE (open says
+// EOPNOTSUPP, EISDIR or EINVAL; tmpfs and the common disk file systems have
+// it), Create falls back to O_CREAT|O_EXCL|O_NOFOLLOW on the name and then
+// initialises the file in place. There a creator killed midway leaves an
+// empty file or one without the magic: Open waits up to Options.Timeout and
+// reports ErrNotInitialized, and shmkit gc removes it once the creator is
+// dead. Open keeps waiting for a zero-length file for the same reason, and
+// for creators outside this package that size the file after naming it.
+//
 // # Participants and owner death
 //
 // Every attachment (Create, Open, Anonymous, FromFile) takes a slot in the

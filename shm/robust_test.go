@@ -29,47 +29,70 @@ func crashpoint(t *testing.T, fn func(step string)) {
 	t.Cleanup(func() { shm.SetCrashpoint(nil) })
 }
 
-// An Open that meets a creator at any step before the magic is published
-// waits for it (ErrNotInitialized when its timeout runs out first), never
-// ErrCorrupt: in particular not while the file still has size 0.
+// An Open that meets a creator at any step of Create finds no name
+// (ErrNotExist): the name is linked only once the segment is complete. On
+// the O_CREAT fallback it finds the file and waits for the creator
+// (ErrNotInitialized when its timeout runs out first), never ErrCorrupt: in
+// particular not while the file still has size 0.
 func TestOpenDuringCreate(t *testing.T) {
-	for _, step := range []string{"create-opened", "create-mapped", "join-claimed", "create-joined"} {
-		t.Run(step, func(t *testing.T) {
-			name := testproc.Name(t)
-			t.Cleanup(func() { shm.Unlink(name) })
-			var during error
-			async := make(chan error, 1)
-			hit := false
-			crashpoint(t, func(s string) {
-				if s != step || hit {
-					return
-				}
-				hit = true
-				shm.SetCrashpoint(nil) // the Opens below take slots too
-				_, during = shm.OpenWith(name, &shm.Options{Timeout: 20 * time.Millisecond})
-				go func() {
-					s, err := shm.OpenWith(name, &shm.Options{Timeout: time.Minute})
-					if err == nil {
-						s.Close()
-					}
-					async <- err
-				}()
+	for _, path := range []string{"tmpfile", "fallback"} {
+		steps := createSteps
+		if path == "fallback" {
+			steps = steps[:len(steps)-1]
+		}
+		for _, step := range steps {
+			t.Run("path="+path+"/"+step, func(t *testing.T) {
+				shm.SetNoTmpfile(path == "fallback")
+				t.Cleanup(func() { shm.SetNoTmpfile(false) })
+				testOpenDuringCreate(t, step, path == "fallback")
 			})
-			s, err := shm.Create(name, 4096)
-			if err != nil {
-				t.Fatal(err)
+		}
+	}
+}
+
+func testOpenDuringCreate(t *testing.T, step string, fallback bool) {
+	name := testproc.Name(t)
+	t.Cleanup(func() { shm.Unlink(name) })
+	var during error
+	async := make(chan error, 1)
+	hit := false
+	crashpoint(t, func(s string) {
+		if s != step || hit {
+			return
+		}
+		hit = true
+		shm.SetCrashpoint(nil) // the Opens below take slots too
+		_, during = shm.OpenWith(name, &shm.Options{Timeout: 20 * time.Millisecond})
+		if !fallback {
+			return
+		}
+		go func() {
+			s, err := shm.OpenWith(name, &shm.Options{Timeout: time.Minute})
+			if err == nil {
+				s.Close()
 			}
-			defer s.Close()
-			if !hit {
-				t.Fatalf("crashpoint %s never reached", step)
-			}
-			if !errors.Is(during, shm.ErrNotInitialized) {
-				t.Errorf("Open at %s = %v; want ErrNotInitialized", step, during)
-			}
-			if err := <-async; err != nil {
-				t.Errorf("Open started at %s, waiting for the creator = %v; want success", step, err)
-			}
-		})
+			async <- err
+		}()
+	})
+	s, err := shm.Create(name, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !hit {
+		t.Fatalf("crashpoint %s never reached", step)
+	}
+	if !fallback {
+		if !errors.Is(during, shm.ErrNotExist) {
+			t.Errorf("Open at %s = %v; want ErrNotExist", step, during)
+		}
+		return
+	}
+	if !errors.Is(during, shm.ErrNotInitialized) {
+		t.Errorf("Open at %s = %v; want ErrNotInitialized", step, during)
+	}
+	if err := <-async; err != nil {
+		t.Errorf("Open started at %s, waiting for the creator = %v; want success", step, err)
 	}
 }
 

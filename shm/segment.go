@@ -3,12 +3,14 @@ package shm
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,10 +158,22 @@ func layout(slots, entries int) (arenaOff int) {
 func alignUp(n, a int) int { return (n + a - 1) &^ (a - 1) }
 
 // Create makes a new named segment of at least size bytes of object space
-// under Dir(): O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0600 whatever the
-// umask, the whole size reserved with fallocate so that a full /dev/shm fails
-// here (errors.Is(err, syscall.ENOSPC)) and never later with SIGBUS. A name
-// that exists, as any kind of file or symlink, gives ErrExist.
+// under Dir(), mode 0600 whatever the umask, the whole size reserved with
+// fallocate so that a full /dev/shm fails here (errors.Is(err,
+// syscall.ENOSPC)) and never later with SIGBUS. A name that exists, as any
+// kind of file or symlink, gives ErrExist.
+//
+// The name only ever leads to a complete segment: Create builds the file
+// unnamed (O_TMPFILE in Dir()), reserves, maps and formats it, publishes its
+// header, joins it, and only then gives it its name with linkat, which fails
+// with EEXIST if the name is taken, so two creators racing for one name get
+// one segment and one ErrExist. A creator that dies at any step leaves no
+// name behind (its unnamed file goes with its last descriptor). Where the
+// file system of Dir() lacks O_TMPFILE (a SHMKIT_DIR on some FUSE or
+// network file systems; tmpfs has it) Create falls back to creating the
+// name first with O_CREAT|O_EXCL|O_NOFOLLOW; a creator that dies there
+// leaves an empty or unpublished file that Open reports as ErrNotInitialized
+// and shmkit gc removes.
 func Create(name string, size int) (*Segment, error) { return CreateWith(name, size, nil) }
 
 // CreateWith is Create with options.
@@ -172,12 +186,71 @@ func CreateWith(name string, size int, o *Options) (*Segment, error) {
 		return nil, fmt.Errorf("shm: create %q: %w", name, err)
 	}
 	path := filepath.Join(Dir(), name)
+	s, err := createUnnamed(path, name, total, opt)
+	if err == errNoTmpfile {
+		s, err = createNamed(path, name, total, opt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+	}
+	return s, nil
+}
+
+// errNoTmpfile says that Dir() cannot hold unnamed files.
+var errNoTmpfile = errors.New("O_TMPFILE not supported")
+
+// noTmpfile makes createUnnamed report errNoTmpfile, so that tests can
+// exercise the fallback on a file system that has O_TMPFILE.
+var noTmpfile atomic.Bool
+
+// createUnnamed makes the segment as an unnamed file in Dir() and links it
+// under path once it is complete.
+func createUnnamed(path, name string, total int, opt Options) (*Segment, error) {
+	if noTmpfile.Load() {
+		return nil, errNoTmpfile
+	}
+	fd, err := unix.Open(filepath.Dir(path), unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		// Kernels before 3.11 see O_TMPFILE as O_DIRECTORY and refuse to
+		// open a directory for writing (EISDIR); file systems without it
+		// say EOPNOTSUPP, some EINVAL.
+		if err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL {
+			return nil, errNoTmpfile
+		}
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	crashpoint("create-opened")
+	s, err := initialize(f, name, total, opt)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	crashpoint("create-published")
+	// linkat through /proc/self/fd with AT_SYMLINK_FOLLOW needs no
+	// privilege (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH), and like
+	// O_EXCL it never replaces an existing name, symlinks included.
+	proc := "/proc/self/fd/" + strconv.Itoa(fd)
+	if err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW); err != nil {
+		s.Close()
+		if err == unix.EEXIST {
+			return nil, ErrExist
+		}
+		return nil, fmt.Errorf("link: %w", err)
+	}
+	return s, nil
+}
+
+// createNamed is Create where Dir() lacks O_TMPFILE: the name exists, empty,
+// from the O_CREAT on, and the segment is complete when its magic is
+// published (Open waits for both).
+func createNamed(path, name string, total int, opt Options) (*Segment, error) {
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		if err == unix.EEXIST {
-			return nil, fmt.Errorf("shm: create %q: %w", name, ErrExist)
+			return nil, ErrExist
 		}
-		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), path)
 	crashpoint("create-opened")
@@ -185,7 +258,7 @@ func CreateWith(name string, size int, o *Options) (*Segment, error) {
 	if err != nil {
 		unlinkIfSame(path, f)
 		f.Close()
-		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+		return nil, err
 	}
 	return s, nil
 }
@@ -419,8 +492,11 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 		return nil, fmt.Errorf("fstat: %w", err)
 	}
 	if named && st.Size == 0 && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		// Create makes the file with O_CREAT and only then reserves its
-		// size: a creator still between the two is initialising it.
+		// Create names a segment only once it is complete, except where
+		// Dir() lacks O_TMPFILE: there it makes the file with O_CREAT and
+		// only then reserves its size, and a creator still between the
+		// two is initialising it. (So may be a creator outside this
+		// package that follows shm_open + ftruncate.)
 		if err := awaitSize(fd, &st, opt.Timeout); err != nil {
 			return nil, err
 		}

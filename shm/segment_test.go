@@ -178,7 +178,18 @@ func useDir(t *testing.T) string {
 	return d
 }
 
+// Create's mode and exclusivity hold on both of its paths.
 func TestCreateSecurity(t *testing.T) {
+	for _, path := range []string{"tmpfile", "fallback"} {
+		t.Run("path="+path, func(t *testing.T) {
+			shm.SetNoTmpfile(path == "fallback")
+			t.Cleanup(func() { shm.SetNoTmpfile(false) })
+			testCreateSecurity(t)
+		})
+	}
+}
+
+func testCreateSecurity(t *testing.T) {
 	dir := useDir(t)
 	old := syscall.Umask(0)
 	s, err := shm.Create("umask0", 4096)
