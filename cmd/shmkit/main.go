@@ -6,8 +6,9 @@
 //	shmkit ls                segments under /dev/shm with creator and liveness
 //	shmkit inspect NAME      header, participants, object directory
 //	shmkit rm NAME...        remove named segments
-//	shmkit gc [-n] [-v]      remove segments whose creator is dead and that
-//	                         no live process has attached
+//	shmkit gc [-n] [-v] [-f] remove segments whose creator is dead and that
+//	                         no live process has attached; -f also those of
+//	                         a layout version this shmkit does not know
 //
 // `shmkit bench` re-executes its own binary as the peer process; it takes
 // a little over a minute on a 2-core machine with the defaults (600

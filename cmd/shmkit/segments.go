@@ -29,12 +29,14 @@ const (
 	hdrCsumStart    = 8
 	hdrCsumOff      = 64
 	hdrRead         = 72
+	hdrMajor        = 1 // the layout major version these offsets describe
 )
 
 // rawHeader is the part of a segment header the tools read with pread.
 type rawHeader struct {
 	published    bool // magic present
 	halfMade     bool // no magic yet, but a valid checksummed header
+	version      uint32
 	creatorPid   int
 	creatorStart uint64
 }
@@ -47,6 +49,7 @@ func readHeader(f *os.File) (rawHeader, bool) {
 		return rawHeader{}, false
 	}
 	h := rawHeader{
+		version:      binary.LittleEndian.Uint32(b[hdrVersionOff:]),
 		creatorPid:   int(binary.LittleEndian.Uint32(b[hdrCreatorPid:])),
 		creatorStart: binary.LittleEndian.Uint64(b[hdrCreatorStart:]),
 	}
@@ -54,10 +57,11 @@ func readHeader(f *os.File) (rawHeader, bool) {
 	case string(b[:8]) == hdrMagic:
 		h.published = true
 	case binary.LittleEndian.Uint64(b[:8]) == 0 &&
-		binary.LittleEndian.Uint32(b[hdrVersionOff:])>>16 == 1 &&
+		h.version>>16 == hdrMajor &&
 		xxhash.Sum64(b[hdrCsumStart:hdrCsumOff]) == binary.LittleEndian.Uint64(b[hdrCsumOff:]):
 		// A creator that died between writing the header and publishing
-		// the magic (FAULTS.md F21).
+		// the magic: possible only where Create falls back to naming the
+		// file first (no O_TMPFILE in the shm directory).
 		h.halfMade = true
 	default:
 		return h, false
@@ -312,13 +316,16 @@ type gcVerdict struct {
 	why    string
 }
 
-// gcOne decides about one segment and, unless dry, removes it. It never
+// gcOne decides about one segment and, unless dry, removes it. A segment of
+// a layout major version this tool does not know may belong to a newer
+// release whose processes are alive: it is kept unless force, and then
+// judged by version 1's creator fields and attach lock. It never
 // attaches: it takes its own write lock on byte 0, which succeeds only when
 // no process holds the attach (read) lock every attachment keeps there
 // (FAULTS.md c2.8); the creator's liveness comes from its pid and start
 // time. The lock is held across the unlink, so no process can attach in
 // between through this file.
-func gcOne(name string, dry bool) gcVerdict {
+func gcOne(name string, dry, force bool) gcVerdict {
 	v := gcVerdict{name: name}
 	path := filepath.Join(shm.Dir(), name)
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
@@ -336,6 +343,10 @@ func gcOne(name string, dry bool) gcVerdict {
 	h, ok := readHeader(f)
 	if !ok {
 		v.why = "not a shmkit segment"
+		return v
+	}
+	if h.published && h.version>>16 != hdrMajor && !force {
+		v.why = fmt.Sprintf("layout version %d.%d unknown to this shmkit (-f removes it)", h.version>>16, h.version&0xffff)
 		return v
 	}
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Start: 0, Len: 1}
@@ -377,8 +388,9 @@ func cmdGc(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dry := fs.Bool("n", false, "dry run: say what would be removed")
 	verbose := fs.Bool("v", false, "also say why each kept segment stays")
+	force := fs.Bool("f", false, "also judge segments of a layout version this shmkit does not know (by version 1's creator and attach-lock fields)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: shmkit gc [-n] [-v]\n\nRemoves the segments under %s whose creator is dead and that no live\nprocess has attached.\n", shm.Dir())
+		fmt.Fprintf(stderr, "usage: shmkit gc [-n] [-v] [-f]\n\nRemoves the segments under %s whose creator is dead and that no live\nprocess has attached. Segments of an unknown layout version are kept\nunless -f.\n", shm.Dir())
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -394,7 +406,7 @@ func cmdGc(args []string, stdout, stderr io.Writer) int {
 		verb = "would remove"
 	}
 	for _, n := range names {
-		v := gcOne(n, *dry)
+		v := gcOne(n, *dry, *force)
 		switch {
 		case v.remove:
 			fmt.Fprintf(stdout, "%s %s (%s)\n", verb, n, v.why)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/shmkit/shmkit/internal/benchkit"
 	"github.com/shmkit/shmkit/internal/testproc"
 	"github.com/shmkit/shmkit/shm"
@@ -135,7 +137,8 @@ func TestGcRemovesDeadKeepsLive(t *testing.T) {
 }
 
 // A creator that died before publishing the magic leaves a file with a
-// valid header and no magic (FAULTS.md F21): gc recognises and removes it.
+// valid header and no magic (only where Create falls back to O_CREAT, so
+// the test writes one): gc recognises and removes it.
 func TestGcRemovesHalfCreated(t *testing.T) {
 	dir := privateDir(t)
 	deadSegment(t, "half")
@@ -153,6 +156,41 @@ func TestGcRemovesHalfCreated(t *testing.T) {
 	}
 	if exists(filepath.Join(dir, "half")) || !exists(filepath.Join(dir, "zeros")) {
 		t.Errorf("after gc: half exists %v, zeros exists %v; want false, true", exists(filepath.Join(dir, "half")), exists(filepath.Join(dir, "zeros")))
+	}
+}
+
+// A segment whose header has a layout major version this gc does not know
+// may be a newer release's live segment: gc keeps it unless -f, and still
+// removes a dead creator's segment beside it.
+func TestGcKeepsUnknownVersion(t *testing.T) {
+	dir := privateDir(t)
+	deadSegment(t, "future")
+	deadSegment(t, "dead")
+	f, err := os.OpenFile(filepath.Join(dir, "future"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr [hdrRead]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint32(hdr[hdrVersionOff:], 2<<16|3)
+	binary.LittleEndian.PutUint64(hdr[hdrCsumOff:], xxhash.Sum64(hdr[hdrCsumStart:hdrCsumOff]))
+	if _, err := f.WriteAt(hdr[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	rc, out, errOut := shmkit(t, "gc", "-v")
+	if rc != 0 || !strings.Contains(out, "kept future (layout version 2.3 unknown to this shmkit (-f removes it))") ||
+		!strings.Contains(out, "removed dead") {
+		t.Errorf("gc -v: rc %d, out %q, stderr %q; want future kept for its version, dead removed", rc, out, errOut)
+	}
+	if !exists(filepath.Join(dir, "future")) || exists(filepath.Join(dir, "dead")) {
+		t.Fatalf("after gc: future exists %v, dead exists %v; want true, false", exists(filepath.Join(dir, "future")), exists(filepath.Join(dir, "dead")))
+	}
+	if rc, out, _ := shmkit(t, "gc", "-f"); rc != 0 || !strings.Contains(out, "removed future") || exists(filepath.Join(dir, "future")) {
+		t.Errorf("gc -f: rc %d, out %q, future exists %v; want it removed", rc, out, exists(filepath.Join(dir, "future")))
 	}
 }
 
