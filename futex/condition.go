@@ -24,7 +24,7 @@ var KindCondition = shm.MakeKind("COND")
 // registration and, once notified, its signal behind; they cancel out in
 // waiting-signals, and since the signals are pooled among the eligible
 // waiters, a live waiter is never starved by a dead one (no lost
-// notification, FAULTS F12).
+// notification, docs/robustness.md F12).
 const (
 	condWaiterOne = 1 << 32
 	condSignals   = 1<<32 - 1

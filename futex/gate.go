@@ -10,7 +10,7 @@ import (
 )
 
 // A gate lets at most one goroutine per process park in the kernel on one
-// primitive (FAULTS V7/F23): a goroutine blocked in FUTEX_WAIT pins an OS
+// primitive (docs/robustness.md V7, F23): a goroutine blocked in FUTEX_WAIT pins an OS
 // thread, and 10,000 of them exceed the runtime's thread limit. Every
 // goroutine that must sleep first takes the primitive's gate, a channel
 // with room for one; the others queue on the channel, which costs no thread,
@@ -65,7 +65,7 @@ func (g *gate) enter(ctx context.Context) error {
 func (g *gate) leave() { <-g.ch }
 
 // Wait slices: a parked thread wakes at least this often to re-check its
-// context and the liveness of whoever it waits for (FAULTS c2.4), so a dead
+// context and the liveness of whoever it waits for (docs/robustness.md D3), so a dead
 // holder is noticed within maxSlice plus one liveness check.
 const (
 	minSlice = time.Millisecond

@@ -16,7 +16,7 @@ var (
 	KindRLock = shm.MakeKind("RLCK")
 )
 
-// The lock word, bit by bit (FAULTS c2.2):
+// The lock word, bit by bit (docs/robustness.md D2):
 //
 //	bits 0-28  owner token (shm.TokenMask), 0 when unlocked, written by the
 //	           same CAS that acquires, so "locked" and "owner known" are one

@@ -312,7 +312,7 @@ func TestOpenLocker(t *testing.T) {
 }
 
 // TestLockRecovererDies: a holder that got ErrOwnerDead and leaves before
-// Consistent passes ErrOwnerDead on (FAULTS F2); a Release without
+// Consistent passes ErrOwnerDead on (docs/robustness.md F2); a Release without
 // Consistent wakes parked waiters with ErrNotRecoverable (F1).
 func TestLockRecovererDies(t *testing.T) {
 	seg, name := newSegment(t)

@@ -10,7 +10,7 @@ import (
 
 // TestManyWaitersThreads blocks thousands of goroutines on each primitive
 // in turn and checks that the process's OS thread count stays bounded (at
-// most one thread per primitive parks in the kernel; FAULTS V7, F23), then
+// most one thread per primitive parks in the kernel; docs/robustness.md V7, F23), then
 // that every one of them returns once released. TestXprocManyWaiters does
 // the same for a Lock held by another process.
 func TestManyWaitersThreads(t *testing.T) {

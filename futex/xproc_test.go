@@ -474,7 +474,7 @@ func threads(t *testing.T) int {
 
 // TestXprocManyWaiters blocks 10,000 goroutines on a lock another process
 // holds; the OS thread count stays bounded, and all of them acquire once it
-// is released (FAULTS V7, F23).
+// is released (docs/robustness.md V7, F23).
 func TestXprocManyWaiters(t *testing.T) {
 	seg, name := newSegment(t)
 	l, err := NewLock(seg, "l")

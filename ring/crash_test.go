@@ -58,7 +58,7 @@ func namedSegment(t *testing.T) (*shm.Segment, string) {
 	return s, name
 }
 
-// TestQueueProducerKilledAfterClaim (FAULTS.md F7/F8): a producer process
+// TestQueueProducerKilledAfterClaim (docs/robustness.md F7/F8): a producer process
 // SIGKILLed between its claim and its publish blocks consumers only while it
 // lives; once it is dead its slot is tombstoned, the messages behind it are
 // delivered, and its half-written message never is.

@@ -275,7 +275,7 @@
 // same way. Plain Gets take no lease: a Queue consumer that dies between
 // its claim and its release loses that message (counted in Tombstoned).
 //
-// Dead claimants (FAULTS.md c3): before each claim CAS a participant
+// Dead claimants (docs/robustness.md D5): before each claim CAS a participant
 // publishes {ring, op, pos} in one of two pairs of its participant slot's
 // pending words (shm.Segment.Pending) and clears it after publishing or
 // releasing the slot. A Get blocked behind a claimed but unpublished slot,

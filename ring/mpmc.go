@@ -11,7 +11,7 @@ import (
 	"github.com/shmkit/shmkit/shm"
 )
 
-// Pending-word protocol (FAULTS.md c3). Before the CAS that claims position
+// Pending-word protocol (docs/robustness.md D5). Before the CAS that claims position
 // pos of an MPMC ring, a participant stores pos and then a tag
 // (ring offset << 2 | op) into one of the two pairs of its participant
 // slot's pending words, and clears the tag after it published (producer) or

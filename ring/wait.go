@@ -52,7 +52,7 @@ const (
 	DefaultYieldTime = 100 * time.Microsecond
 	// MaxSlice bounds one futex sleep (and, for Spin and Yield, the time
 	// between checks of the peer's liveness): the owner-death budget D of
-	// FAULTS.md is one slice plus one liveness check.
+	// docs/robustness.md is one slice plus one liveness check.
 	MaxSlice = 50 * time.Millisecond
 )
 
@@ -123,7 +123,7 @@ type waitSpec struct {
 	word   *uint32              // futex word, changes when ready may have become true
 	parked *uint32              // parked-waiter count, read by the waker
 	peer   func() error         // slow: may call seg.Alive; nil error = keep waiting
-	gate   *gate                // one kernel waiter per handle and process (FAULTS V7)
+	gate   *gate                // one kernel waiter per handle and process (docs/robustness.md V7)
 }
 
 // isDeadline reports whether err is a context's error (from ctx.Err() or
@@ -321,7 +321,7 @@ func wake(word, parked *uint32) {
 }
 
 // gate admits one goroutine per handle to the kernel wait; the others wait
-// on a channel closed when that goroutine's round ends (FAULTS.md V7: at
+// on a channel closed when that goroutine's round ends (docs/robustness.md V7: at
 // most one OS thread parked per primitive and process).
 type gate struct {
 	mu   sync.Mutex

@@ -1,8 +1,8 @@
 package shm_test
 
 // Cross-process faults: a process SIGKILLed at every step of creating or
-// joining a segment, processes racing to create the same
-// segment and object, and a join/leave/kill storm (T8, bounded).
+// joining a segment (docs/robustness.md F6, F21), processes racing to create
+// the same segment and object, and a join/leave/kill storm (bounded).
 
 import (
 	"errors"

@@ -8,7 +8,7 @@ import (
 // A named segment cannot be sealed: a peer may ftruncate its file under a
 // live mapping, and touching the pages past the new end raises SIGBUS, which
 // Go turns into a fatal "unexpected fault address" for the whole process
-// (FAULTS.md V5, F13). Every shm method that reads or writes the mapping
+// (docs/robustness.md V5, F13). Every shm method that reads or writes the mapping
 // therefore runs with debug.SetPanicOnFault(true) (goroutine-local, restored
 // afterwards) and turns a fault inside the mapping into ErrSegmentTruncated.
 // A fault anywhere else is a bug in this process and panics on.

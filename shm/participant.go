@@ -128,7 +128,7 @@ func busy(err error) bool { return err == unix.EAGAIN || err == unix.EACCES }
 // generation is its holder's, which is what makes Alive exact. A joiner that
 // dies at any step leaves its locks free: the slot is reusable, and a token
 // of the generation it may have bumped is dead; a joiner still at work holds
-// the claim lock and is never reaped (FAULTS.md F6).
+// the claim lock and is never reaped (docs/robustness.md F6).
 func (s *Segment) join() error {
 	live, err := s.openPrivate()
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Segment) join() error {
 }
 
 // attachLock takes the read lock on byte 0, the "someone has this segment
-// attached" count that gc consults (FAULTS.md c2.8). gc holds the write lock
+// attached" count that gc consults (docs/robustness.md D4). gc holds the write lock
 // only across its checks and the unlink, so a conflict is waited out for up
 // to the segment's timeout.
 func (s *Segment) attachLock(live *os.File) error {

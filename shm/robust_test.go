@@ -1,8 +1,8 @@
 package shm_test
 
-// Faults from FAULTS.md that a single process can stage: a creator caught
+// Faults from docs/robustness.md that a single process can stage: a creator caught
 // half-way (F21), a slot caught mid-takeover (F6), gc unlinking under an
-// Open (c2.8), a re-created name (F15), a truncated file (F13), directory
+// Open (D4), a re-created name (F15), a truncated file (F13), directory
 // collisions and a full directory, a panicking initialiser, use after Close.
 
 import (

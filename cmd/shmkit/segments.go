@@ -322,7 +322,7 @@ type gcVerdict struct {
 // judged by version 1's creator fields and attach lock. It never
 // attaches: it takes its own write lock on byte 0, which succeeds only when
 // no process holds the attach (read) lock every attachment keeps there
-// (FAULTS.md c2.8); the creator's liveness comes from its pid and start
+// (docs/robustness.md D4); the creator's liveness comes from its pid and start
 // time. The lock is held across the unlink, so no process can attach in
 // between through this file.
 func gcOne(name string, dry, force bool) gcVerdict {

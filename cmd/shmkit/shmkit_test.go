@@ -236,7 +236,7 @@ func TestLsInspectRm(t *testing.T) {
 	if rc, out, _ := shmkit(t, "rm", "seg-one"); rc != 0 || exists(filepath.Join(dir, "seg-one")) {
 		t.Errorf("rm seg-one: rc %d (%q); want 0 and the file gone", rc, out)
 	}
-	// The mapping keeps working after rm (FAULTS.md F15).
+	// The mapping keeps working after rm (docs/robustness.md F15).
 	if err := s.Health(); err == nil {
 		t.Error("Health after rm = nil; want ErrUnlinked")
 	}
