@@ -322,3 +322,7 @@ func TestManager(t *testing.T) {
 		t.Errorf("namespace: %q", out[2])
 	}
 }
+
+func TestValueArray(t *testing.T) {
+	wantOrdered(t, run(t, "value-array"), "3.1415927", "[0 -1 -2 -3 -4 -5 -6 -7 -8 -9]")
+}

@@ -315,6 +315,19 @@ func NewArray[T ctypes.Scalar](m *Manager, n int) (*ctypes.Array[T], error) {
 // Array is NewArray that panics on failure.
 func Array[T ctypes.Scalar](m *Manager, n int) *ctypes.Array[T] { return must(NewArray[T](m, n)) }
 
+// NewArrayFrom makes a multiprocessing.Array holding a copy of xs
+// (Array('i', range(10))), with its own RLock.
+func NewArrayFrom[T ctypes.Scalar](m *Manager, xs []T) (*ctypes.Array[T], error) {
+	return alloc(m, "array", func(seg *shm.Segment, name string) (*ctypes.Array[T], error) {
+		return ctypes.NewArrayFrom(seg, name, xs, nil)
+	})
+}
+
+// ArrayFrom is NewArrayFrom that panics on failure.
+func ArrayFrom[T ctypes.Scalar](m *Manager, xs []T) *ctypes.Array[T] {
+	return must(NewArrayFrom(m, xs))
+}
+
 // NewDict makes a shared dict of string keys and values of V, the
 // counterpart of multiprocessing.Manager().dict() with no server process
 // (package dict). It has a segment of its own, of SegmentSize bytes, to

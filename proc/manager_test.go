@@ -2,6 +2,7 @@ package proc_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/shmkit/shmkit/futex"
@@ -55,5 +56,23 @@ func TestManagerGrows(t *testing.T) {
 	}
 	if err := c.Release(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestArrayFrom makes an Array from a slice: same length, same elements,
+// and its own lock.
+func TestArrayFrom(t *testing.T) {
+	m := proc.NewManager()
+	defer m.Close()
+	xs := []int32{3, -1, 4, 1, -5}
+	a := proc.ArrayFrom(m, xs)
+	if got := a.View(); !slices.Equal(got, xs) {
+		t.Errorf("ArrayFrom(%v) holds %v", xs, got)
+	}
+	if a.GetLock() == nil {
+		t.Error("ArrayFrom's Array has no lock")
+	}
+	if e, err := proc.NewArrayFrom[int32](m, nil); err != nil || e.Len() != 0 {
+		t.Errorf("NewArrayFrom of no elements: %v; want an empty Array, as Array('i', [])", err)
 	}
 }
