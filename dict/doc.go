@@ -111,13 +111,13 @@
 //
 // # Performance
 //
-// On the shared 2-core CI machine (AMD EPYC, Go 1.26, other jobs running:
-// figures move by 2x between runs), BenchmarkMap with 1000 keys and 64-byte
-// values measured from one process Get at 40-105 ns and Set at 60-125 ns,
-// against 25-70 ns for a Go map with a sync.RWMutex in one process; a
-// Unix-socket request to a server process holding a Go map took 20-37 µs
-// and CPython's Manager().dict() 28-72 µs per operation, 300 to 1000 times
-// a Get or Set here. Run it with
+// A Get or Set costs a few times a Go map behind a sync.RWMutex in one
+// process, and hundreds of times less than a request to a server process
+// holding the map (the Manager model: a Unix-socket round trip per
+// operation) or CPython's Manager().dict(). BenchmarkMap measures all four
+// in one run, 1000 keys and 64-byte values, and with -v logs each one's
+// ratio to this package's; figures move between machines and runs, so run
+// it rather than trust a number written here:
 //
 //	go test -run XXX -bench BenchmarkMap -benchtime 200ms -v ./dict/
 //

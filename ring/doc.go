@@ -38,8 +38,8 @@
 // YieldTime, then park on a futex), Spin, Yield or Futex. Hybrid's spin
 // budget adapts per handle: it halves whenever a spin ends empty-handed and
 // doubles whenever one succeeds, so two processes sharing one core (where
-// spinning only delays the peer: 6 ms per round trip measured with pure
-// spinning) stop spinning within a few waits and hand the core over with
+// spinning only delays the peer until the scheduler preempts the spinner:
+// milliseconds per round trip, see BenchmarkPingPong/wait=spin) stop spinning within a few waits and hand the core over with
 // sched_yield, while processes on separate cores keep the full budget.
 // Every 128th wait without a budget spins the full SpinTime once, so that a
 // budget lost to a passing preemption comes back. A waiter parks on
