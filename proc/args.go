@@ -176,9 +176,10 @@ func (e *encoder) encode(v reflect.Value) error {
 
 // decoder is encoder's mirror in the child.
 type decoder struct {
-	dec     *gob.Decoder
-	segs    []*shm.Segment
-	handles []handleRef
+	dec      *gob.Decoder
+	segs     []*shm.Segment
+	handles  []handleRef
+	attached []shm.Releaser // the attached handles to release when the target ends
 }
 
 // maxLen bounds a slice length read from the stream: the parent is
@@ -203,6 +204,9 @@ func (d *decoder) decode(v reflect.Value) error {
 		ref := d.handles[i]
 		if err := h.Interface().(shm.Attacher).AttachShare(d.segs[ref.Seg], ref.Desc); err != nil {
 			return fmt.Errorf("proc: attach %v: %w", t, err)
+		}
+		if r, ok := h.Interface().(shm.Releaser); ok {
+			d.attached = append(d.attached, r)
 		}
 		v.Set(h)
 		return nil

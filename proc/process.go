@@ -408,6 +408,7 @@ var self = struct {
 	ppid        int
 	child       bool
 	segs        []*shm.Segment // the segments the arguments live in, kept open
+	attached    []shm.Releaser // argument handles to give up when the target ends
 }{name: "MainProcess"}
 
 // runChild is the reexec role: read the header, attach, run, report.
@@ -435,6 +436,13 @@ func runChild() {
 			r.Err = err.Error()
 		}
 	}()
+	// The exit of a CPython process closes its copies of Connections; give
+	// up ours, so that the other end of a pipe sees end-of-file once every
+	// holder has finished (a handle the target closed itself is closed
+	// again harmlessly).
+	for _, h := range self.attached {
+		h.ReleaseShare()
+	}
 	report(r)
 }
 
@@ -476,5 +484,6 @@ func readHeader() (*entry, reflect.Value, error) {
 	if err := d.decode(v); err != nil {
 		return nil, reflect.Value{}, fmt.Errorf("proc: child: arguments of %s: %w", h.Target, err)
 	}
+	self.attached = d.attached
 	return e, v, nil
 }

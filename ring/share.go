@@ -21,6 +21,9 @@ var (
 	_ shm.Handle = (*TypedJoinableQueue[int])(nil)
 	_ shm.Handle = (*Conn)(nil)
 	_ shm.Handle = (*TypedConn[int])(nil)
+
+	_ shm.Releaser = (*Conn)(nil)
+	_ shm.Releaser = (*TypedConn[int])(nil)
 	_ shm.Handle = (*Ring)(nil)
 )
 
@@ -168,6 +171,14 @@ func (c *Conn) AttachShare(seg *shm.Segment, desc string) error {
 	}
 	return share.Attach(c, func() (*Conn, error) { return OpenPipe(seg, name, end, &PipeOptions{Ticket: ticket}) })
 }
+
+// ReleaseShare closes c (this handle only), as the exit of a CPython
+// process closes its copy of a Connection: proc calls it when a child's
+// target ends.
+func (c *Conn) ReleaseShare() error { return c.Close() }
+
+// ReleaseShare closes t's Conn (this handle only; see Conn.ReleaseShare).
+func (t *TypedConn[T]) ReleaseShare() error { return t.C.Close() }
 
 // ShareDesc returns the segment t lives in and a descriptor that reopens it
 // in another process. Only the Plain and Gob codecs travel: with another

@@ -28,6 +28,18 @@ type Attacher interface {
 	AttachShare(seg *Segment, desc string) error
 }
 
+// Releaser is a handle that stands for its process's own copy of an
+// object, as a CPython Connection stands for a descriptor: when the process
+// that attached it is done (the target of a child process returned or
+// panicked), ReleaseShare gives the copy up, as the exit of a CPython
+// process closes its descriptors. Package proc calls it on every attached
+// argument that implements it once the child's target has ended. A pipe
+// end's handle implements it, so that the other end sees end-of-file once
+// every child holding the end has finished, not a dead peer.
+type Releaser interface {
+	ReleaseShare() error
+}
+
 // Handle is what every shmkit handle type implements, through a pointer
 // receiver, so that it can travel in a child process's arguments.
 type Handle interface {
