@@ -244,7 +244,7 @@ func TestLsInspectRm(t *testing.T) {
 
 func TestBenchSmall(t *testing.T) {
 	out := t.TempDir()
-	rc, table, errOut := shmkit(t, "bench", "-sizes", "64B,4KiB", "-transports", "chan,unix,pipe", "-duration", "10ms", "-rounds", "2", "-out", out)
+	rc, table, errOut := shmkit(t, "bench", "-placement", "pair", "-modes", "throughput,pingpong", "-sizes", "64B,4KiB", "-transports", "chan,unix,pipe", "-duration", "10ms", "-rounds", "2", "-out", out)
 	if rc != 0 {
 		t.Fatalf("bench: rc %d, stderr %q", rc, errOut)
 	}
@@ -287,7 +287,7 @@ func TestBenchAblations(t *testing.T) {
 	if testing.Short() {
 		modes = "throughput" // ten children, not twenty: each costs a second under -race
 	}
-	rc, table, errOut := shmkit(t, "bench", "-ablations", "-modes", modes, "-sizes", "512B", "-duration", "5ms", "-rounds", "1", "-out", out)
+	rc, table, errOut := shmkit(t, "bench", "-ablations", "-placement", "pair", "-modes", modes, "-sizes", "512B", "-duration", "5ms", "-rounds", "1", "-out", out)
 	if rc != 0 {
 		t.Fatalf("bench -ablations: rc %d, stderr %q", rc, errOut)
 	}

@@ -55,10 +55,16 @@ func (ax logAxis) at(v float64) float64 {
 }
 
 func writeSVG(w io.Writer, rep *report) {
+	// The chart shows the first placement measured (free, by default:
+	// what users get); the JSON holds the others.
+	place := ""
+	if len(rep.Placements) > 0 {
+		place = rep.Placements[0]
+	}
 	series := func(mode string, val func(*row) float64) map[string][]point {
 		out := map[string][]point{}
 		for _, r := range rep.Rows {
-			if r.Mode != mode || len(r.Runs) == 0 {
+			if r.Placement != place || r.Mode != mode || len(r.Runs) == 0 {
 				continue
 			}
 			if v := val(r); v > 0 {
@@ -74,7 +80,7 @@ func writeSVG(w io.Writer, rep *report) {
 	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(w, `<text x="%d" y="22" font-size="15" font-weight="bold">shmkit bench: %s</text>`+"\n", panelLeft1, html.EscapeString(rep.Machine.String()))
 	fmt.Fprintf(w, `<text x="%d" y="42" fill="#444">%s · medians of %d interleaved rounds of %s · %s · dashed: baselines, solid: shmkit</text>`+"\n",
-		panelLeft1, rep.Started.UTC().Format("2006-01-02"), rep.Rounds, html.EscapeString(rep.Duration), html.EscapeString(rep.Placement))
+		panelLeft1, rep.Started.UTC().Format("2006-01-02"), rep.Rounds, html.EscapeString(rep.Duration), html.EscapeString("placement "+place+": "+rep.PlacementText[place]))
 	panel(w, "throughput, GB/s (higher is better)", panelLeft1, tput, rep)
 	panel(w, "round trip p50, µs (lower is better)", panelLeft2, rtt, rep)
 	for i, t := range rep.Transports {

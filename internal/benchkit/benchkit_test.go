@@ -153,3 +153,24 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe() = %+v; want cores >= 1, a Go version and a Linux kernel", m)
 	}
 }
+
+// An Idle run paces its messages (n of them take at least (n-1) intervals)
+// and bills both processes' CPU; chan has no second process and refuses.
+func TestIdle(t *testing.T) {
+	tr, _ := benchkit.Lookup("pipe")
+	const n, gap = 20, 2 * time.Millisecond
+	res, err := benchkit.Run(context.Background(), tr, benchkit.Idle, benchkit.Options{Size: 64, N: n, Interval: gap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Msgs != n || res.Elapsed < (n-1)*gap {
+		t.Fatalf("got %d msgs in %v; want %d in at least %v", res.Msgs, res.Elapsed, n, (n-1)*gap)
+	}
+	if res.ChildCPU <= 0 || res.ParentCPU <= 0 || res.CPUPerMsg() <= 0 {
+		t.Fatalf("CPU parent %v child %v per msg %v; want all > 0", res.ParentCPU, res.ChildCPU, res.CPUPerMsg())
+	}
+	ch, _ := benchkit.Lookup("chan")
+	if _, err := benchkit.Run(context.Background(), ch, benchkit.Idle, benchkit.Options{Size: 64, N: 1}); !errors.Is(err, benchkit.ErrMode) {
+		t.Fatalf("idle on chan: err %v; want ErrMode", err)
+	}
+}

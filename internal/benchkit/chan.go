@@ -20,6 +20,8 @@ func runChan(ctx context.Context, mode string, o Options, res *Result) error {
 		return chanPingPong(ctx, o, res)
 	case Throughput:
 		return chanThroughput(ctx, o, res)
+	case Idle:
+		return fmt.Errorf("no second process to bill: %w", ErrMode)
 	}
 	return fmt.Errorf("benchkit: unknown mode %q", mode)
 }

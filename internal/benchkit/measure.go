@@ -20,7 +20,15 @@ const (
 	// Throughput: the parent streams messages one way as fast as the
 	// channel takes them; the child counts them and reports the total.
 	Throughput = "throughput"
+	// Idle: the parent sends one message every Options.Interval (1 ms by
+	// default) and sleeps in between; the child waits for each with the
+	// transport's own wait. What it measures is the child's CPU bill
+	// (Result.WaiterShare): what a quiet consumer costs.
+	Idle = "idle"
 )
+
+// DefaultInterval is the gap between messages of an Idle run.
+const DefaultInterval = time.Millisecond
 
 // Options shapes one run.
 type Options struct {
@@ -33,6 +41,8 @@ type Options struct {
 	Duration time.Duration
 	// Placement says where the parent's and the child's hot threads run.
 	Placement Placement
+	// Interval is the gap between messages in Idle mode (0: DefaultInterval).
+	Interval time.Duration
 	// Start and Stop, when set, are called just before and just after the
 	// timed part (b.ResetTimer and b.StopTimer in a benchmark).
 	Start, Stop func()
@@ -56,6 +66,38 @@ type Result struct {
 	// time other load took from the measurement. With both pinned to one
 	// CPU (Shared) it counts their waits for each other too.
 	RunqWait time.Duration `json:"runq_wait_ns"`
+	// ParentCPU and ChildCPU are the user + system CPU time each process
+	// used during the timed part (getrusage RUSAGE_SELF, all threads):
+	// spinning shows here, not in the elapsed time.
+	ParentCPU time.Duration `json:"parent_cpu_ns"`
+	ChildCPU  time.Duration `json:"child_cpu_ns"`
+}
+
+// CPUPerMsg is the CPU time both processes used per message (throughput,
+// idle) or per round trip (ping-pong); 0 for in-process runs.
+func (r Result) CPUPerMsg() time.Duration {
+	if r.Msgs <= 0 {
+		return 0
+	}
+	return (r.ParentCPU + r.ChildCPU) / time.Duration(r.Msgs)
+}
+
+// Cores is the CPU time both processes used over the elapsed time: 2.0
+// means two CPUs busy for the whole run (both sides spinning or working).
+func (r Result) Cores() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ParentCPU+r.ChildCPU) / float64(r.Elapsed)
+}
+
+// WaiterShare is the child's CPU time over the elapsed time: in an Idle
+// run, the share of one core the waiting side costs (0.05 = 5%).
+func (r Result) WaiterShare() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ChildCPU) / float64(r.Elapsed)
 }
 
 // RunqShare is RunqWait as a share of the run's elapsed time (0.05: the
@@ -86,7 +128,7 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if t.ThroughputOnly && mode != Throughput {
 		return res, fmt.Errorf("benchkit: %s measures throughput only: %w", t.Name, ErrMode)
 	}
-	role := map[string]string{PingPong: "echo", Throughput: "sink"}[mode]
+	role := map[string]string{PingPong: "echo", Throughput: "sink", Idle: "sink"}[mode]
 	if role == "" {
 		return res, fmt.Errorf("benchkit: unknown mode %q", mode)
 	}
@@ -153,23 +195,32 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if _, err := c.expect("ready", 10*time.Second); err != nil {
 		return fail(err)
 	}
-	w0 := runqWait()
+	w0, cpu := runqWait(), NewCPUMeter()
 	switch mode {
 	case PingPong:
 		err = pingPong(ctx, conn, o, &res)
-	case Throughput:
+	case Throughput, Idle:
+		if mode == Idle && o.Interval <= 0 {
+			o.Interval = DefaultInterval
+		}
 		err = throughput(ctx, conn, c, o, &res)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	res.RunqWait = runqWait() - w0
+	res.RunqWait, res.ParentCPU = runqWait()-w0, cpu.Used()
 	line, err := c.expect("runq", 10*time.Second)
 	if err != nil {
 		return fail(err)
 	}
-	if ns, err := strconv.ParseInt(strings.TrimPrefix(line, "runq "), 10, 64); err == nil {
-		res.RunqWait += time.Duration(ns)
+	// "runq NS cpu NS": the child's own figures over its serving loop.
+	if f := strings.Fields(line); len(f) == 4 {
+		runq, err1 := strconv.ParseInt(f[1], 10, 64)
+		cpu, err2 := strconv.ParseInt(f[3], 10, 64)
+		if err1 == nil && err2 == nil {
+			res.RunqWait += time.Duration(runq)
+			res.ChildCPU = time.Duration(cpu)
+		}
 	}
 	if err := c.finish(10 * time.Second); err != nil {
 		return fail(err)
@@ -263,10 +314,17 @@ func throughput(ctx context.Context, conn Conn, c *child, o Options, res *Result
 	if n <= 0 {
 		deadline = t0.Add(o.Duration)
 	}
+	if o.Interval > 0 {
+		every = 1
+	}
 	i := 0
 	for ; n <= 0 || i < n; i++ {
 		if n <= 0 && i%every == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
 			break
+		}
+		if o.Interval > 0 {
+			// Paced (Idle): the i-th message leaves at t0 + i×Interval.
+			time.Sleep(time.Until(t0.Add(time.Duration(i) * o.Interval)))
 		}
 		out[0] = byte(i)
 		if err := conn.Send(out); err != nil {
@@ -334,7 +392,7 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 	runtime.LockOSThread() // (already, when pinned) one thread: its schedstat is the run's
 	control("probe")
 	probeChild(mem)
-	w0 := runqWait()
+	w0, cpu := runqWait(), NewCPUMeter()
 	control("ready")
 	if err := serve(conn, make([]byte, size), each); err != nil {
 		return err
@@ -342,7 +400,7 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 	if atEOF != nil {
 		atEOF()
 	}
-	control("runq %d", int64(runqWait()-w0))
+	control("runq %d cpu %d", int64(runqWait()-w0), int64(cpu.Used()))
 	return nil
 }
 
