@@ -126,9 +126,9 @@ func (r *row) finish() {
 
 // report is what bench writes as JSON.
 type report struct {
-	Machine    benchkit.Machine `json:"machine"`
-	Started    time.Time        `json:"started"`
-	WallSec    float64          `json:"wall_seconds"`
+	Machine benchkit.Machine `json:"machine"`
+	Started time.Time        `json:"started"`
+	WallSec float64          `json:"wall_seconds"`
 	// Placements lists the placements measured (benchkit names: free,
 	// pair, shared), interleaved within each round; PlacementText says
 	// each in words, on this machine.
@@ -137,10 +137,10 @@ type report struct {
 	Rounds        int               `json:"rounds"`
 	Duration      string            `json:"duration_per_run"`
 	// Idle is the length of each idle run (one message per millisecond).
-	Idle string `json:"idle_duration_per_run,omitempty"`
-	Sizes      []int            `json:"sizes"`
-	Transports []string         `json:"transports"`
-	Rows       []*row           `json:"rows"`
+	Idle       string   `json:"idle_duration_per_run,omitempty"`
+	Sizes      []int    `json:"sizes"`
+	Transports []string `json:"transports"`
+	Rows       []*row   `json:"rows"`
 	// Knobs (with -ablations) compares each knob's settings, measured
 	// interleaved in the same run.
 	Knobs []knobRow `json:"knobs,omitempty"`
