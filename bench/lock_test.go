@@ -2,22 +2,22 @@ package bench
 
 // Naming key:
 //
-//	BenchmarkLock/impl=I/contention=C
-//	    one Lock+Unlock pair per op.
+//	BenchmarkLock/impl=I/procs=N
+//	    one Lock+Unlock pair per op, by the timed process.
 //	    I: sync.Mutex (in-process reference), flock (flock(2) LOCK_EX on a
 //	       temp file), fcntl (F_OFD_SETLKW write lock on byte 0), and
 //	       shmkit's futex.Lock, futex.RLock and futex.Semaphore(1) (see
 //	       sync_test.go).
-//	    C: none (one goroutine, nobody else touches the lock), 2proc (a
-//	       child process locks and unlocks the same lock in a loop),
-//	       2goroutine (sync.Mutex only, which cannot cross processes: a
-//	       second goroutine does the same).
+//	    N: 1, 2, 4, … up to runtime.NumCPU(): the timed process and N-1
+//	       children locking and unlocking the same lock in a loop
+//	       (goroutines=N for sync.Mutex, which cannot cross processes).
+//	    cpu-ns/op counts every process's CPU time (sync_test.go).
 
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/shmkit/shmkit/internal/testproc"
@@ -60,7 +60,7 @@ var fileLocks = map[string]func(*os.File) fileLock{"flock": flockOn, "fcntl": fc
 func init() {
 	// lock-hammer IMPL PATH CPU: lock and unlock the file lock until killed.
 	testproc.Register("lock-hammer", func() {
-		pinChild(2)
+		pinHelper()
 		f, err := os.OpenFile(testproc.Arg(1), os.O_RDWR, 0)
 		if err != nil {
 			testproc.Fatalf("open: %v", err)
@@ -79,41 +79,28 @@ func init() {
 }
 
 func BenchmarkLock(b *testing.B) {
-	b.Run("impl=sync.Mutex/contention=none", func(b *testing.B) {
-		var mu sync.Mutex
-		b.ReportAllocs()
-		for b.Loop() {
-			mu.Lock()
-			mu.Unlock()
-		}
-	})
-	b.Run("impl=sync.Mutex/contention=2goroutine", func(b *testing.B) {
-		var mu sync.Mutex
-		var stop atomic.Bool
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for !stop.Load() {
+	for _, n := range procCounts() {
+		b.Run("impl=sync.Mutex/goroutines="+strconv.Itoa(n), func(b *testing.B) {
+			var mu sync.Mutex
+			stop := hammer(n-1, func() { mu.Lock(); mu.Unlock() })
+			defer stop()
+			b.ReportAllocs()
+			bl := startBill(nil)
+			for b.Loop() {
 				mu.Lock()
 				mu.Unlock()
 			}
-		}()
-		b.ReportAllocs()
-		for b.Loop() {
-			mu.Lock()
-			mu.Unlock()
-		}
-		stop.Store(true)
-		<-done
-	})
+			bl.report(b, b.N)
+		})
+	}
 	for _, impl := range []string{"shm-lock", "shm-rlock", "shm-semaphore"} {
-		for _, contention := range []string{"none", "2proc"} {
-			b.Run("impl="+impl+"/contention="+contention, func(b *testing.B) { benchShmLock(b, impl, contention) })
+		for _, n := range procCounts() {
+			b.Run("impl="+impl+"/procs="+strconv.Itoa(n), func(b *testing.B) { benchShmLock(b, impl, n) })
 		}
 	}
 	for _, impl := range []string{"flock", "fcntl"} {
-		for _, contention := range []string{"none", "2proc"} {
-			b.Run("impl="+impl+"/contention="+contention, func(b *testing.B) {
+		for _, n := range procCounts() {
+			b.Run("impl="+impl+"/procs="+strconv.Itoa(n), func(b *testing.B) {
 				path := filepath.Join(b.TempDir(), "lock")
 				f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 				if err != nil {
@@ -121,10 +108,9 @@ func BenchmarkLock(b *testing.B) {
 				}
 				defer f.Close()
 				l := fileLocks[impl](f)
-				if contention == "2proc" {
-					startPinned(b, "lock-hammer", nil, impl, path)
-				}
+				cs := startHelpers(b, n-1, "lock-hammer", nil, impl, path)
 				b.ReportAllocs()
+				bl := startBill(cs)
 				for b.Loop() {
 					if err := l.lock(); err != nil {
 						b.Fatal(err)
@@ -133,6 +119,7 @@ func BenchmarkLock(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				bl.report(b, b.N)
 			})
 		}
 	}

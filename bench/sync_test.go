@@ -14,21 +14,25 @@ package bench
 //	    over a futex.Lock: store the turn in a shared word, Notify(1),
 //	    Wait until the other side's turn). The kernel baseline is
 //	    BenchmarkPingPong/transport=pipe/size=8B.
-//	BenchmarkValue/impl=I/contention=C
+//	BenchmarkValue/impl=I/procs=N
 //	    one increment of a shared int64 (b.SetBytes(8): MB/s counts the
 //	    value's bytes).
 //	    I = lock (ctypes.Value.Update under its RLock), atomic
 //	    (ctypes.RawValue.Add), raw (Store(Load()+1), what Python's
 //	    RawValue += 1 does: not atomic, shown for its cost only), and the
-//	    in-process references sync.Mutex and sync-atomic.
-//	    C = none, or 2proc (a child increments the same value in a loop;
-//	    2goroutine for the in-process references).
+//	    in-process references sync.Mutex and sync-atomic (goroutines=N).
+//	    N = 1, 2, 4, … up to runtime.NumCPU(): the timed process and N-1
+//	    children incrementing the same value in a loop (goroutines for
+//	    the in-process references).
 //
 // Locks and wake-ups move no payload, so those benchmarks report ns/op and
 // allocations but set no bytes (an MB/s figure would mean nothing). Every
-// benchmark with a second process (2proc, BenchmarkWakeup) reports
-// probe-ns, the spin ping-pong round trip with that process just before
-// the timed part, as the transport suites do.
+// benchmark with other processes (procs=2 and up, BenchmarkWakeup) reports
+// probe-ns, the spin ping-pong round trip with the first of them just
+// before the timed part, as the transport suites do, and every one reports
+// cpu-ns/op, the CPU time all the processes used per op (the timed one
+// from getrusage, the others from /proc/PID/task/*/schedstat), and cores,
+// that over the elapsed time.
 
 import (
 	"context"
@@ -97,38 +101,68 @@ func childSegment() *shm.Segment {
 	return seg
 }
 
-// pinChild pins the helper's thread to the CPU in argument i (-1: none).
-func pinChild(i int) {
-	if cpu := testproc.IntArg(i); cpu >= 0 {
+// The helpers' environment: the CPU to pin to, and whether to answer the
+// spin probe (only the first helper of a benchmark does).
+const (
+	envHelperCPU   = "SHMKIT_BENCH_HELPER_CPU"
+	envHelperProbe = "SHMKIT_BENCH_HELPER_PROBE"
+)
+
+// pinHelper pins the helper's thread to the CPU its parent chose, if any.
+func pinHelper() {
+	if cpu, err := strconv.Atoi(os.Getenv(envHelperCPU)); err == nil && cpu >= 0 {
 		benchkit.Pin(cpu)
 	}
 }
 
-// probeAndReady is the helper's side of startPinned: the spin probe on
-// file 0, then "ready".
+// probeAndReady is the helper's side of startHelpers: the spin probe on
+// file 0 (first helper only), then "ready".
 func probeAndReady() {
-	testproc.Send("probe")
-	if err := benchkit.AnswerProbe(testproc.File(0)); err != nil {
-		testproc.Fatalf("%v", err)
+	if os.Getenv(envHelperProbe) == "1" {
+		testproc.Send("probe")
+		if err := benchkit.AnswerProbe(testproc.File(0)); err != nil {
+			testproc.Fatalf("%v", err)
+		}
 	}
 	testproc.Ready()
 }
 
-// startPinned starts helper name with the probe page and seg (if not nil)
-// as its files and the placement's child CPU as its last argument, pins
-// the calling goroutine to the parent CPU until the benchmark ends, and
-// reports the spin probe it then runs with the helper as probe-ns, so the
-// placement is on record beside the figure. The helper calls
-// probeAndReady.
-func startPinned(b *testing.B, name string, seg *shm.Segment, args ...string) *testproc.Child {
+// helperCPUs returns the CPU for the calling (timed) goroutine and for
+// each of n helpers under the -placement flag: pair spreads the helpers
+// over the other allowed CPUs (wrapping around, the timed one's included,
+// when there are more helpers than CPUs), shared puts all on one CPU, free
+// pins nothing (-1).
+func helperCPUs(b *testing.B, n int) (parent int, helpers []int) {
 	place, err := benchkit.ParsePlacement(*placement)
 	if err != nil {
 		b.Fatal(err)
 	}
+	helpers = make([]int, n)
 	pp, pc, ok := place.CPUs()
-	if !ok {
-		pc = -1
+	cpus := benchkit.AllowedCPUs()
+	for i := range helpers {
+		switch {
+		case !ok:
+			helpers[i], pp = -1, -1
+		case place == benchkit.Pair && len(cpus) > 1:
+			helpers[i] = cpus[(1+i)%len(cpus)]
+		default:
+			helpers[i] = pc
+		}
 	}
+	return pp, helpers
+}
+
+// startHelpers starts n copies of helper name with the probe page and seg
+// (if not nil) as their files, each pinned as helperCPUs says; pins the
+// calling goroutine until the benchmark ends; and reports the spin probe
+// it then runs with the first helper as probe-ns, so the placement is on
+// record beside the figure. The helpers call probeAndReady.
+func startHelpers(b *testing.B, n int, name string, seg *shm.Segment, args ...string) []*testproc.Child {
+	if n == 0 {
+		return nil
+	}
+	pp, cpus := helperCPUs(b, n)
 	probe, err := benchkit.NewProbe()
 	if err != nil {
 		b.Fatal(err)
@@ -138,28 +172,81 @@ func startPinned(b *testing.B, name string, seg *shm.Segment, args ...string) *t
 	if seg != nil {
 		files = append(files, seg.File())
 	}
-	c := testproc.Start(b, name, testproc.Options{Args: append(args, strconv.Itoa(pc)), Files: files, Timeout: time.Minute})
-	b.Cleanup(c.Kill)
+	var cs []*testproc.Child
+	for i, cpu := range cpus {
+		probeIt := "0"
+		if i == 0 {
+			probeIt = "1"
+		}
+		env := []string{envHelperCPU + "=" + strconv.Itoa(cpu), envHelperProbe + "=" + probeIt}
+		c := testproc.Start(b, name, testproc.Options{Args: args, Files: files, Env: env, Timeout: 2 * time.Minute})
+		b.Cleanup(c.Kill)
+		cs = append(cs, c)
+	}
 	// Pin after the start: a child forked from a pinned thread would
 	// inherit its CPU for all of its threads.
-	if ok {
+	if pp >= 0 {
 		b.Cleanup(benchkit.Pin(pp))
 	}
-	if l := c.Recv(time.Minute); l != "probe" {
+	if l := cs[0].Recv(time.Minute); l != "probe" {
 		b.Fatalf("helper %s: got %q, want probe", name, l)
 	}
 	d := probe.Run()
-	c.WaitReady()
+	for _, c := range cs {
+		c.WaitReady()
+	}
 	// Reported at the end: b.ResetTimer and b.Loop drop metrics reported
 	// before the timed part.
 	b.Cleanup(func() { b.ReportMetric(float64(d.Nanoseconds()), "probe-ns") })
-	return c
+	return cs
+}
+
+// startPinned starts one helper (startHelpers with n = 1).
+func startPinned(b *testing.B, name string, seg *shm.Segment, args ...string) *testproc.Child {
+	return startHelpers(b, 1, name, seg, args...)[0]
+}
+
+// bill is the CPU time of the timed process and its helpers over a
+// benchmark's timed part: helpers still running are read from /proc,
+// helpers that exit report theirs, added as extra.
+type bill struct {
+	t0    time.Time
+	self  benchkit.CPUMeter
+	pids  []int
+	c0    []time.Duration
+	extra time.Duration
+}
+
+// startBill starts counting; call it just before the timed loop.
+func startBill(cs []*testproc.Child) *bill {
+	bl := &bill{t0: time.Now(), self: benchkit.NewCPUMeter()}
+	for _, c := range cs {
+		bl.pids = append(bl.pids, c.Pid())
+		bl.c0 = append(bl.c0, benchkit.ProcCPU(c.Pid()))
+	}
+	return bl
+}
+
+// report stops counting and reports cpu-ns/op over ops operations and
+// cores (the CPU time over the elapsed time).
+func (bl *bill) report(b *testing.B, ops int) {
+	elapsed := time.Since(bl.t0)
+	cpu := bl.self.Used() + bl.extra
+	for i, pid := range bl.pids {
+		cpu += benchkit.ProcCPU(pid) - bl.c0[i]
+	}
+	if ops > 0 {
+		b.ReportMetric(float64(cpu)/float64(ops), "cpu-ns/op")
+	}
+	if elapsed > 0 {
+		b.ReportMetric(float64(cpu)/float64(elapsed), "cores")
+	}
 }
 
 func init() {
 	// shm-lock-hammer IMPL CPU: acquire and release the lock until killed.
 	testproc.Register("shm-lock-hammer", func() {
-		pinChild(1)
+		pinHelper()
 		l, err := newShmLock(childSegment(), testproc.Arg(0), false)
 		if err != nil {
 			testproc.Fatalf("%v", err)
@@ -176,7 +263,7 @@ func init() {
 	})
 	// wake-echo PRIM CPU: wait on "ping", wake "pong", until killed.
 	testproc.Register("wake-echo", func() {
-		pinChild(1)
+		pinHelper()
 		seg := childSegment()
 		ping, pong := openWake(seg, testproc.Arg(0), false)
 		probeAndReady()
@@ -189,7 +276,7 @@ func init() {
 	})
 	// cond-echo CPU: answer each odd turn with the next even one.
 	testproc.Register("cond-echo", func() {
-		pinChild(0)
+		pinHelper()
 		seg := childSegment()
 		c, err := futex.OpenCondition(seg, "cond")
 		if err != nil {
@@ -217,7 +304,7 @@ func init() {
 	})
 	// value-hammer IMPL CPU: increment the value until killed.
 	testproc.Register("value-hammer", func() {
-		pinChild(1)
+		pinHelper()
 		seg := childSegment()
 		impl := testproc.Arg(0)
 		probeAndReady()
@@ -249,16 +336,15 @@ func init() {
 	})
 }
 
-func benchShmLock(b *testing.B, impl, contention string) {
+func benchShmLock(b *testing.B, impl string, procs int) {
 	seg := anonSegment(b)
 	l, err := newShmLock(seg, impl, true)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if contention == "2proc" {
-		startPinned(b, "shm-lock-hammer", seg, impl)
-	}
+	cs := startHelpers(b, procs-1, "shm-lock-hammer", seg, impl)
 	b.ReportAllocs()
+	bl := startBill(cs)
 	for b.Loop() {
 		if err := l.Acquire(bg); err != nil {
 			b.Fatal(err)
@@ -267,6 +353,7 @@ func benchShmLock(b *testing.B, impl, contention string) {
 			b.Fatal(err)
 		}
 	}
+	bl.report(b, b.N)
 }
 
 // wakeSide is one direction of a wake-up ping-pong.
@@ -322,10 +409,11 @@ func BenchmarkWakeup(b *testing.B) {
 		b.Run("prim="+prim, func(b *testing.B) {
 			seg := anonSegment(b)
 			ping, pong := openWake(seg, prim, true)
-			startPinned(b, "wake-echo", seg, prim)
+			c := startPinned(b, "wake-echo", seg, prim)
 			samples := make([]time.Duration, 0, b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
+			bl := startBill([]*testproc.Child{c})
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
 				ping.wake()
@@ -335,6 +423,7 @@ func BenchmarkWakeup(b *testing.B) {
 				samples = append(samples, time.Since(t0))
 			}
 			b.StopTimer()
+			bl.report(b, b.N)
 			reportPercentiles(b, samples)
 		})
 	}
@@ -357,7 +446,7 @@ func benchConditionWakeup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	startPinned(b, "cond-echo", seg)
+	echo := startPinned(b, "cond-echo", seg)
 	if err := c.Acquire(bg); err != nil {
 		b.Fatal(err)
 	}
@@ -365,6 +454,7 @@ func benchConditionWakeup(b *testing.B) {
 	samples := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
+	bl := startBill([]*testproc.Child{echo})
 	for i := int64(0); i < int64(b.N); i++ {
 		t0 := time.Now()
 		turn.Store(2*i + 1)
@@ -379,6 +469,7 @@ func benchConditionWakeup(b *testing.B) {
 		samples = append(samples, time.Since(t0))
 	}
 	b.StopTimer()
+	bl.report(b, b.N)
 	reportPercentiles(b, samples)
 }
 
@@ -390,8 +481,8 @@ func reportPercentiles(b *testing.B, samples []time.Duration) {
 
 func BenchmarkValue(b *testing.B) {
 	for _, impl := range []string{"lock", "atomic", "raw"} {
-		for _, contention := range []string{"none", "2proc"} {
-			b.Run("impl="+impl+"/contention="+contention, func(b *testing.B) {
+		for _, procs := range procCounts() {
+			b.Run("impl="+impl+"/procs="+strconv.Itoa(procs), func(b *testing.B) {
 				seg := anonSegment(b)
 				var inc func()
 				if impl == "lock" {
@@ -416,57 +507,59 @@ func BenchmarkValue(b *testing.B) {
 						inc = func() { v.Store(v.Load() + 1) }
 					}
 				}
-				if contention == "2proc" {
-					startPinned(b, "value-hammer", seg, impl)
-				}
+				cs := startHelpers(b, procs-1, "value-hammer", seg, impl)
 				b.SetBytes(8)
 				b.ReportAllocs()
+				bl := startBill(cs)
 				for b.Loop() {
 					inc()
 				}
+				bl.report(b, b.N)
 			})
 		}
 	}
-	for _, contention := range []string{"none", "2goroutine"} {
-		b.Run("impl=sync.Mutex/contention="+contention, func(b *testing.B) {
+	for _, n := range procCounts() {
+		b.Run("impl=sync.Mutex/goroutines="+strconv.Itoa(n), func(b *testing.B) {
 			var mu sync.Mutex
 			var x int64
-			stop := hammer(contention, func() { mu.Lock(); x++; mu.Unlock() })
+			stop := hammer(n-1, func() { mu.Lock(); x++; mu.Unlock() })
 			defer stop()
 			b.SetBytes(8)
 			b.ReportAllocs()
+			bl := startBill(nil)
 			for b.Loop() {
 				mu.Lock()
 				x++
 				mu.Unlock()
 			}
+			bl.report(b, b.N)
 		})
-		b.Run("impl=sync-atomic/contention="+contention, func(b *testing.B) {
+		b.Run("impl=sync-atomic/goroutines="+strconv.Itoa(n), func(b *testing.B) {
 			var x atomic.Int64
-			stop := hammer(contention, func() { x.Add(1) })
+			stop := hammer(n-1, func() { x.Add(1) })
 			defer stop()
 			b.SetBytes(8)
 			b.ReportAllocs()
+			bl := startBill(nil)
 			for b.Loop() {
 				x.Add(1)
 			}
+			bl.report(b, b.N)
 		})
 	}
 }
 
-// hammer runs f in a loop on another goroutine when contention asks for
-// it, until the returned stop is called.
-func hammer(contention string, f func()) (stop func()) {
-	if contention == "none" {
-		return func() {}
-	}
+// hammer runs f in a loop on n other goroutines until the returned stop is
+// called.
+func hammer(n int, f func()) (stop func()) {
 	var done atomic.Bool
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for !done.Load() {
-			f()
-		}
-	}()
-	return func() { done.Store(true); <-finished }
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for !done.Load() {
+				f()
+			}
+		})
+	}
+	return func() { done.Store(true); wg.Wait() }
 }

@@ -10,10 +10,20 @@ package bench
 //	    without a CPU (other load), as a share of the run.
 //	BenchmarkThroughput/transport=T/size=S
 //	    a one-way stream to a child process; ns/op per message, MB/s, msgs/s.
+//	BenchmarkIdle/transport=T/size=64B
+//	    one message every millisecond to a child that waits for each with
+//	    the transport's own wait; waiter-% is the share of one core the
+//	    waiting child used, both-% that of both processes.
+//
+//	Every cross-process benchmark reports cpu-ns/op, the CPU time (user +
+//	system, getrusage for the parent, the child's own getrusage) both
+//	processes used per op, and cores, that over the elapsed time: a
+//	spinning wait shows there, not in ns/op.
 //
 //	BenchmarkAblation/knob=K/set=V/mode=M/size=S
 //	    one design choice toggled with everything else equal; metrics as
-//	    above, M = pingpong or throughput. K and its values V (shmkit's
+//	    above, M = pingpong or throughput. Without -bench.full only the
+//	    wait knob at 64 B runs (matrix_test.go). K and its values V (shmkit's
 //	    choice first) come from benchkit.Knobs:
 //	      wait          hybrid (the default), spin, yield, futex: shmkit's
 //	                    SPSC rings with ring.Options.Wait set
@@ -39,10 +49,12 @@ package bench
 // an eighth of the ring; throughput only), shm-pipe (ring.Pipe), shm-queue
 // (ring.Queue, MPMC); S one of 8B 64B 512B 4KiB 64KiB 1MiB. A transport that cannot carry S (seqpacket
 // above the send buffer) or has no such mode (shm-batch ping-pong) skips.
+// Without -bench.full only the transports and sizes in matrix_test.go run.
 //
-// The two processes are pinned to two different CPUs by default; pass
-// -args -placement=shared to pin both to one CPU (the shared-core figures)
-// or -placement=free to leave them to the scheduler.
+// The two processes are pinned to two different CPUs by default (stable
+// figures for before/after comparisons); pass -placement=free to leave
+// them to the scheduler (what users get) or -placement=shared to pin both
+// to one CPU.
 
 import (
 	"context"
@@ -70,7 +82,9 @@ func runTransport(b *testing.B, mode, name string, size int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(size))
+	if mode != benchkit.Idle {
+		b.SetBytes(int64(size))
+	}
 	b.ReportAllocs()
 	res, err := benchkit.Run(context.Background(), t, mode, benchkit.Options{
 		Size:      size,
@@ -88,6 +102,10 @@ func runTransport(b *testing.B, mode, name string, size int) {
 	if !t.InProcess() {
 		b.ReportMetric(float64(res.Probe.Nanoseconds()), "probe-ns")
 		b.ReportMetric(100*res.RunqShare(), "runq-%")
+		if res.Msgs > 0 {
+			b.ReportMetric(float64(res.ParentCPU+res.ChildCPU)/float64(res.Msgs), "cpu-ns/op")
+		}
+		b.ReportMetric(res.Cores(), "cores")
 	}
 	switch mode {
 	case benchkit.PingPong:
@@ -95,16 +113,20 @@ func runTransport(b *testing.B, mode, name string, size int) {
 		b.ReportMetric(float64(res.RTTP99.Nanoseconds()), "p99-ns")
 	case benchkit.Throughput:
 		b.ReportMetric(res.MsgsPerSec, "msgs/s")
+	case benchkit.Idle:
+		b.ReportMetric(100*res.WaiterShare(), "waiter-%")
+		b.ReportMetric(100*res.Cores(), "both-%")
 	}
 }
 
 func benchTransports(b *testing.B, mode string) {
 	for _, name := range benchkit.Names() {
-		if t, _ := benchkit.Lookup(name); t.Ablation {
+		sizes := matrixSizes(name)
+		if t, _ := benchkit.Lookup(name); t.Ablation || len(sizes) == 0 {
 			continue
 		}
 		b.Run("transport="+name, func(b *testing.B) {
-			for _, size := range benchkit.Sizes {
+			for _, size := range sizes {
 				b.Run("size="+benchkit.SizeLabel(size), func(b *testing.B) {
 					runTransport(b, mode, name, size)
 				})
@@ -116,14 +138,25 @@ func benchTransports(b *testing.B, mode string) {
 func BenchmarkPingPong(b *testing.B)   { benchTransports(b, benchkit.PingPong) }
 func BenchmarkThroughput(b *testing.B) { benchTransports(b, benchkit.Throughput) }
 
+// BenchmarkIdle: what a waiter costs while messages trickle in.
+func BenchmarkIdle(b *testing.B) {
+	for _, name := range []string{"unix", "pipe", "shm-spsc", "shm-spsc-futex", "shm-queue", "shm-pipe"} {
+		b.Run("transport="+name+"/size=64B", func(b *testing.B) { runTransport(b, benchkit.Idle, name, 64) })
+	}
+}
+
 func BenchmarkAblation(b *testing.B) {
 	for _, k := range benchkit.Knobs() {
+		sizes := ablationSizes(k.Name)
+		if len(sizes) == 0 {
+			continue
+		}
 		b.Run("knob="+k.Name, func(b *testing.B) {
 			for _, set := range k.Settings {
 				b.Run("set="+set.Name, func(b *testing.B) {
 					for _, mode := range []string{benchkit.PingPong, benchkit.Throughput} {
 						b.Run("mode="+mode, func(b *testing.B) {
-							for _, size := range benchkit.Sizes {
+							for _, size := range sizes {
 								b.Run("size="+benchkit.SizeLabel(size), func(b *testing.B) {
 									runTransport(b, mode, set.Transport, size)
 								})

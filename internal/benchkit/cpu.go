@@ -1,6 +1,9 @@
 package benchkit
 
 import (
+	"bytes"
+	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -28,3 +31,31 @@ func NewCPUMeter() CPUMeter { return CPUMeter{processCPU()} }
 
 // Used is the process CPU time (user + system) since the meter started.
 func (m CPUMeter) Used() time.Duration { return processCPU() - m.t0 }
+
+// ProcCPU returns the CPU time process pid has used so far, all of its
+// threads together: the sum of /proc/PID/task/*/schedstat's first field
+// (nanoseconds on a CPU, user and system alike). It reads a running child
+// that reports nothing itself (a benchmark's hammer loop); 0 when the
+// process is gone or the kernel keeps no schedstat.
+func ProcCPU(pid int) time.Duration {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread exited since ReadDir
+		}
+		f := bytes.Fields(b)
+		if len(f) == 0 {
+			continue
+		}
+		if ns, err := strconv.ParseInt(string(f[0]), 10, 64); err == nil {
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
+}

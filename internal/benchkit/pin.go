@@ -109,3 +109,28 @@ func Pin(cpu int) (restore func()) {
 	restore, _ = pinThread(cpu)
 	return restore
 }
+
+// AllowedCPUs lists the CPUs this process may run on, in order.
+func AllowedCPUs() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var cpus []int
+	for i := 0; i < len(set)*64; i++ {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus
+}
+
+// Counts are the process counts a scaling benchmark runs at: 1, 2, 4, …
+// up to max, and max itself when it is not a power of two.
+func Counts(max int) []int {
+	var out []int
+	for n := 1; n < max; n *= 2 {
+		out = append(out, n)
+	}
+	return append(out, max)
+}
