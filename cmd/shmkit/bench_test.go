@@ -22,14 +22,7 @@ func TestBenchPlacementsAndIdle(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(out, "bench.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if got := strings.Join(rep.Placements, ","); got != "free,pair,shared" {
 		t.Errorf("placements %q; want free,pair,shared", got)
 	}
@@ -52,4 +45,18 @@ func TestBenchPlacementsAndIdle(t *testing.T) {
 			t.Errorf("%s unix ratio to itself %v; want 1", r.Placement, r.Ratio)
 		}
 	}
+}
+
+// readReport reads the bench.json that a bench run wrote to dir.
+func readReport(t *testing.T, dir string) report {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -253,14 +252,7 @@ func TestBenchSmall(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(out, "bench.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if got, want := len(rep.Rows), 3*2*2; got != want {
 		t.Fatalf("JSON rows %d; want %d", got, want)
 	}
@@ -296,14 +288,7 @@ func TestBenchAblations(t *testing.T) {
 			t.Errorf("table lacks knob %s:\n%s", k.Name, table)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(out, "bench.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	own := map[string]string{}
 	for _, k := range benchkit.Knobs() {
 		own[k.Name] = k.Settings[0].Name
