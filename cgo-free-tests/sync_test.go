@@ -62,6 +62,7 @@ func syncWorker() {
 	fail("OpenLock", err)
 	rmu, err := futex.OpenRLock(seg, "rmu")
 	fail("OpenRLock", err)
+	rmu = rmu.As(futex.NewOwner()) // taken twice: only an Owner re-enters
 	sem, err := futex.OpenSemaphore(seg, "sem")
 	fail("OpenSemaphore", err)
 	bar, err := futex.OpenBarrier(seg, "bar")
@@ -123,6 +124,9 @@ func syncHolder() {
 	l, err := futex.OpenLocker(seg, testproc.Arg(1))
 	if err != nil {
 		testproc.Fatalf("%v", err)
+	}
+	if r, ok := l.(*futex.RLock); ok {
+		l = r.As(futex.NewOwner()) // 3 deep: only an Owner re-enters
 	}
 	for i := 0; i < 3; i++ {
 		if err := l.Acquire(context.Background()); err != nil {

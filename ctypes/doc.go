@@ -54,10 +54,14 @@
 // The lock's name is stored in the object, so OpenValue and OpenArray (and
 // OpenValueOf/OpenArrayOf) attach the same lock. GetLock returns it, as
 // get_lock() does, for compound operations; Update applies a function under
-// it. Update acquires the lock through its Unowned view
-// (futex.RLock.Unowned, which never re-enters; a Lock as it is), so
-// Updates exclude each other across processes and between goroutines
-// sharing one handle; for the same reason a goroutine must not call Update
+// it. Like every shmkit lock handle, the lock excludes by default: an
+// Acquire through GetLock() never re-enters a hold, so goroutines sharing
+// one handle exclude each other, and "l := v.GetLock(); l.Acquire(ctx);
+// v.Store(v.Load()+1); l.Release()" is as exact as CPython's "with
+// v.get_lock(): v.value += 1", in goroutines and in processes. Update
+// takes the same lock the same way (for no futex.Owner, even when
+// Options.Lock is an Owner's view), so Updates exclude each other and
+// GetLock() holders; for the same reason a goroutine must not call Update
 // while it holds GetLock() itself. If the previous holder died holding the
 // lock, Update still applies the function (the elements are always
 // consistent, each store being atomic), makes the lock consistent, and

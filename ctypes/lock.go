@@ -67,11 +67,12 @@ type guard struct {
 	name string // the object's, for errors
 	lock futex.Locker
 	// Updates take exactly one of these, called as concrete types so that
-	// their fast paths inline (no interface call): for an RLock its
-	// Unowned view, which never re-enters, so that concurrent Updates
-	// through one handle exclude each other although an RLock re-enters
-	// for its Owner; for a Lock the Lock itself. Made once: an Update
-	// allocates nothing and stores no owner.
+	// their fast paths inline (no interface call): for an RLock a view
+	// acting for no Owner (As(nil)), which never re-enters, so that
+	// concurrent Updates exclude each other and every other holder even
+	// when the caller attached an Owner's view (Options.Lock); for a Lock
+	// the Lock itself. Made once: an Update allocates nothing and stores
+	// no owner.
 	rlock *futex.RLock
 	plain *futex.Lock
 }
@@ -82,7 +83,7 @@ func newGuard(name string, l futex.Locker) *guard {
 	g := &guard{name: name, lock: l}
 	switch l := l.(type) {
 	case *futex.RLock:
-		g.rlock = l.Unowned()
+		g.rlock = l.As(nil)
 	case *futex.Lock:
 		g.plain = l
 	default:
@@ -244,17 +245,26 @@ func OpenValue[T Scalar](seg *shm.Segment, name string) (*Value[T], error) {
 	return &Value[T]{RawValue: newRawValue[T](obj), g: g}, nil
 }
 
-// GetLock returns the attached lock, as Python's get_lock(). Hold it for
-// compound operations on several objects; Load and Store inside need no
-// further locking. Do not call Update while holding it from the same
-// goroutine: Update acquires the lock for an owner of its own and would
-// wait for you.
+// GetLock returns the attached lock, as Python's get_lock(). It excludes
+// every other holder, also goroutines sharing this handle (a lock handle
+// re-enters only for an explicit futex.Owner), so the straight port of
+// "with v.get_lock(): v.value += 1",
+//
+//	l := v.GetLock()
+//	l.Acquire(ctx)
+//	v.Store(v.Load() + 1)
+//	l.Release()
+//
+// is exact across goroutines and processes. Hold it for compound
+// operations; Load and Store inside need no further locking. Update takes
+// the same lock without re-entering: calling it while holding the lock
+// waits until ctx ends.
 func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
 
 // Update applies fn to the value under the lock, stores the result, and
 // returns it: the equivalent of Python's "with v.get_lock(): v.value =
-// fn(v.value)". Updates exclude each other across processes and between
-// goroutines sharing this handle. If ctx ends first it returns ctx.Err()
+// fn(v.value)". Updates exclude each other and every holder of GetLock(),
+// across processes and between goroutines sharing this handle. If ctx ends first it returns ctx.Err()
 // and changes nothing. If a previous holder died holding the lock, fn is
 // still applied and the error wraps futex.ErrOwnerDead.
 func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
@@ -353,7 +363,7 @@ func OpenArray[T Scalar](seg *shm.Segment, name string, n int) (*Array[T], error
 func (a *Array[T]) GetLock() futex.Locker { return a.g.lock }
 
 // Update runs fn on the raw array under the lock, excluding other Updates
-// across processes and between goroutines sharing this handle, and
+// and holders of GetLock() across processes and between goroutines, and
 // returns fn's error. If ctx ends first it returns ctx.Err() without
 // running fn. If a previous holder died holding the lock, fn still runs and
 // the error wraps futex.ErrOwnerDead.

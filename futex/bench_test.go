@@ -2,7 +2,7 @@ package futex
 
 // Benchmark names follow the key
 //
-//	BenchmarkUncontended/prim={Lock,RLock,RLockUnowned,Semaphore}/impl={futex,sync}
+//	BenchmarkUncontended/prim={Lock,RLock,RLockOwner,Semaphore}/impl={futex,sync}
 //	BenchmarkPingPong/transport={futex,unix}
 //
 // impl=sync is the in-process baseline (sync.Mutex, a buffered channel for
@@ -66,18 +66,18 @@ func BenchmarkUncontended(b *testing.B) {
 			r.Release()
 		}
 	})
-	b.Run("prim=RLockUnowned/impl=futex", func(b *testing.B) {
-		// The view ctypes' Update takes: no owner slot to store.
+	b.Run("prim=RLockOwner/impl=futex", func(b *testing.B) {
+		// An Owner's view: re-entrant, stores its id in the owner slot.
 		seg, _ := newSegment(b)
 		r, err := NewRLock(seg, "r")
 		if err != nil {
 			b.Fatal(err)
 		}
-		u := r.Unowned()
+		o := r.As(NewOwner())
 		b.ReportAllocs()
 		for b.Loop() {
-			u.Acquire(ctx)
-			u.Release()
+			o.Acquire(ctx)
+			o.Release()
 		}
 	})
 	b.Run("prim=Semaphore/impl=futex", func(b *testing.B) {

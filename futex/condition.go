@@ -34,16 +34,14 @@ const (
 // the counterpart of multiprocessing.Condition. The zero value is not
 // usable; create with NewCondition, attach with OpenCondition.
 //
-// The Condition acts through its Locker: with an RLock, the owner is that
-// handle's Owner (see Owner). Goroutines that use one Condition at the same
-// time, waiters and notifiers alike, must each use their own view
-// (c.As(NewOwner())) or handle (OpenCondition): through one shared handle
-// they share its Owner, so one's Acquire re-enters another's hold, and a
-// Wait's re-acquisition joins whoever holds the lock at that moment instead
-// of waiting for it (CPython's threads are distinct owners; goroutines
-// have no identity). Over a Lock, which has no owner finer than the
-// process, "holds the lock" (for Wait and Notify) means held by this
-// process's attachment, and a shared handle excludes as the Lock does.
+// The Condition acts through its Locker, and "holds the lock" (for Wait
+// and Notify) means held through it: for a handle without an Owner (the
+// default RLock, OpenCondition, a Lock) a hold taken without an Owner by
+// this process's attachment, which goroutines sharing the handle cannot
+// tell apart, as with a Lock; for a view acting for an Owner
+// (c.As(NewOwner())) that Owner's hold, at any depth. Goroutines may share
+// one handle: its lock excludes each of them, a Wait releases it
+// completely and waits for it like any other acquirer before it returns.
 //
 // Memory model: a Notify happens before the return of a Wait that takes the
 // notification; the lock gives the rest.
@@ -114,7 +112,8 @@ func newCondition(seg *shm.Segment, o shm.Object, lock Locker) *Condition {
 }
 
 // As returns a view of the Condition whose lock acts for owner o (for an
-// RLock; a Lock has no owners and the view is equivalent).
+// RLock, whose Owner may then re-enter it and Wait at any depth; As(nil):
+// for no Owner; a Lock has no owners and the view is equivalent).
 func (c *Condition) As(o *Owner) *Condition {
 	v := &Condition{name: c.name, st: c.st, anchor: c.anchor, relay: c.relay, lock: c.lock}
 	if r, ok := c.lock.(*RLock); ok {
@@ -142,8 +141,9 @@ func (c *Condition) errorf(err error) error {
 	return fmt.Errorf("futex: condition %q: %w", c.name, err)
 }
 
-// held reports whether the caller holds the lock: for an RLock its owner,
-// for a Lock this participant (a Lock has no finer owner).
+// held reports whether the caller holds the lock: for an RLock its Owner
+// (or a hold without one by this participant), for a Lock this participant
+// (a Lock has no finer owner).
 func (c *Condition) held() bool {
 	switch l := c.lock.(type) {
 	case *RLock:

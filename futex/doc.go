@@ -11,12 +11,20 @@
 // use by goroutines; their zero values are not usable.
 //
 //	Lock              non-recursive; any process may Release it
-//	RLock             re-entrant for its Owner; Release by another: ErrNotOwner
+//	RLock             excludes like a Lock; re-entrant for an Owner (As)
 //	Semaphore         counting, ownerless; Value, ReleaseN
 //	BoundedSemaphore  Release above the initial value: ErrReleasedTooManyTimes
 //	Event             Set, Clear, IsSet, Wait(ctx) returning the flag
 //	Condition         over a Lock or RLock (default RLock); Wait, WaitFor, Notify(n), NotifyAll
 //	Barrier           Wait returns a distinct index; Abort, Reset, Broken, NWaiting, Parties
+//
+// Every lock handle excludes by default: an Acquire made without an explicit
+// Owner never re-enters a hold, whoever took it, so goroutines sharing one
+// handle (a Lock, an RLock, a Condition's lock, a ctypes Value's GetLock)
+// exclude each other exactly as CPython's threads sharing the lock do.
+// Re-entrance is an explicit opt-in: an RLock view acting for an Owner
+// (RLock.As(NewOwner())) re-enters that Owner's own hold. See "RLock
+// owners" below.
 //
 // Every blocking call takes a context.Context: when it is cancelled or its
 // deadline passes, the call returns ctx.Err() and leaves the state as it
@@ -32,12 +40,13 @@
 //
 // An uncontended Acquire or Release is one atomic compare-and-swap and no
 // system call; FUTEX_WAKE is issued only when the word (or a sleeper count)
-// shows a sleeper. For Lock and for an RLock's Unowned view both fast paths
-// inline into the caller (TestInlining), so an uncontended Acquire+Release
-// costs about what sync.Mutex's Lock+Unlock does; an Owner's RLock, which
-// stores its id in a process-local slot, adds two calls. BenchmarkUncontended
-// measures each primitive beside its sync counterpart in one run
-// (go test -run '^$' -bench Uncontended ./futex/). A contended acquirer spins for a few microseconds with a
+// shows a sleeper. For Lock and for an RLock without an Owner both fast
+// paths inline into the caller (TestInlining), so an uncontended
+// Acquire+Release costs about what sync.Mutex's Lock+Unlock does; an
+// Owner's view of an RLock, which stores its id in a process-local slot,
+// adds two calls. BenchmarkUncontended measures each primitive beside its
+// sync counterpart in one run (go test -run '^$' -bench Uncontended
+// ./futex/). A contended acquirer spins for a few microseconds with a
 // yield between rounds, then sleeps in FUTEX_WAIT in slices of 1 ms doubling
 // to 50 ms, re-checking its context and, for Lock and RLock, the liveness of
 // the holder between slices.
@@ -75,47 +84,45 @@
 //
 // # RLock owners
 //
-// Goroutines have no identity, so an RLock belongs to an Owner, not to a
-// thread. Every RLock handle has its own default Owner: one goroutine using
-// its own handle gets CPython's behaviour. RLock.As(o) gives a view of the
-// same lock acting for another Owner (NewOwner); Exclusive(locker) gives a
-// view with a fresh Owner (or the Lock itself) for one critical section.
-// Goroutines that share one handle share its Owner and re-enter each
-// other's hold, so they are NOT mutually exclusive through it.
+// Goroutines have no identity, so an RLock cannot belong to "the current
+// thread" as in CPython. A handle from NewRLock or OpenRLock (and
+// RLock.As(nil)) acts for no Owner: it never re-enters, so it excludes
+// every goroutine, including those sharing it, and its Release releases
+// the hold taken without an Owner through this process's attachment; like
+// a Lock's, it cannot tell which goroutine took it. Release with no such
+// hold returns ErrNotOwner (CPython: releasing an RLock one does not own).
 //
-// RLock.Unowned gives a view whose holds belong to no Owner: it never
-// re-enters, so it excludes every goroutine, and like a Lock its Release
-// does not tell goroutines apart. A package that attaches an RLock to a
-// shared object and must make goroutines sharing one handle exclude each
-// other (ctypes Value.Update) makes that view once and, per call:
-//
-//	if err := u.Acquire(ctx); err != nil && !errors.Is(err, futex.ErrOwnerDead) {
-//		return err
-//	}
-//	defer u.Release()
-//
-// and keeps the lock's name in shared memory so that other processes
-// reattach with OpenLocker(seg, name). A Condition acts through its lock's
-// Owner; goroutines using one Condition at the same time (waiting or
-// notifying) each use a view (Condition.As(NewOwner())) or their own
-// handle.
+// Re-entrance is opt-in: RLock.As(o) gives a view acting for an Owner o
+// (NewOwner), which stands for a thread. o may acquire again; only its
+// Release matching the first Acquire frees the lock; anyone else's Release
+// returns ErrNotOwner. Use an Owner from one goroutine at a time:
+// goroutines acting for one Owner at once re-enter each other's hold. A
+// Condition acts through its lock's view: a shared Condition handle
+// excludes its goroutines, Condition.As(o) waits and notifies for o, and
+// Wait releases every level of o's hold and restores it.
 //
 // The holder's Owner id and depth are process-local (they mean nothing in
 // another process), kept per attachment (participant) of the segment; only
-// the participant token is in the shared word. An
-// uncontended Acquire+Release costs two compare-and-swaps plus, for an
-// Owner, two stores of the process-local owner slot (the id after the
-// acquiring CAS, 0 before the releasing one, so that no other goroutine of
-// the process ever reads its own id while another holds); for an Unowned
-// view, the two compare-and-swaps and one load of that slot before the
-// releasing CAS (an Owner's hold gives the view ErrNotOwner).
+// the participant token is in the shared word. An uncontended
+// Acquire+Release costs two compare-and-swaps plus, for an Owner, two
+// stores of the process-local owner slot (the id after the acquiring CAS,
+// 0 before the releasing one, so that no other goroutine of the process
+// ever reads its own id while another holds); without an Owner, the two
+// compare-and-swaps and one load of that slot before the releasing CAS (an
+// Owner's hold gives ErrNotOwner).
 //
 // # Semantics as in CPython (multiprocessing.synchronize)
 //
 //	CPython                                      shmkit
+//	threads sharing a Lock/RLock exclude each       goroutines sharing a handle
+//	  other (with l: ... is exact)                    exclude each other
+//	RLock re-entered by its owning thread           an Owner's view (r.As(o))
+//	                                                  re-enters; a handle
+//	                                                  without one never does
 //	Lock.release() of an unlocked lock: ValueError  ErrReleasedTooManyTimes
 //	  "semaphore or lock released too many times"
-//	RLock.release() by a non-owner: AssertionError  ErrNotOwner
+//	RLock.release() by a non-owner: AssertionError  ErrNotOwner (also a
+//	                                                  Release with no hold)
 //	BoundedSemaphore.release() above the initial    ErrReleasedTooManyTimes
 //	  value: ValueError
 //	Condition.wait()/notify() without the lock:     ErrNotHeld

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"sync"
 
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/shm"
@@ -38,6 +39,38 @@ func ExampleLock() {
 	// second release: futex: lock "counter-lock": futex: semaphore or lock released too many times
 }
 
+func ExampleRLock() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	r, err := futex.NewRLock(seg, "r")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Goroutines sharing the handle exclude each other: it acts for no
+	// Owner, so an Acquire never re-enters another goroutine's hold.
+	ctx := context.Background()
+	counter := 0
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1000 {
+				r.Acquire(ctx)
+				counter++
+				r.Release()
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Println("counter:", counter)
+	// Output:
+	// counter: 4000
+}
+
 func ExampleRLock_As() {
 	seg, err := shm.Anonymous(1 << 16)
 	if err != nil {
@@ -50,17 +83,24 @@ func ExampleRLock_As() {
 	}
 	ctx := context.Background()
 	r.Acquire(ctx)
-	r.Acquire(ctx) // re-entrant for the handle's owner
-	fmt.Println("depth:", r.Depth())
+	ok, _ := r.TryAcquire() // no Owner: never re-enters
+	fmt.Println("handle re-enters:", ok)
+	r.Release()
+
+	me := r.As(futex.NewOwner()) // opt in to re-entrance
+	me.Acquire(ctx)
+	me.Acquire(ctx)
+	fmt.Println("depth:", me.Depth())
 	other := r.As(futex.NewOwner())
-	ok, _ := other.TryAcquire()
+	ok, _ = other.TryAcquire()
 	fmt.Println("other owner got it:", ok)
 	fmt.Println("other owner releases:", errors.Is(other.Release(), futex.ErrNotOwner))
-	r.Release()
-	r.Release()
+	me.Release()
+	me.Release()
 	ok, _ = other.TryAcquire()
 	fmt.Println("other owner got it after release:", ok)
 	// Output:
+	// handle re-enters: false
 	// depth: 2
 	// other owner got it: false
 	// other owner releases: true
@@ -82,11 +122,10 @@ func ExampleCondition() {
 	ready := false
 	go func() {
 		defer close(done)
-		w := c.As(futex.NewOwner()) // this goroutine's own owner of the RLock
-		w.Acquire(ctx)
-		ok, err := w.WaitFor(ctx, func() bool { return ready })
+		c.Acquire(ctx) // goroutines may share the handle: it excludes
+		ok, err := c.WaitFor(ctx, func() bool { return ready })
 		fmt.Println("waiter saw ready:", ok, err)
-		w.Release()
+		c.Release()
 	}()
 	c.Acquire(ctx)
 	ready = true

@@ -21,7 +21,7 @@ func TestInlining(t *testing.T) {
 	for _, fn := range []string{
 		"(*Lock).Acquire",
 		"(*Lock).Release",
-		"(*RLock).Acquire", // the Unowned view's fast path
+		"(*RLock).Acquire", // the fast path without an Owner
 		"(*RLock).Release",
 		"(*lockCore).tryFast",
 		"(*semCore).tryAcquire",

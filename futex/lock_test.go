@@ -163,6 +163,7 @@ func TestLockOwnerDiedWord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ro = ro.As(NewOwner()) // held 3 deep by an Owner
 	for i := 0; i < 3; i++ {
 		if err := ro.Acquire(context.Background()); err != nil {
 			t.Fatal(err)
@@ -196,16 +197,38 @@ func TestRLockSemantics(t *testing.T) {
 	if err := r.Release(); !errors.Is(err, ErrNotOwner) {
 		t.Errorf("Release of free RLock: got %v; want ErrNotOwner", err)
 	}
+	if r.Owner() != nil {
+		t.Errorf("NewRLock handle acts for Owner %v; want none", r.Owner())
+	}
+	// Re-entrance is an Owner's: its view o re-enters, r (no Owner) and
+	// another Owner's view do not.
+	owner := NewOwner()
+	o := r.As(owner)
+	if o.Owner() != owner || o.As(nil).Owner() != nil {
+		t.Errorf("As: Owner() = %v, As(nil).Owner() = %v; want %v, nil", o.Owner(), o.As(nil).Owner(), owner)
+	}
+	if err := o.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Owner's Release of free RLock: got %v; want ErrNotOwner", err)
+	}
 	for i := 0; i < 3; i++ {
-		if err := r.Acquire(ctx); err != nil {
+		if err := o.Acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := r.Depth(); got != 3 {
+	if got := o.Depth(); got != 3 {
 		t.Errorf("Depth = %d; want 3", got)
 	}
-	if ok, err := r.TryAcquire(); !ok || err != nil {
+	if got := r.Depth(); got != 0 {
+		t.Errorf("Depth without an Owner while an Owner holds = %d; want 0", got)
+	}
+	if ok, err := o.TryAcquire(); !ok || err != nil {
 		t.Errorf("TryAcquire by owner: got (%v, %v); want (true, nil)", ok, err)
+	}
+	if ok, err := r.TryAcquire(); ok || err != nil {
+		t.Errorf("TryAcquire without an Owner: got (%v, %v); want (false, nil)", ok, err)
+	}
+	if err := r.Release(); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("Release without an Owner of an Owner's hold: got %v; want ErrNotOwner", err)
 	}
 	other := r.As(NewOwner())
 	if ok, err := other.TryAcquire(); ok || err != nil {
@@ -222,20 +245,20 @@ func TestRLockSemantics(t *testing.T) {
 		t.Errorf("Release through other handle: got %v; want ErrNotOwner", err)
 	}
 	for i := 0; i < 3; i++ {
-		if err := r.Release(); err != nil {
+		if err := o.Release(); err != nil {
 			t.Fatal(err)
 		}
 		if !r.Locked() {
 			t.Fatalf("unlocked after %d of 4 releases", i+1)
 		}
 	}
-	if err := r.Release(); err != nil {
+	if err := o.Release(); err != nil {
 		t.Fatal(err)
 	}
 	if r.Locked() {
 		t.Errorf("locked after the last release")
 	}
-	if err := r.Release(); !errors.Is(err, ErrNotOwner) {
+	if err := o.Release(); !errors.Is(err, ErrNotOwner) {
 		t.Errorf("extra Release: got %v; want ErrNotOwner", err)
 	}
 	// Another owner gets it once it is free.
@@ -246,16 +269,25 @@ func TestRLockSemantics(t *testing.T) {
 	}
 }
 
-func TestExclusiveOwners(t *testing.T) {
+// TestRLockSharedHandleExcludes: 8 goroutines share one RLock handle (no
+// Owner) and increment a plain counter under it 20,000 times each; every
+// increment must survive. When a handle acted for an Owner of its own, the
+// goroutines re-entered each other's hold (a ctypes Value's GetLock kept
+// 21,181 of 160,000).
+func TestRLockSharedHandleExcludes(t *testing.T) {
 	seg, _ := newSegment(t)
 	r, err := NewRLock(seg, "r")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, per := 8, 2000
+	n, per := 8, 20000
 	if testing.Short() {
-		per = 500
+		per = 2000
 	}
+	// A lock that two goroutines both believe they hold can end up held
+	// by none: the watchdog turns that hang into a failure.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	counter := 0
 	var wg sync.WaitGroup
 	for g := 0; g < n; g++ {
@@ -263,13 +295,12 @@ func TestExclusiveOwners(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < per; i++ {
-				l := Exclusive(r)
-				if err := l.Acquire(context.Background()); err != nil {
+				if err := r.Acquire(ctx); err != nil {
 					t.Error(err)
 					return
 				}
 				counter++
-				if err := l.Release(); err != nil {
+				if err := r.Release(); err != nil {
 					t.Error(err)
 					return
 				}
@@ -409,69 +440,71 @@ func TestLockSlotReused(t *testing.T) {
 	}
 }
 
-func TestRLockUnowned(t *testing.T) {
+// TestRLockNoOwner: a handle acting for no Owner never re-enters (its own
+// hold or an Owner's), and releases only a hold taken without an Owner.
+func TestRLockNoOwner(t *testing.T) {
 	seg, _ := newSegment(t)
 	r, err := NewRLock(seg, "r")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	u := r.Unowned()
+	u, o := r, r.As(NewOwner())
 	if err := u.Release(); !errors.Is(err, ErrNotOwner) {
-		t.Errorf("Unowned Release of free lock: got %v; want ErrNotOwner", err)
+		t.Errorf("no-Owner Release of free lock: got %v; want ErrNotOwner", err)
 	}
 	if err := u.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := u.TryAcquire(); ok || err != nil {
-		t.Errorf("Unowned TryAcquire while held unowned: got (%v, %v); want (false, nil): it must not re-enter", ok, err)
+		t.Errorf("no-Owner TryAcquire while held unowned: got (%v, %v); want (false, nil): it must not re-enter", ok, err)
 	}
-	if ok, err := r.TryAcquire(); ok || err != nil {
+	if ok, err := o.TryAcquire(); ok || err != nil {
 		t.Errorf("owner TryAcquire while held unowned: got (%v, %v); want (false, nil)", ok, err)
 	}
-	if err := r.Release(); !errors.Is(err, ErrNotOwner) {
+	if err := o.Release(); !errors.Is(err, ErrNotOwner) {
 		t.Errorf("owner Release while held unowned: got %v; want ErrNotOwner", err)
 	}
-	if got := r.Depth(); got != 0 {
+	if got := o.Depth(); got != 0 {
 		t.Errorf("owner Depth while held unowned = %d; want 0", got)
 	}
 	if got := u.Depth(); got != 1 {
-		t.Errorf("Unowned Depth = %d; want 1", got)
+		t.Errorf("no-Owner Depth = %d; want 1", got)
 	}
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if err := u.Acquire(tctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("second Unowned Acquire: got %v; want DeadlineExceeded", err)
+		t.Errorf("second no-Owner Acquire: got %v; want DeadlineExceeded", err)
 	}
 	if err := u.Release(); err != nil {
 		t.Fatal(err)
 	}
-	if r.Locked() {
-		t.Errorf("locked after the Unowned Release")
+	if u.Locked() {
+		t.Errorf("locked after the no-Owner Release")
 	}
 	if err := u.Release(); !errors.Is(err, ErrNotOwner) {
-		t.Errorf("second Unowned Release: got %v; want ErrNotOwner", err)
+		t.Errorf("second no-Owner Release: got %v; want ErrNotOwner", err)
 	}
-	// An owner's hold is not the Unowned view's.
-	if err := r.Acquire(ctx); err != nil {
+	// An owner's hold is not the no-Owner view's.
+	if err := o.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := u.Release(); !errors.Is(err, ErrNotOwner) {
-		t.Errorf("Unowned Release of an owner's hold: got %v; want ErrNotOwner", err)
+		t.Errorf("no-Owner Release of an owner's hold: got %v; want ErrNotOwner", err)
 	}
 	if ok, err := u.TryAcquire(); ok || err != nil {
-		t.Errorf("Unowned TryAcquire of an owner's hold: got (%v, %v); want (false, nil)", ok, err)
+		t.Errorf("no-Owner TryAcquire of an owner's hold: got (%v, %v); want (false, nil)", ok, err)
 	}
-	if err := r.Release(); err != nil {
+	if err := o.Release(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// TestRLockUnownedSlowPaths drives the cases the Unowned view's fast
+// TestRLockNoOwnerSlowPaths drives the cases the no-Owner fast
 // paths (one CAS each) must hand to the slow paths: a holder in another
 // participant, a dead holder (the owner-died flag makes the releasing CAS
 // fail), and recovery with Consistent.
-func TestRLockUnownedSlowPaths(t *testing.T) {
+func TestRLockNoOwnerSlowPaths(t *testing.T) {
 	ctx := context.Background()
 	for _, consistent := range []bool{false, true} {
 		seg, name := newSegment(t)
@@ -487,22 +520,22 @@ func TestRLockUnownedSlowPaths(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u := r.Unowned()
-		if err := ro.Unowned().Acquire(ctx); err != nil {
+		u, o := r, r.As(NewOwner())
+		if err := ro.Acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if err := u.Release(); !errors.Is(err, ErrNotOwner) {
-			t.Errorf("Unowned Release of another participant's hold: got %v; want ErrNotOwner", err)
+			t.Errorf("no-Owner Release of another participant's hold: got %v; want ErrNotOwner", err)
 		}
 		if got, want := r.Holder(), other.Token(); got != want {
 			t.Errorf("Holder after a refused Release = %v; want %v", got, want)
 		}
 		other.Close() // the holder leaves: its token is dead now
 		if err := u.Acquire(ctx); !errors.Is(err, ErrOwnerDead) {
-			t.Fatalf("Unowned Acquire after holder left: got %v; want ErrOwnerDead", err)
+			t.Fatalf("no-Owner Acquire after holder left: got %v; want ErrOwnerDead", err)
 		}
-		if err := r.Release(); !errors.Is(err, ErrNotOwner) {
-			t.Errorf("owner Release of the Unowned takeover: got %v; want ErrNotOwner", err)
+		if err := o.Release(); !errors.Is(err, ErrNotOwner) {
+			t.Errorf("owner Release of the no-Owner takeover: got %v; want ErrNotOwner", err)
 		}
 		if consistent {
 			if err := u.Consistent(); err != nil {
@@ -510,32 +543,32 @@ func TestRLockUnownedSlowPaths(t *testing.T) {
 			}
 		}
 		if err := u.Release(); err != nil {
-			t.Fatalf("Unowned Release after takeover (consistent %v): %v", consistent, err)
+			t.Fatalf("no-Owner Release after takeover (consistent %v): %v", consistent, err)
 		}
 		err = u.Acquire(ctx)
 		if !consistent {
 			if !errors.Is(err, ErrNotRecoverable) {
-				t.Errorf("Unowned Acquire of unrecoverable: got %v; want ErrNotRecoverable", err)
+				t.Errorf("no-Owner Acquire of unrecoverable: got %v; want ErrNotRecoverable", err)
 			}
 			if err := u.Release(); !errors.Is(err, ErrNotOwner) {
-				t.Errorf("Unowned Release of unrecoverable (held by no one): got %v; want ErrNotOwner", err)
+				t.Errorf("no-Owner Release of unrecoverable (held by no one): got %v; want ErrNotOwner", err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Fatalf("Unowned Acquire after recovery: %v", err)
+			t.Fatalf("no-Owner Acquire after recovery: %v", err)
 		}
 		if err := u.Release(); err != nil {
 			t.Fatal(err)
 		}
 		if r.Locked() {
-			t.Errorf("locked after the last Unowned Release")
+			t.Errorf("locked after the last no-Owner Release")
 		}
 	}
 }
 
 // TestRLockOwnerHandover has goroutines with distinct Owners (and some
-// through the Unowned view) take one RLock in turn, re-entering it. A
+// through the handle, for no Owner) take one RLock in turn, re-entering it. A
 // goroutine that mistook itself for the holder while another holds (the
 // owner slot cleared after the releasing CAS instead of before) would
 // re-enter instead of waiting, and the plain counter would lose updates or
@@ -550,7 +583,7 @@ func TestRLockOwnerHandover(t *testing.T) {
 	if testing.Short() {
 		per = 1000
 	}
-	u := r.Unowned()
+	u := r
 	counter := 0
 	var wg sync.WaitGroup
 	for g := 0; g < n; g++ {
@@ -608,11 +641,11 @@ func TestRLockOwnerHandover(t *testing.T) {
 
 // TestRLockAttachmentClosedWhileHeld: an attachment of this process closes
 // while its Owner holds the RLock 2 deep (its Release never runs). Another
-// attachment of the same process takes the lock over through an Unowned
-// view (ctypes Value.Update) and must own that hold: Consistent and Release
-// succeed, and afterwards the lock works for Owners and Unowned views of
+// attachment of the same process takes the lock over through a handle
+// with no Owner (as ctypes Value.Update does) and must own that hold: Consistent and Release
+// succeed, and afterwards the lock works for Owners and no-Owner handles of
 // both the old and a new attachment. With one process-wide owner slot, the
-// closed attachment's Owner id stayed behind and the Unowned view's
+// closed attachment's Owner id stayed behind and the no-Owner handle's
 // Consistent and Release returned ErrNotOwner, leaving the lock held.
 func TestRLockAttachmentClosedWhileHeld(t *testing.T) {
 	seg, name := newSegment(t)
@@ -629,27 +662,28 @@ func TestRLockAttachmentClosedWhileHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ro = ro.As(NewOwner())
 	for i := 0; i < 2; i++ {
 		if err := ro.Acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	other.Close()
-	u := r.Unowned()
+	u := r
 	if err := u.Acquire(ctx); !errors.Is(err, ErrOwnerDead) {
-		t.Fatalf("Unowned Acquire after the holder's attachment closed: got %v; want ErrOwnerDead", err)
+		t.Fatalf("no-Owner Acquire after the holder's attachment closed: got %v; want ErrOwnerDead", err)
 	}
 	if got := u.Depth(); got != 1 {
-		t.Errorf("Unowned Depth after take-over = %d; want 1", got)
+		t.Errorf("no-Owner Depth after take-over = %d; want 1", got)
 	}
 	if err := u.Consistent(); err != nil {
-		t.Errorf("Unowned Consistent after take-over: %v", err)
+		t.Errorf("no-Owner Consistent after take-over: %v", err)
 	}
 	if err := u.Release(); err != nil {
-		t.Fatalf("Unowned Release after take-over: %v", err)
+		t.Fatalf("no-Owner Release after take-over: %v", err)
 	}
 	if r.Locked() {
-		t.Fatalf("still locked after the Unowned Release")
+		t.Fatalf("still locked after the no-Owner Release")
 	}
 	// A new attachment and the old one's handle each work normally.
 	again, err := shm.Open(name)
@@ -661,7 +695,7 @@ func TestRLockAttachmentClosedWhileHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range []*RLock{r, r.Unowned(), ra, ra.Unowned()} {
+	for _, l := range []*RLock{r, r.As(NewOwner()), ra, ra.As(NewOwner())} {
 		if err := l.Acquire(ctx); err != nil {
 			t.Fatal(err)
 		}

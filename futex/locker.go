@@ -47,15 +47,3 @@ func OpenLocker(seg *shm.Segment, name string) (Locker, error) {
 	}
 	return r, nil
 }
-
-// Exclusive returns a Locker over the same lock for one critical section
-// that must exclude every other goroutine, also those sharing l's handle:
-// for an RLock a view with a fresh Owner (RLock.As(NewOwner())), for a Lock
-// l itself (a Lock is never re-entrant). Acquire and Release the returned
-// Locker, not l.
-func Exclusive(l Locker) Locker {
-	if r, ok := l.(*RLock); ok {
-		return r.As(NewOwner())
-	}
-	return l
-}

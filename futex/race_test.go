@@ -26,6 +26,7 @@ func TestRaceEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rowner := rlock.As(NewOwner())
 	sem, err := NewSemaphore(seg, "s", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -55,15 +56,14 @@ func TestRaceEdges(t *testing.T) {
 			}},
 		{"RLock", func() error { return rlock.Acquire(ctx) }, rlock.Release,
 			func() error {
-				v := rlock.As(NewOwner())
-				if err := v.Acquire(ctx); err != nil {
+				if err := rlock.Acquire(ctx); err != nil {
 					return err
 				}
-				return v.Release()
+				return rlock.Release()
 			}},
-		{"RLock.Unowned", func() error { return rlock.Unowned().Acquire(ctx) }, rlock.Unowned().Release,
+		{"RLock.Owner", func() error { return rowner.Acquire(ctx) }, rowner.Release,
 			func() error {
-				v := rlock.Unowned()
+				v := rlock.As(NewOwner())
 				if err := v.Acquire(ctx); err != nil {
 					return err
 				}

@@ -10,21 +10,17 @@ import (
 	"github.com/shmkit/shmkit/shm"
 )
 
-// Owner identifies who holds an RLock within one process. Goroutines have
-// no identity in Go, so an RLock cannot belong to "the current thread" as in
-// CPython: it belongs to an Owner. The holder of an RLock is the pair
-// (participant token of the process, Owner id); the token is in the shared
-// lock word, the Owner id and the depth are process-local (Owner ids mean
-// nothing in another process).
+// Owner is the opt-in to re-entrance: an RLock view acting for an Owner
+// (RLock.As) may acquire the lock again while that Owner holds it.
+// Goroutines have no identity, so an RLock cannot belong to "the current
+// thread" as in CPython; an Owner stands for that thread. Use it from one
+// goroutine at a time (handing it on with a happens-before edge, as with
+// any unsynchronised value): goroutines acting for one Owner at the same
+// time re-enter each other's hold and are not mutually exclusive.
 //
-// Every RLock handle has its own default Owner, so a handle used by one
-// goroutine at a time behaves like CPython's RLock. An Owner stands for a
-// thread: use it from one goroutine at a time (handing it on with a
-// happens-before edge, as with any unsynchronised value). Goroutines that
-// share a handle at the same time share its Owner, so they re-enter each
-// other's hold and one's last Release frees the lock while another still
-// acts as its holder; give each of them (or each critical section) its own
-// Owner with RLock.As(NewOwner()) or Exclusive, or use RLock.Unowned.
+// The holder of an RLock is the pair (participant token of the process,
+// Owner id); the token is in the shared lock word, the Owner id and the
+// depth are process-local (Owner ids mean nothing in another process).
 type Owner struct{ id uint64 }
 
 var ownerSeq atomic.Uint64
@@ -32,16 +28,29 @@ var ownerSeq atomic.Uint64
 // NewOwner returns a new Owner, distinct from every other in this process.
 func NewOwner() *Owner { return &Owner{id: ownerSeq.Add(1)} }
 
-// unowned is the Owner of Unowned views: id 0, which no NewOwner returns
-// and which the process-local owner slot holds whenever no Owner does.
+// unowned stands for "no Owner" (handles from NewRLock and OpenRLock, and
+// As(nil)): id 0, which no NewOwner returns and which the process-local
+// owner slot holds whenever no Owner does.
 var unowned = &Owner{}
 
-// RLock is a re-entrant lock in shared memory, the counterpart of
-// multiprocessing.RLock: its Owner may acquire it again, and only the
-// Release matching the first Acquire frees it. Release by anyone else
-// returns ErrNotOwner. The zero value is not usable; create with NewRLock,
-// attach with OpenRLock. Owner death is handled as for Lock; the depth of
-// a lock taken over with ErrOwnerDead starts again at 1.
+// RLock is a lock in shared memory that an Owner may re-enter, the
+// counterpart of multiprocessing.RLock. The zero value is not usable;
+// create with NewRLock, attach with OpenRLock.
+//
+// A handle from NewRLock or OpenRLock acts for no Owner, and then the lock
+// excludes: an Acquire never re-enters a hold, whoever took it, so
+// goroutines sharing the handle exclude each other as with a Lock (and as
+// CPython's threads sharing an RLock do). Its Release releases a hold taken
+// without an Owner through this attachment of the segment; it cannot tell
+// which goroutine took it (release only what you acquired). Release with
+// no such hold (the lock free, held by an Owner, or by another process)
+// returns ErrNotOwner.
+//
+// A view acting for an Owner (As(NewOwner())) is CPython's RLock for one
+// thread: the Owner may acquire the lock again, only the Release matching
+// its first Acquire frees it, and Release by anyone else returns
+// ErrNotOwner. Owner death is handled as for Lock; the depth of a lock
+// taken over with ErrOwnerDead starts again at 1.
 //
 // Memory model: the last Release of a hold happens before the Acquire that
 // obtains the lock next.
@@ -50,22 +59,22 @@ type RLock struct {
 	c     *lockCore
 	h     *rlockHold
 	owner *Owner
-	// slot is the owner slot Release reads first: for an Unowned view
+	// slot is the owner slot Release reads first: without an Owner
 	// &h.owner, which is 0 unless an Owner holds the lock through this
 	// participant; for an Owner view ownedSlot, which is never 0. One load
-	// thus both tells an Unowned view from an Owner's and checks that no
-	// Owner holds, and Release stays small enough to inline.
+	// thus both tells the two kinds of view apart and checks that no Owner
+	// holds, and Release stays small enough to inline.
 	slot *uint64
 }
 
 // ownedSlot is the slot of every Owner view (see RLock.slot). Only read.
 var ownedSlot = ^uint64(0)
 
-// view returns a view of r's lock acting for o.
+// view returns a view of r's lock acting for o (nil: for no Owner).
 func (r *RLock) view(o *Owner) *RLock {
 	v := &RLock{c: r.c, h: r.h, owner: o, slot: &ownedSlot}
-	if o == unowned {
-		v.slot = &r.h.owner
+	if o == nil || o == unowned {
+		v.owner, v.slot = unowned, &r.h.owner
 	}
 	return v
 }
@@ -84,8 +93,8 @@ func (r *RLock) view(o *Owner) *RLock {
 type rlockHold struct {
 	// owner is the id of the Owner holding the lock through this
 	// participant, or 0 (free, held by another participant, or held
-	// through an Unowned view). Accessed atomically; a plain uint64 so that
-	// an RLock's slot can point at it.
+	// without an Owner). Accessed atomically; a plain uint64 so that an
+	// RLock's slot can point at it.
 	owner uint64
 	// extra counts the holder's levels beyond the first.
 	extra atomic.Uint32
@@ -121,10 +130,11 @@ func holdFor(seg *shm.Segment, off int, tok uint32) *rlockHold {
 func newRLock(seg *shm.Segment, o shm.Object) *RLock {
 	c := newCore(seg, o)
 	r := &RLock{c: &c, h: holdFor(seg, o.Offset(), c.tok)}
-	return r.view(NewOwner())
+	return r.view(nil)
 }
 
-// NewRLock creates an unlocked RLock named name in seg.
+// NewRLock creates an unlocked RLock named name in seg and returns a
+// handle acting for no Owner (see RLock; As gives an Owner's view).
 func NewRLock(seg *shm.Segment, name string) (*RLock, error) {
 	o, err := createLock(seg, name, KindRLock)
 	if err != nil {
@@ -133,7 +143,8 @@ func NewRLock(seg *shm.Segment, name string) (*RLock, error) {
 	return newRLock(seg, o), nil
 }
 
-// OpenRLock attaches to the RLock named name in seg.
+// OpenRLock attaches to the RLock named name in seg, with a handle acting
+// for no Owner.
 func OpenRLock(seg *shm.Segment, name string) (*RLock, error) {
 	o, err := openLock(seg, name, KindRLock)
 	if err != nil {
@@ -142,29 +153,27 @@ func OpenRLock(seg *shm.Segment, name string) (*RLock, error) {
 	return newRLock(seg, o), nil
 }
 
-// As returns a view of the same lock whose calls act for owner o. Views and
-// the handle share the lock; only the owner differs.
+// As returns a view of the same lock whose calls act for owner o: o may
+// re-enter its own hold. As(nil) returns a view acting for no Owner, which
+// never re-enters (as NewRLock's handle). Views and the handle share the
+// lock; only the owner differs. Make a view once and keep it: As
+// allocates.
 func (r *RLock) As(o *Owner) *RLock { return r.view(o) }
 
-// Owner returns the owner this handle acts for.
-func (r *RLock) Owner() *Owner { return r.owner }
+// Owner returns the Owner this handle acts for, or nil for none.
+func (r *RLock) Owner() *Owner {
+	if r.owner == unowned {
+		return nil
+	}
+	return r.owner
+}
 
 // Name returns the lock's object name.
 func (r *RLock) Name() string { return r.c.name }
 
-// Unowned returns a view of the same lock whose holds belong to no Owner:
-// Acquire through it never re-enters (a second Acquire waits, as for a
-// Lock), so it excludes every other goroutine, also those sharing r's
-// Owner, and no Owner's Acquire re-enters its hold. Like a Lock's, its
-// Release cannot tell which goroutine of this process took the hold:
-// release only what you acquired through it. Its uncontended Acquire and
-// Release are one compare-and-swap each, with no store for an owner or a
-// depth (ctypes Value.Update uses it). Make the view once and keep it.
-func (r *RLock) Unowned() *RLock { return r.view(unowned) }
-
 // mine reports whether this handle's owner holds the lock: the word holds
 // this participant's token and the participant's process-local owner slot
-// (rlockHold) this owner's id (0 for an Unowned hold).
+// (rlockHold) this owner's id (0 for a hold without an Owner).
 //
 // Why a goroutine never mistakes itself for the holder: the owner slot is
 // non-zero only between a holder's acquiring CAS (followed by its store of
@@ -176,18 +185,21 @@ func (r *RLock) Unowned() *RLock { return r.view(unowned) }
 // holder in another process or through another attachment has a slot of
 // its own; a dead holder's slot died with its process or attachment, so a
 // takeover never inherits a stale id. The one case this cannot cover is
-// misuse: goroutines sharing one Owner at the same time (see Owner), or an
-// Unowned Release of a hold it did not take.
+// misuse: goroutines sharing one Owner at the same time (see Owner), or a
+// Release without an Owner of a hold another goroutine took.
 func (r *RLock) mine() bool {
 	return r.c.heldByParticipant() && atomic.LoadUint64(&r.h.owner) == r.owner.id
 }
 
-// Acquire acquires the lock, or adds one level if this owner holds it. The
-// errors are those of Lock.Acquire.
+// Acquire acquires the lock or, for a view acting for an Owner that holds
+// it, adds one level. Without an Owner it never re-enters: it waits for
+// every hold, also one taken through this handle. The errors are those of
+// Lock.Acquire.
 func (r *RLock) Acquire(ctx context.Context) error {
-	// An Unowned view's uncontended Acquire is a Lock's: one CAS, written
-	// out so that Acquire inlines (TestInlining). It stores nothing else:
-	// after a normal release the hold record is already owner 0, depth 1.
+	// Without an Owner the uncontended Acquire is a Lock's: one CAS,
+	// written out so that Acquire inlines (TestInlining). It stores nothing
+	// else: after a normal release the hold record is already owner 0,
+	// depth 1.
 	if r.owner == unowned && atomic.CompareAndSwapUint32(r.c.word, 0, r.c.tok) {
 		if race.Enabled { // costs the inliner nothing without -race
 			race.Acquire(r.c.anchor)
@@ -197,7 +209,7 @@ func (r *RLock) Acquire(ctx context.Context) error {
 	return r.acquireSlow(ctx)
 }
 
-// acquireSlow is Acquire for an Owner, and for an Unowned view whose lock
+// acquireSlow is Acquire for an Owner, and without an Owner when the lock
 // word is not free of flags and holders.
 func (r *RLock) acquireSlow(ctx context.Context) error {
 	if r.owner.id != 0 && r.mine() {
@@ -215,8 +227,8 @@ func (r *RLock) acquireSlow(ctx context.Context) error {
 }
 
 // took records a new hold: depth 1 (no extra levels), then the owner's id.
-// After a normal release extra and owner are already 0, so an Unowned hold
-// stores nothing; a takeover (a slow path) writes both, in case.
+// After a normal release extra and owner are already 0, so a hold without an
+// Owner stores nothing; a takeover (a slow path) writes both, in case.
 func (r *RLock) took(err error) {
 	switch {
 	case err == nil:
@@ -230,7 +242,7 @@ func (r *RLock) took(err error) {
 }
 
 // TryAcquire acquires the lock without waiting if it is free, held by this
-// owner, or held by a dead participant ((true, ErrOwnerDead)).
+// view's Owner, or held by a dead participant ((true, ErrOwnerDead)).
 func (r *RLock) TryAcquire() (bool, error) {
 	if r.owner.id != 0 && r.mine() {
 		r.h.extra.Add(1)
@@ -248,12 +260,14 @@ func (r *RLock) TryAcquire() (bool, error) {
 	return ok, err
 }
 
-// Release removes one level of this owner's hold and frees the lock when it
-// was the last. It returns ErrNotOwner if this owner does not hold it.
+// Release removes one level of this view's Owner's hold and frees the lock
+// when it was the last; without an Owner it frees a hold taken without an
+// Owner through this attachment. It returns ErrNotOwner if there is no
+// such hold.
 func (r *RLock) Release() error {
-	// An Unowned view's uncontended Release, written out so that Release
-	// inlines (TestInlining): its slot, the hold record's owner, says no
-	// Owner holds through this participant (an Owner's hold gives
+	// The uncontended Release without an Owner, written out so that
+	// Release inlines (TestInlining): its slot, the hold record's owner,
+	// says no Owner holds through this participant (an Owner's hold gives
 	// ErrNotOwner in releaseSlow; an Owner view's slot is never 0), then
 	// one CAS of this participant's token to 0. A word with flags, or not
 	// this participant's, goes to releaseSlow, which releases again.
@@ -268,7 +282,7 @@ func (r *RLock) Release() error {
 	return r.releaseSlow()
 }
 
-// releaseSlow is Release for an Owner, and for an Unowned view whose fast
+// releaseSlow is Release for an Owner, and without an Owner when the fast
 // path failed: it gives ErrNotOwner, ErrNotRecoverable or
 // ErrReleasedTooManyTimes, and wakes waiters.
 func (r *RLock) releaseSlow() error {
@@ -289,7 +303,8 @@ func (r *RLock) releaseSlow() error {
 }
 
 // Consistent marks a lock obtained with ErrOwnerDead as consistent again.
-// It returns ErrNotOwner unless this owner holds the lock.
+// It returns ErrNotOwner unless this view's Owner (or, without an Owner, a
+// hold without one through this attachment) holds the lock.
 func (r *RLock) Consistent() error {
 	if !r.mine() {
 		return r.c.errorf(ErrNotOwner)
@@ -297,7 +312,9 @@ func (r *RLock) Consistent() error {
 	return r.c.consistent()
 }
 
-// Depth returns how many times this owner holds the lock (0 if it does not).
+// Depth returns how many times this view's Owner holds the lock (0 if it
+// does not); without an Owner, 1 while a hold without an Owner is taken
+// through this attachment, else 0.
 func (r *RLock) Depth() int {
 	if !r.mine() {
 		return 0

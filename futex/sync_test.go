@@ -194,35 +194,40 @@ func TestConditionSemantics(t *testing.T) {
 	if err := c.Notify(1); !errors.Is(err, ErrNotHeld) {
 		t.Errorf("Notify without lock: got %v; want ErrNotHeld", err)
 	}
-	// Wait releases all levels of the RLock and restores them.
+	// An Owner's view may hold the RLock 3 deep: Wait releases all levels
+	// and restores them.
+	w := c.As(NewOwner())
 	for i := 0; i < 3; i++ {
-		if err := c.Acquire(context.Background()); err != nil {
+		if err := w.Acquire(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Wait(shortCtx(t, 20*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+	// c acts for no Owner: the Owner's hold is not its hold.
+	if err := c.Notify(1); !errors.Is(err, ErrNotHeld) {
+		t.Errorf("Notify through the handle while an Owner holds: got %v; want ErrNotHeld", err)
+	}
+	if err := w.Wait(shortCtx(t, 20*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Wait without notify: got %v; want DeadlineExceeded", err)
 	}
-	r := c.Locker().(*RLock)
+	r := w.Locker().(*RLock)
 	if got := r.Depth(); got != 3 {
 		t.Errorf("Depth after Wait = %d; want 3", got)
 	}
 	ready := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		// Another owner can take the lock while c waits.
-		v := c.As(NewOwner())
+		// The handle (no Owner) takes the lock while the Owner waits.
 		<-ready
-		if err := v.Acquire(context.Background()); err != nil {
+		if err := c.Acquire(context.Background()); err != nil {
 			done <- err
 			return
 		}
-		err := v.Notify(1)
-		v.Release()
+		err := c.Notify(1)
+		c.Release()
 		done <- err
 	}()
 	close(ready)
-	if err := c.Wait(shortCtx(t, time.Minute)); err != nil {
+	if err := w.Wait(shortCtx(t, time.Minute)); err != nil {
 		t.Errorf("Wait with notify: %v", err)
 	}
 	if err := <-done; err != nil {
@@ -232,12 +237,28 @@ func TestConditionSemantics(t *testing.T) {
 		t.Errorf("Depth after Wait = %d; want 3", got)
 	}
 	for i := 0; i < 3; i++ {
-		if err := c.Release(); err != nil {
+		if err := w.Release(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if r.Locked() {
 		t.Errorf("lock held after releasing all levels")
+	}
+	// The handle's own hold never re-enters: a second Acquire waits.
+	if err := c.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Acquire(shortCtx(t, 20*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("second Acquire through the handle: got %v; want DeadlineExceeded", err)
+	}
+	if err := c.Wait(shortCtx(t, 20*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait through the handle without notify: got %v; want DeadlineExceeded", err)
+	}
+	if err := c.Release(); err != nil {
+		t.Fatalf("Release after Wait: %v", err)
+	}
+	if r.Locked() {
+		t.Errorf("lock held after the handle's Wait and Release")
 	}
 	c2, err := OpenCondition(seg, "c")
 	if err != nil {

@@ -55,13 +55,15 @@ func openLockerOrDie(seg *shm.Segment, name string) Locker {
 	return l
 }
 
-// helperCount: segment, lock name, increments, acquisitions per increment.
-// It increments the plain word "counter" under the lock.
+// helperCount: segment, lock name, increments, acquisitions per increment,
+// goroutines. Each goroutine increments the plain word "counter" under the
+// lock: through the one shared handle when depth is 1, through a view for
+// an Owner of its own (which re-enters) otherwise.
 func helperCount() {
 	seg := openSegment(testproc.Arg(0))
 	defer seg.Close()
 	l := openLockerOrDie(seg, testproc.Arg(1))
-	n, depth := testproc.IntArg(2), testproc.IntArg(3)
+	n, depth, goroutines := testproc.IntArg(2), testproc.IntArg(3), testproc.IntArg(4)
 	w := openWords(seg, "counter", 1)
 	gw := openWords(seg, "go", 1)
 	testproc.Ready()
@@ -69,27 +71,44 @@ func helperCount() {
 		time.Sleep(100 * time.Microsecond)
 	}
 	ctx := context.Background()
-	for i := 0; i < n; i++ {
-		for d := 0; d < depth; d++ {
-			if err := l.Acquire(ctx); err != nil {
-				testproc.Fatalf("Acquire: %v", err)
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := l
+			if depth > 1 {
+				l = l.(*RLock).As(NewOwner())
 			}
-		}
-		w[0]++ // deliberately not atomic: the lock must serialise it
-		for d := 0; d < depth; d++ {
-			if err := l.Release(); err != nil {
-				testproc.Fatalf("Release: %v", err)
+			for i := 0; i < n; i++ {
+				for d := 0; d < depth; d++ {
+					if err := l.Acquire(ctx); err != nil {
+						testproc.Fatalf("Acquire: %v", err)
+					}
+				}
+				w[0]++ // deliberately not atomic: the lock must serialise it
+				for d := 0; d < depth; d++ {
+					if err := l.Release(); err != nil {
+						testproc.Fatalf("Release: %v", err)
+					}
+				}
 			}
-		}
+		}()
 	}
+	wg.Wait()
 }
 
+// TestXprocCounter: 4 processes with 4 goroutines each increment a plain
+// word under one lock: a Lock, an RLock through each process's one shared
+// handle (no Owner: it must exclude the goroutines sharing it), and an
+// RLock re-entered 2 deep by an Owner per goroutine. The count is exact.
 func TestXprocCounter(t *testing.T) {
+	const goroutines = 4
 	for _, tc := range []struct {
-		kind  string
-		depth int
-	}{{"lock", 1}, {"rlock", 2}} {
-		t.Run(tc.kind, func(t *testing.T) {
+		name, kind string
+		depth      int
+	}{{"lock", "lock", 1}, {"rlock/shared-handle", "rlock", 1}, {"rlock/owners-reenter", "rlock", 2}} {
+		t.Run(tc.name, func(t *testing.T) {
 			seg, name := newSegment(t)
 			var err error
 			if tc.kind == "lock" {
@@ -102,14 +121,14 @@ func TestXprocCounter(t *testing.T) {
 			}
 			w := newWords(t, seg, "counter", 1)
 			gw := newWords(t, seg, "go", 1)
-			procs, per := 4, 20000
+			procs, per := 4, 5000
 			if testing.Short() {
-				per = 5000
+				per = 1000
 			}
 			var cs []*testproc.Child
 			for i := 0; i < procs; i++ {
 				cs = append(cs, testproc.Start(t, "futex-count", testproc.Options{
-					Args: []string{name, "l", strconv.Itoa(per), strconv.Itoa(tc.depth)}}))
+					Args: []string{name, "l", strconv.Itoa(per), strconv.Itoa(tc.depth), strconv.Itoa(goroutines)}}))
 			}
 			for _, c := range cs {
 				c.WaitReady()
@@ -118,7 +137,7 @@ func TestXprocCounter(t *testing.T) {
 			for _, c := range cs {
 				c.MustWait()
 			}
-			if got, want := w[0], uint64(procs*per); got != want {
+			if got, want := w[0], uint64(procs*goroutines*per); got != want {
 				t.Errorf("counter = %d; want %d", got, want)
 			}
 		})
@@ -130,6 +149,9 @@ func TestXprocCounter(t *testing.T) {
 func helperHold() {
 	seg := openSegment(testproc.Arg(0))
 	l := openLockerOrDie(seg, testproc.Arg(1))
+	if r, ok := l.(*RLock); ok && testproc.IntArg(2) > 1 {
+		l = r.As(NewOwner()) // only an Owner re-enters
+	}
 	for d := 0; d < testproc.IntArg(2); d++ {
 		if err := l.Acquire(context.Background()); err != nil {
 			testproc.Fatalf("Acquire: %v", err)
@@ -190,7 +212,7 @@ func TestXprocOwnerKilled(t *testing.T) {
 					t.Errorf("Depth after take-over = %d; want 1", got)
 				}
 			}
-			if ok, err := Exclusive(l).TryAcquire(); ok || err != nil {
+			if ok, err := l.TryAcquire(); ok || err != nil { // never re-enters
 				t.Errorf("TryAcquire while recovered lock is held: got (%v, %v); want (false, nil)", ok, err)
 			}
 			if err := l.Consistent(); err != nil {
