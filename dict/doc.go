@@ -57,7 +57,9 @@
 //
 // Get, Set, Delete, SetIfAbsent, CompareAndSwap and CompareAndDelete are
 // linearizable. Len sums per-stripe counts, each of which lags its stripe's
-// publications by at most the one write in progress. Range is
+// publications by at most the one write in progress (or, after a writer
+// died mid-write, its one write, until the next writer on that stripe
+// recovers it). Range is
 // weakly consistent: a key present and unchanged for the whole call is
 // visited exactly once, a key written during it may or may not be, and no
 // key is visited twice (each bucket's chain is read whole and consistent
