@@ -29,7 +29,11 @@
 // Every blocking call takes a context.Context: when it is cancelled or its
 // deadline passes, the call returns ctx.Err() and leaves the state as it
 // was (a Condition re-acquires its lock before returning; a Barrier wait
-// breaks the barrier, as in CPython). Every blocking call has a
+// breaks the barrier, as in CPython). A deadline that passes is always
+// reported as context.DeadlineExceeded, also when the clock passes it
+// before ctx.Err() says so: the wait loops read the deadline from the clock
+// and never turn a nil ctx.Err() into a success or another error
+// (TestDeadlineReportedAsDeadline). Every blocking call has a
 // non-blocking TryAcquire or equivalent. Lock and RLock satisfy Locker;
 // OpenLocker opens whichever of the two is stored under a name.
 //
