@@ -4,7 +4,11 @@
 //	shmkit bench [flags]     shmkit transports vs Unix sockets, pipes, TCP
 //	shmkit bench -ablations  each design choice toggled, everything else equal
 //	shmkit ls                segments under /dev/shm with creator and liveness
-//	shmkit inspect NAME      header, participants, object directory
+//	shmkit inspect [-json] NAME
+//	                         header, participants, object directory and the
+//	                         state of every object (lock holders and their
+//	                         liveness, semaphore values, queue counters, pipe
+//	                         ends, values and arrays, maps)
 //	shmkit rm NAME...        remove named segments
 //	shmkit gc [-n] [-v] [-f] remove segments whose creator is dead and that
 //	                         no live process has attached; -f also those of
@@ -50,7 +54,7 @@ const usage = `usage: shmkit COMMAND [ARGS]
 commands:
   bench     compare shmkit with Unix sockets, pipes and TCP (table, JSON, SVG)
   ls        list shmkit segments with creator and liveness
-  inspect   print a segment's header, participants and objects
+  inspect   print a segment's header, participants, objects and their state (-json)
   rm        remove named segments
   gc        remove segments whose creator is dead and that nobody has attached
 

@@ -206,62 +206,6 @@ func human(n int) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-func cmdInspect(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: shmkit inspect NAME\n\nPrints a segment's header, participants and object directory.\n")
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	s, err := openQuick(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(stderr, "shmkit inspect: %v\n", err)
-		return 1
-	}
-	defer s.Close()
-	pid, start := s.Creator()
-	health := "ok"
-	if err := s.Health(); err != nil {
-		health = err.Error()
-	}
-	fmt.Fprintf(stdout, "segment      %s (%s)\n", s.Name(), filepath.Join(shm.Dir(), s.Name()))
-	fmt.Fprintf(stdout, "size         %d bytes (%s), %d free in the arena\n", s.Size(), human(s.Size()), s.Free())
-	fmt.Fprintf(stdout, "creation id  %016x\n", s.CreationID())
-	fmt.Fprintf(stdout, "creator      pid %d, start %d, %s\n", pid, start, creatorState(s))
-	fmt.Fprintf(stdout, "health       %s\n", health)
-	_, _, ps := others(s)
-	fmt.Fprintf(stdout, "\nparticipants (%d, this tool's own attachment left out)\n", len(ps))
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  TOKEN\tPID\tSTART\tPIDNS\tALIVE")
-	for _, p := range ps {
-		fmt.Fprintf(tw, "  %v\t%d\t%d\t%d\t%v\n", p.Token, p.Pid, p.Start, p.PidNS, p.Alive)
-	}
-	tw.Flush()
-	objs := s.Objects()
-	fmt.Fprintf(stdout, "\nobjects (%d)\n", len(objs))
-	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  NAME\tKIND\tVERSION\tOFFSET\tSIZE\tCREATOR\tSTATE")
-	for _, o := range objs {
-		state := "ready"
-		switch {
-		case o.Err != nil:
-			state = o.Err.Error()
-		case !o.Ready:
-			state = "being created"
-		}
-		fmt.Fprintf(tw, "  %q\t%v\t%d.%d\t%d\t%d\t%v\t%s\n", o.Name, o.Kind, o.Version>>16, o.Version&0xffff, o.Offset, o.Size, o.Creator, state)
-	}
-	tw.Flush()
-	inspectDicts(stdout, s, objs)
-	return 0
-}
-
 func cmdRm(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rm", flag.ContinueOnError)
 	fs.SetOutput(stderr)
