@@ -22,7 +22,8 @@
 //
 // Where the shm directory's file system lacks O_TMPFILE (open says
 // EOPNOTSUPP, EISDIR or EINVAL; tmpfs and the common disk file systems have
-// it), Create falls back to O_CREAT|O_EXCL|O_NOFOLLOW on the name and then
+// it), or where /proc is not mounted (the link goes through /proc/self/fd),
+// Create falls back to O_CREAT|O_EXCL|O_NOFOLLOW on the name and then
 // initialises the file in place. There a creator killed midway leaves an
 // empty file or one without the magic: Open waits up to Options.Timeout and
 // reports ErrNotInitialized, and shmkit gc removes it once the creator is

@@ -170,10 +170,10 @@ func alignUp(n, a int) int { return (n + a - 1) &^ (a - 1) }
 // one segment and one ErrExist. A creator that dies at any step leaves no
 // name behind (its unnamed file goes with its last descriptor). Where the
 // file system of Dir() lacks O_TMPFILE (a SHMKIT_DIR on some FUSE or
-// network file systems; tmpfs has it) Create falls back to creating the
-// name first with O_CREAT|O_EXCL|O_NOFOLLOW; a creator that dies there
-// leaves an empty or unpublished file that Open reports as ErrNotInitialized
-// and shmkit gc removes.
+// network file systems; tmpfs has it), or /proc is not mounted, Create
+// falls back to creating the name first with O_CREAT|O_EXCL|O_NOFOLLOW; a
+// creator that dies there leaves an empty or unpublished file that Open
+// reports as ErrNotInitialized and shmkit gc removes.
 func Create(name string, size int) (*Segment, error) { return CreateWith(name, size, nil) }
 
 // CreateWith is Create with options.
@@ -196,7 +196,8 @@ func CreateWith(name string, size int, o *Options) (*Segment, error) {
 	return s, nil
 }
 
-// errNoTmpfile says that Dir() cannot hold unnamed files.
+// errNoTmpfile says that Dir() cannot hold unnamed files, or that they
+// could not be named (no /proc).
 var errNoTmpfile = errors.New("O_TMPFILE not supported")
 
 // noTmpfile makes createUnnamed report errNoTmpfile, so that tests can
@@ -219,6 +220,16 @@ func createUnnamed(path, name string, total int, opt Options) (*Segment, error) 
 		}
 		return nil, err
 	}
+	// linkat through /proc/self/fd with AT_SYMLINK_FOLLOW needs no
+	// privilege (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH), and like
+	// O_EXCL it never replaces an existing name, symlinks included. Where
+	// /proc is not mounted the unnamed file could never be named.
+	proc := "/proc/self/fd/" + strconv.Itoa(fd)
+	var st unix.Stat_t
+	if unix.Stat(proc, &st) != nil {
+		unix.Close(fd)
+		return nil, errNoTmpfile
+	}
 	f := os.NewFile(uintptr(fd), path)
 	crashpoint("create-opened")
 	s, err := initialize(f, name, total, opt)
@@ -227,10 +238,6 @@ func createUnnamed(path, name string, total int, opt Options) (*Segment, error) 
 		return nil, err
 	}
 	crashpoint("create-published")
-	// linkat through /proc/self/fd with AT_SYMLINK_FOLLOW needs no
-	// privilege (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH), and like
-	// O_EXCL it never replaces an existing name, symlinks included.
-	proc := "/proc/self/fd/" + strconv.Itoa(fd)
 	if err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW); err != nil {
 		s.Close()
 		if err == unix.EEXIST {
