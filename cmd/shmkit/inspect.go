@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -85,13 +84,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	defer s.Close()
 	r := inspect(s, *elems)
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			fmt.Fprintf(stderr, "shmkit inspect: %v\n", err)
-			return 1
-		}
-		return 0
+		return writeJSON(stdout, stderr, "inspect", r)
 	}
 	printReport(stdout, r)
 	return 0

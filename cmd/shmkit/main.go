@@ -3,7 +3,7 @@
 //
 //	shmkit bench [flags]     shmkit transports vs Unix sockets, pipes, TCP
 //	shmkit bench -ablations  each design choice toggled, everything else equal
-//	shmkit ls                segments under /dev/shm with creator and liveness
+//	shmkit ls [-json]        segments under /dev/shm with creator and liveness
 //	shmkit inspect [-json] NAME
 //	                         header, participants, object directory and the
 //	                         state of every object (lock holders and their

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -154,11 +155,26 @@ func openQuick(name string) (*shm.Segment, error) {
 	return shm.OpenWith(name, &shm.Options{Timeout: 200 * time.Millisecond})
 }
 
+// lsRow is one segment as shmkit ls shows it (and -json writes it); Error
+// says why it could not be attached, and the other fields are then zero.
+type lsRow struct {
+	Name         string `json:"name"`
+	Size         int    `json:"size"`
+	CreatorPid   int    `json:"creator_pid"`
+	CreatorState string `json:"creator_state"`
+	Live         int    `json:"live_participants"`
+	Dead         int    `json:"dead_participants"`
+	Objects      int    `json:"objects"`
+	Error        string `json:"error,omitempty"`
+}
+
 func cmdLs(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ls", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "write the list as JSON")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: shmkit ls\n\nLists the shmkit segments under %s with their creator and participants.\n", shm.Dir())
+		fmt.Fprintf(stderr, "usage: shmkit ls [-json]\n\nLists the shmkit segments under %s with their creator and participants.\n", shm.Dir())
+		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -168,20 +184,42 @@ func cmdLs(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shmkit ls: %v\n", err)
 		return 1
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSIZE\tCREATOR\tSTATE\tPARTICIPANTS\tOBJECTS")
+	rows := []lsRow{}
 	for _, n := range names {
 		s, err := openQuick(n)
 		if err != nil {
-			fmt.Fprintf(tw, "%s\t-\t-\t%v\t-\t-\n", n, shortErr(err))
+			rows = append(rows, lsRow{Name: n, Error: shortErr(err)})
 			continue
 		}
 		pid, _ := s.Creator()
 		live, dead, _ := others(s)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d live, %d dead\t%d\n", n, human(s.Size()), pid, creatorState(s), live, dead, len(s.Objects()))
+		rows = append(rows, lsRow{Name: n, Size: s.Size(), CreatorPid: pid, CreatorState: creatorState(s), Live: live, Dead: dead, Objects: len(s.Objects())})
 		s.Close()
 	}
+	if *asJSON {
+		return writeJSON(stdout, stderr, "ls", rows)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSIZE\tCREATOR\tSTATE\tPARTICIPANTS\tOBJECTS")
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(tw, "%s\t-\t-\t%s\t-\t-\n", r.Name, r.Error)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d live, %d dead\t%d\n", r.Name, human(r.Size), r.CreatorPid, r.CreatorState, r.Live, r.Dead, r.Objects)
+	}
 	tw.Flush()
+	return 0
+}
+
+// writeJSON writes v indented, for the -json flags.
+func writeJSON(stdout, stderr io.Writer, cmd string, v any) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(stderr, "shmkit %s: %v\n", cmd, err)
+		return 1
+	}
 	return 0
 }
 

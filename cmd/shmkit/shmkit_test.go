@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -218,6 +219,14 @@ func TestLsInspectRm(t *testing.T) {
 	}
 	if !strings.Contains(lines[2], "seg-one") || !strings.Contains(lines[2], "alive") || !strings.Contains(lines[2], "1 live") {
 		t.Errorf("ls line %q; want seg-one, creator alive, 1 live participant", lines[2])
+	}
+
+	rc, out, _ = shmkit(t, "ls", "-json")
+	var rows []lsRow
+	if err := json.Unmarshal([]byte(out), &rows); rc != 0 || err != nil || len(rows) != 2 ||
+		rows[0].Name != "seg-dead" || rows[0].CreatorState != "dead" ||
+		rows[1].Name != "seg-one" || rows[1].CreatorPid != os.Getpid() || rows[1].Live != 1 || rows[1].Objects != 1 {
+		t.Errorf("ls -json: rc %d, %v, rows %+v; want seg-dead (dead creator) and seg-one (ours, 1 live, 1 object)", rc, err, rows)
 	}
 
 	rc, out, _ = shmkit(t, "inspect", "seg-one")
