@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/shm"
@@ -88,6 +89,88 @@ func TestInspectStates(t *testing.T) {
 	if got := *mustInspect(t, seg, "cond").Condition; got != (futex.ConditionState{Lock: "lock"}) {
 		t.Errorf("condition: %+v; want over lock, no waiters", got)
 	}
+}
+
+// until polls Inspect of name until ok says its state arrived, failing
+// after a generous watchdog.
+func until(t *testing.T, seg *shm.Segment, name string, ok func(futex.State) bool) futex.State {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := mustInspect(t, seg, name)
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: state %+v never arrived", name, st)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Waiters show: a goroutine parked on a held lock, one registered on a
+// condition, one arrived at a barrier; and they go when released.
+func TestInspectWaiters(t *testing.T) {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	l, _ := futex.NewLock(seg, "lock")
+	l.Acquire(ctx)
+	done := make(chan error, 1)
+	go func() {
+		l2, _ := futex.OpenLock(seg, "lock")
+		err := l2.Acquire(ctx)
+		if err == nil {
+			err = l2.Release()
+		}
+		done <- err
+	}()
+	until(t, seg, "lock", func(s futex.State) bool { return s.Lock.Waiters })
+	l.Release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	b, _ := futex.NewBarrier(seg, "barrier", 2)
+	go func() {
+		_, err := b.Wait(ctx)
+		done <- err
+	}()
+	until(t, seg, "barrier", func(s futex.State) bool { return s.Barrier.Waiting == 1 })
+	if _, err := b.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := *mustInspect(t, seg, "barrier").Barrier; got.Waiting != 0 || got.Generation != 1 || got.Broken {
+		t.Errorf("barrier after one generation: %+v; want none waiting, generation 1, not broken", got)
+	}
+
+	c, _ := futex.NewCondition(seg, "cond", nil)
+	go func() {
+		w := c.As(futex.NewOwner())
+		err := w.Acquire(ctx)
+		if err == nil {
+			err = w.Wait(ctx)
+			w.Release()
+		}
+		done <- err
+	}()
+	until(t, seg, "cond", func(s futex.State) bool { return s.Condition.Waiting == 1 })
+	n := c.As(futex.NewOwner())
+	n.Acquire(ctx)
+	n.Notify(1)
+	n.Release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	until(t, seg, "cond", func(s futex.State) bool { return s.Condition.Waiting == 0 && s.Condition.Signals == 0 })
 }
 
 // Inspect trusts nothing it reads: words that cannot hold together are
