@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"regexp"
 	"strconv"
@@ -91,6 +92,14 @@ func TestInspectEveryKind(t *testing.T) {
 	live.WaitReady()
 	defer func() { live.Kill(); live.ExitSignal() }()
 	killed(t, "hold-lock", seg, "held-dead", "die")
+	// taken-over: its holder died and this process took it over
+	// (ErrOwnerDead) without calling Consistent yet.
+	taken, err := futex.NewLock(s, "taken-over")
+	must(err)
+	killed(t, "hold-lock", seg, "taken-over", "die")
+	if err := taken.Acquire(ctx); !errors.Is(err, futex.ErrOwnerDead) {
+		t.Fatalf("Acquire of a dead holder's lock = %v; want ErrOwnerDead", err)
+	}
 
 	sem, err := futex.NewBoundedSemaphore(s, "sem", 3)
 	must(err)
@@ -131,6 +140,7 @@ func TestInspectEveryKind(t *testing.T) {
 	for _, want := range []string{
 		`"held-live"\s+LOCK\s+locked=true holder=\S+ pid=` + livePid + ` alive=true owner_died=false not_recoverable=false`,
 		`"held-dead"\s+LOCK\s+locked=true holder=\S+ pid=\d+ alive=false owner_died=false`,
+		`"taken-over"\s+LOCK\s+locked=true holder=\S+ pid=` + strconv.Itoa(os.Getpid()) + ` alive=true owner_died=true not_recoverable=false`,
 		`"sem"\s+BSEM\s+value=2 bound=3 sleepers=0`,
 		`"event"\s+EVNT\s+set=true sets=1 sleepers=0`,
 		`"barrier"\s+BARR\s+parties=3 waiting=0 generation=\d+ broken=true`,
@@ -157,7 +167,7 @@ func TestInspectEveryKind(t *testing.T) {
 		t.Errorf("JSON header: segment %q size %d creator %d health %q; want %q %d %d ok", r.Segment, r.Size, r.Creator.Pid, r.Health, seg, s.Size(), os.Getpid())
 	}
 	// Alive: the test's own attachment and the lock-holding child; dead:
-	// the two children killed holding a lock and a lease.
+	// the three children killed holding a lock or a lease.
 	alive, dead := map[int]bool{}, 0
 	for _, p := range r.Participants {
 		if p.Alive {
@@ -166,8 +176,8 @@ func TestInspectEveryKind(t *testing.T) {
 			dead++
 		}
 	}
-	if len(alive) != 2 || !alive[os.Getpid()] || !alive[live.Pid()] || dead != 2 {
-		t.Errorf("JSON participants %+v; want this process and child %d alive, two dead", r.Participants, live.Pid())
+	if len(alive) != 2 || !alive[os.Getpid()] || !alive[live.Pid()] || dead != 3 {
+		t.Errorf("JSON participants %+v; want this process and child %d alive, three dead", r.Participants, live.Pid())
 	}
 	objs := map[string]objectReport{}
 	for _, o := range r.Objects {
@@ -181,6 +191,9 @@ func TestInspectEveryKind(t *testing.T) {
 	}
 	if l := objs["held-dead"].Futex; l == nil || l.Lock == nil || !l.Lock.Locked || l.Lock.HolderAlive {
 		t.Errorf("JSON held-dead: %+v; want locked by a dead holder", l)
+	}
+	if l := objs["taken-over"].Futex; l == nil || l.Lock == nil || !l.Lock.OwnerDied || l.Lock.Holder != s.Token() {
+		t.Errorf("JSON taken-over: %+v; want held by this process, owner died", l)
 	}
 	if f := objs["sem"].Futex; f == nil || f.Semaphore == nil || *f.Semaphore != (futex.SemaphoreState{Value: 2, Bound: 3}) {
 		t.Errorf("JSON sem: %+v; want value 2 bound 3", f)
