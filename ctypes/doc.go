@@ -112,16 +112,121 @@
 // The lock (an RLock unless Options.Lock named another) is a separate futex
 // object; other languages cannot take it (see below).
 //
-// A reader in another language attaches to the segment file and finds the
-// object by name in shm's directory (shm/doc.go: the entries start at 256 +
-// slots×64, with the payload offset at +24 and the name at +48); element 0
-// is 128 bytes into the payload, and Offset() on every handle returns its
-// segment offset. Python attaches with
-// multiprocessing.shared_memory.SharedMemory(segmentName), reads struct
-// '<BBBBIQI' at the payload for the header and buf[off:off+n*size].cast(code)
-// for the elements; testdata/interop.py does exactly that. Python 3.13+
-// should pass track=False (3.11 and 3.12: call resource_tracker.unregister)
-// so that it never unlinks the segment.
+// A reader in another language finds the object by name in shm's
+// directory; the next section gives every step and byte for Python.
+//
+// # Reading from Python
+//
+// Python (or C, or numpy) can read and write the elements of objects in a
+// named segment that shmkit created; testdata/interop.py follows these
+// steps exactly and TestPythonInterop runs it. Creating segments or
+// objects from another language is not supported: a segment needs its
+// creator's participant slot and liveness lock, which only shmkit keeps
+// (shmkit gc would remove a foreign-made segment as one whose creator is
+// dead), and objects are published by a compare-and-swap protocol Python
+// cannot join. Anonymous (memfd) segments have no name to attach to.
+//
+// 1. Attach without ever unlinking. A segment lives in /dev/shm/NAME, or
+// in $SHMKIT_DIR/NAME when the creating process had SHMKIT_DIR set;
+// multiprocessing.shared_memory.SharedMemory looks only in /dev/shm, so for
+// another directory open the file and map it:
+//
+//	m = mmap.mmap(open(os.path.join(d, name), "r+b").fileno(), 0); buf = memoryview(m)
+//
+// In /dev/shm, Python 3.13 and later: SharedMemory(name, track=False).
+// Before 3.13 SharedMemory(name) registers the segment with the
+// resource_tracker, which unlinks it when Python exits; undo that at once:
+//
+//	shm = SharedMemory(name)
+//	resource_tracker.unregister(shm._name, "shared_memory")  # _name is "/" + name
+//
+// (A Python killed between those two lines still has the segment unlinked
+// by its tracker; mapping the file as above never involves the tracker.)
+// Never call unlink(). Python holds no participant slot: shmkit's liveness
+// checks and shmkit gc do not see it, and gc may remove the name of a
+// segment whose creator died while Python still maps it (the mapping keeps
+// working).
+//
+// 2. Check the segment header. Everything is little-endian; offsets are
+// from the segment base; struct '<8sIIBBHIQQIIQII' reads bytes 0-63:
+//
+//	off  size  field          check
+//	0    8     magic          b"SHMKTSM1" (stored last by the creator)
+//	8    4     version        major (version >> 16) == 1; minor any
+//	12   4     byte order     0x01020304
+//	16   1     word size      8
+//	17   1     cache line     64
+//	18   2     padding        0
+//	20   4     arena offset   start of the object arena
+//	24   8     size           == the file's size (len(buf))
+//	32   8     creation id    random; tells a re-created name apart
+//	40   4     creator pid
+//	44   4     slots          participant table entries
+//	48   8     creator start  clock ticks since boot
+//	56   4     entries        directory entries, a power of two
+//	60   4     flags          0
+//	64   8     checksum       xxHash64 with seed 0 of bytes 8-63
+//	72   56    padding        0
+//	128  8     cursor         allocator (changes)
+//	136  56    padding        0
+//	192  4     objects        entries claimed so far (changes)
+//	196  60    padding        0
+//
+// xxHash64 is not in Python's standard library: the xxhash package
+// (xxhash.xxh64_intdigest(b, seed=0)) or the 40-line function in
+// testdata/interop.py computes it; a reader that trusts its peers may skip
+// the checksum.
+//
+// 3. Walk the directory: entries × 128 bytes at 256 + slots×64, read with
+// struct '<QQ4sIQQI4x80s':
+//
+//	off  size  field     meaning
+//	0    8     state     bits 0-7: 0 free, 1 claimed, 2 named, 3 ready,
+//	                     4 failed; bits 8-31: 0; bits 32-63: the creator's
+//	                     participant token
+//	8    8     hash      xxHash64, seed 0, of the name's bytes
+//	16   4     kind      four ASCII bytes: b"CTYP" for this package
+//	20   4     version   major << 16 | minor: 1 << 16 for this package
+//	24   8     offset    the payload, from the segment base (64-aligned)
+//	32   8     size      the payload's size
+//	40   4     name len  1 to 80
+//	44   4     padding
+//	48   80    name      UTF-8, name len bytes used, no NUL
+//
+// Only an entry whose state's low byte is 3 (ready) is an object: skip
+// every other, whatever its bytes hold. A failed entry keeps its name (a
+// creation that failed, or whose creator died, before it was published;
+// the name may then be created again in another entry) and a claimed or
+// named one is still being written, so a walk that skips the state check
+// finds a second "num" with offset 0, or a torn name. A ready entry never
+// changes again. Check, too, that name len is within 1-80 and that
+// offset + size lies inside the file; the 64 bytes before the payload hold
+// b"SHMO", the kind, the version, the entry's index (u32) and the size
+// (u64). Names can also be looked up by hash: start at hash mod entries,
+// step by one (wrapping), skip non-ready entries and stop at a free one.
+//
+// 4. Read the object's header at the payload with struct
+// '<cBcBIQI12x80s16x' (the table in Memory layout above: typecode,
+// elemSize, shape, flags, dataOff, length, lockLen, lockName; the x
+// fields are zero), then the elements at payload + 128: length elements of
+// elemSize bytes, followed by zero padding up to a multiple of 8 bytes.
+// memoryview.cast takes every typecode but 'u', which it rejects
+// (ValueError): a 'u' element is a 4-byte wchar_t holding a code point, so
+// cast to 'I' and convert with chr(x) to read and ord(c) to write. Aligned
+// element stores from Python are plain stores: a Python read-modify-write
+// ("mv[i] += 1") is not atomic against Go's Add.
+//
+// 5. The lock. A locked object names its lock (a directory object of kind
+// b"RLCK", or b"LOCK" when Options.Lock gave a Lock; layout 1.0). Its first
+// 4 bytes are the futex word: bits 0-28 the holder's participant token (0:
+// free; bits 0-11 the slot index + 1, bits 12-28 the low bits of the slot's
+// generation), bit 29 not recoverable, bit 30 owner died, bit 31 waiters
+// (some process may sleep in FUTEX_WAIT). Python may read it to see
+// whether Go holds the lock; it cannot take it: a holder must be a live
+// participant, and a token written from Python names no live slot, so the
+// next Go acquirer would take the lock over with futex.ErrOwnerDead.
+// Coordinate through the atomic element operations, or a protocol of your
+// own.
 //
 // # Errors and CPython
 //

@@ -2,6 +2,7 @@ package ctypes_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os/exec"
@@ -79,17 +80,32 @@ func toBits[T ctypes.Scalar](v T) uint64 { return uint64(v) }
 
 func fromBits[T ctypes.Scalar](b uint64) T { return T(b) }
 
-// TestPythonInterop has CPython attach to a Go-created segment through
-// multiprocessing.shared_memory, find an array of every typecode (raw and
-// locked) and a locked value by name at the offsets that shm/doc.go and
-// ctypes/doc.go document, check their headers and values, and write new
-// values that Go then checks.
+// TestPythonInterop has CPython follow the recipe of doc.go ("Reading from
+// Python"), with the segment in /dev/shm (attached through
+// multiprocessing.shared_memory) and in a SHMKIT_DIR (mapped with mmap):
+// check the segment header, find an array of every typecode (raw and
+// locked) and a locked value by name in the directory, past a failed entry
+// of the same name, at the offsets the docs give, check their headers, lock
+// words and values, and write new values that Go then checks.
 func TestPythonInterop(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not found in PATH; the Python interoperability test needs it")
 	}
+	t.Run("dir=/dev/shm", func(t *testing.T) { pythonInterop(t, py) })
+	t.Run("dir=SHMKIT_DIR", func(t *testing.T) {
+		t.Setenv("SHMKIT_DIR", t.TempDir())
+		pythonInterop(t, py)
+	})
+}
+
+func pythonInterop(t *testing.T, py string) {
 	seg, name := newSegment(t, 1<<20)
+	// A creation of "num" that failed leaves a failed directory entry with
+	// that name before the real one: a reader must skip it by its state.
+	if _, err := seg.CreateObject("num", shm.MakeKind("CTYP"), 1<<16, 64, func([]byte) error { return errors.New("init fails") }); err == nil {
+		t.Fatal("CreateObject with a failing init succeeded")
+	}
 	var spec []interopEntry
 	var checks []func() error
 	add := func(e interopEntry, c func() error) {
