@@ -71,10 +71,7 @@ func (v *AnyValue) Typecode() Typecode { return v.obj.code }
 func (v *AnyValue) Offset() int { return v.obj.obj.Offset() + hdrSize }
 
 // Get atomically loads the value as the Go type of its typecode.
-func (v *AnyValue) Get() any {
-	x, _ := v.c.getAny(0) // index 0 of a value always exists
-	return x
-}
+func (v *AnyValue) Get() any { return v.c.getAny(0) }
 
 // Set atomically stores x, converted to the element type: an integer that
 // does not fit gives ErrRange, a float for an integer code ErrValueType.
@@ -87,17 +84,11 @@ func (v *AnyValue) Set(x any) error {
 func (v *AnyValue) Add(delta any) (any, error) { return v.c.addAny(0, delta) }
 
 // Float64 atomically loads the value and converts it to float64.
-func (v *AnyValue) Float64() float64 {
-	x, _ := v.c.float64At(0)
-	return x
-}
+func (v *AnyValue) Float64() float64 { return v.c.float64At(0) }
 
 // Int64 atomically loads the value and converts it to int64 (a float is
 // truncated toward zero, a 'Q' above MaxInt64 wraps, as Go conversions do).
-func (v *AnyValue) Int64() int64 {
-	x, _ := v.c.int64At(0)
-	return x
-}
+func (v *AnyValue) Int64() int64 { return v.c.int64At(0) }
 
 // AnyArray is a shared array whose typecode is known only at run time, as
 // in Python's Array('i', range(10)). Elements travel as in AnyValue; each
@@ -132,11 +123,13 @@ func (a *AnyArray) Offset() int { return a.obj.obj.Offset() + hdrSize }
 // Len returns the number of elements.
 func (a *AnyArray) Len() int { return a.c.length() }
 
-// Get atomically loads element i as the Go type of the typecode; an index
-// outside [0, Len) gives ErrIndex.
-func (a *AnyArray) Get(i int) (any, error) { return a.c.getAny(i) }
+// Get atomically loads element i as the Go type of the typecode. An index
+// outside [0, Len) panics, as a slice index does (the panic value wraps
+// ErrIndex), here and in every element accessor of AnyArray.
+func (a *AnyArray) Get(i int) any { return a.c.getAny(i) }
 
-// Set atomically stores x into element i (conversions as AnyValue.Set).
+// Set atomically stores x into element i (conversions as AnyValue.Set:
+// a value that does not convert is an error, ErrRange or ErrValueType).
 func (a *AnyArray) Set(i int, x any) error {
 	_, err := a.c.setAny(i, x)
 	return err
@@ -146,10 +139,10 @@ func (a *AnyArray) Set(i int, x any) error {
 func (a *AnyArray) Add(i int, delta any) (any, error) { return a.c.addAny(i, delta) }
 
 // Float64 atomically loads element i converted to float64.
-func (a *AnyArray) Float64(i int) (float64, error) { return a.c.float64At(i) }
+func (a *AnyArray) Float64(i int) float64 { return a.c.float64At(i) }
 
 // Int64 atomically loads element i converted to int64.
-func (a *AnyArray) Int64(i int) (int64, error) { return a.c.int64At(i) }
+func (a *AnyArray) Int64(i int) int64 { return a.c.int64At(i) }
 
 // Slice returns elements [i, j) as an array sharing the memory and the
 // lock, as RawArray.Slice; bounds outside 0 <= i <= j <= Len give ErrIndex.
@@ -168,7 +161,7 @@ func (a *AnyArray) Slice(i, j int) (*AnyArray, error) {
 func (a *AnyArray) CopyTo(dst []any) int {
 	n := min(len(dst), a.Len())
 	for i := range n {
-		dst[i], _ = a.c.getAny(i) // i < Len
+		dst[i] = a.c.getAny(i)
 	}
 	return n
 }

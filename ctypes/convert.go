@@ -61,11 +61,11 @@ func convert[T Scalar](v any) (T, error) {
 // int32 for 'i', ...).
 type cells interface {
 	length() int
-	getAny(i int) (any, error)
+	getAny(i int) any
 	setAny(i int, v any) (any, error) // returns the value stored
 	addAny(i int, delta any) (any, error)
-	float64At(i int) (float64, error)
-	int64At(i int) (int64, error)
+	float64At(i int) float64
+	int64At(i int) int64
 	slice(i, j int) (cells, error)
 }
 
@@ -79,22 +79,14 @@ func (a *RawArray[T]) slice(i, j int) (cells, error) {
 
 func (a *RawArray[T]) length() int { return len(a.data) }
 
-func (a *RawArray[T]) getAny(i int) (any, error) {
-	x, err := a.Get(i)
-	if err != nil {
-		return nil, err
-	}
-	return x, nil
-}
+func (a *RawArray[T]) getAny(i int) any { return a.Get(i) }
 
 func (a *RawArray[T]) setAny(i int, v any) (any, error) {
 	x, err := convert[T](v)
 	if err != nil {
 		return nil, fmt.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
 	}
-	if err := a.Set(i, x); err != nil {
-		return nil, err
-	}
+	a.Set(i, x)
 	return x, nil
 }
 
@@ -103,22 +95,12 @@ func (a *RawArray[T]) addAny(i int, delta any) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
 	}
-	x, err := a.Add(i, d)
-	if err != nil {
-		return nil, err
-	}
-	return x, nil
+	return a.Add(i, d), nil
 }
 
-func (a *RawArray[T]) float64At(i int) (float64, error) {
-	x, err := a.Get(i)
-	return float64(x), err
-}
+func (a *RawArray[T]) float64At(i int) float64 { return float64(a.Get(i)) }
 
-func (a *RawArray[T]) int64At(i int) (int64, error) {
-	x, err := a.Get(i)
-	return int64(x), err
-}
+func (a *RawArray[T]) int64At(i int) int64 { return int64(a.Get(i)) }
 
 // cellsOver lays the array of obj's typecode over obj.
 func cellsOver(obj *object) cells {

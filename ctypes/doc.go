@@ -232,7 +232,10 @@
 //
 //	ErrTypecode        ValueError: bad typecode
 //	ErrTypeMismatch    TypeError (also matches shm.ErrTypeMismatch)
-//	ErrIndex           IndexError
+//	ErrIndex           IndexError: an element index out of range panics, as a
+//	                   Go slice index does (a programming error in this
+//	                   process); the panic value wraps ErrIndex. Slice returns
+//	                   it as an error for bounds out of range
 //	ErrRange           OverflowError (an integer that does not fit)
 //	ErrValueType       TypeError (a float for an integer code, a string)
 //	ErrNoLock          a locked handle opened on an object created raw

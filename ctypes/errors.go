@@ -15,7 +15,9 @@ var (
 	// Options.Lock of a type other than *futex.Lock and *futex.RLock
 	// gives it too.
 	ErrTypeMismatch = errors.New("ctypes: type mismatch")
-	// ErrIndex: an index or slice bound outside the array (IndexError).
+	// ErrIndex: an index or slice bound outside the array (IndexError). An
+	// element accessor (Get, Set, Add, Swap, CompareAndSwap, ...) panics
+	// with an error wrapping it, as a slice index does; Slice returns it.
 	ErrIndex = errors.New("ctypes: index out of range")
 	// ErrRange: a value that the element type cannot represent, such as 300
 	// for 'b' or 1.5 for 'i' (OverflowError / TypeError).

@@ -63,11 +63,7 @@ func interopArray[T ctypes.Scalar](t *testing.T, seg *shm.Segment, code ctypes.T
 			default:
 				want = fromBits[T](toBits(v) ^ 1)
 			}
-			got, err := a.Get(i)
-			if err != nil {
-				return err
-			}
-			if got != want {
+			if got := a.Get(i); got != want {
 				return fmt.Errorf("%v[%d] = %v; want %v", code, i, got, want)
 			}
 		}

@@ -93,7 +93,7 @@ func FuzzOpenHeader(f *testing.F) {
 		clear(h)
 		copy(h, hdr)
 		if a, err := ctypes.OpenArrayOf(seg, name, 0, ctypes.AnyLen); err == nil {
-			for i := -1; i <= a.Len(); i++ {
+			for i := range a.Len() {
 				a.Get(i)
 				a.Set(i, 1)
 			}

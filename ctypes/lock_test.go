@@ -257,14 +257,13 @@ func TestAnyLock(t *testing.T) {
 	}
 	err = a.Update(context.Background(), func(a *ctypes.AnyArray) error {
 		for i := range a.Len() {
-			x, _ := a.Int64(i)
-			if err := a.Set(i, -x); err != nil {
+			if err := a.Set(i, -a.Int64(i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if x, _ := a.Get(2); err != nil || x != int32(-3) {
+	if x := a.Get(2); err != nil || x != int32(-3) {
 		t.Errorf("Array Update = %v, arr[2] %#v; want -3", err, x)
 	}
 	r, err := ctypes.NewRawValueOf(seg, "raw", 'i', 1)
@@ -453,7 +452,7 @@ func TestUpdateOwnerDiedConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Update(ctx, func(r *ctypes.RawArray[int32]) error { return r.Set(1, 7) }); err != nil {
+	if err := a.Update(ctx, func(r *ctypes.RawArray[int32]) error { r.Set(1, 7); return nil }); err != nil {
 		t.Errorf("Array.Update over the recovered lock = %v", err)
 	}
 }

@@ -185,14 +185,17 @@ func (a *RawArray[T]) Offset() int { return a.obj.obj.Offset() + hdrSize }
 // Len returns the number of elements.
 func (a *RawArray[T]) Len() int { return len(a.data) }
 
-// at returns element i, or ErrIndex. It inlines into the accessors (so
-// that each is one call with its atomic operation inside); the error is
-// built out of line, from an interface because that keeps at in budget.
-func (a *RawArray[T]) at(i int) (*T, error) {
+// at returns a pointer to element i. An index outside [0, Len) is a
+// programming error in this process, as for a Go slice: it panics with an
+// error wrapping ErrIndex (recover and errors.Is tell it apart). at inlines
+// into the accessors (so that each is one call with its atomic operation
+// inside); the panic is raised out of line, from an interface because
+// that keeps at in budget.
+func (a *RawArray[T]) at(i int) *T {
 	if uint(i) < uint(len(a.data)) {
-		return &a.data[i], nil
+		return &a.data[i]
 	}
-	return nil, indexError(a, i)
+	panic(indexError(a, i))
 }
 
 // sized is what indexError needs of an array.
@@ -201,59 +204,33 @@ type sized interface {
 	Len() int
 }
 
+// indexError is the panic value of an element access out of range.
 func indexError(a sized, i int) error {
-	return fmt.Errorf("ctypes: %q[%d] of %d elements: %w", a.Name(), i, a.Len(), ErrIndex)
+	return fmt.Errorf("ctypes: %q[%d] with length %d: %w", a.Name(), i, a.Len(), ErrIndex)
 }
 
-// Get atomically loads element i; an index outside [0, Len) gives ErrIndex.
-func (a *RawArray[T]) Get(i int) (T, error) {
-	p, err := a.at(i)
-	if err != nil {
-		var z T
-		return z, err
-	}
-	return atomicLoad(&a.obj.anchor, p), nil
-}
+// Get atomically loads element i. An index outside [0, Len) panics, as a
+// slice index does (the panic value wraps ErrIndex).
+func (a *RawArray[T]) Get(i int) T { return atomicLoad(&a.obj.anchor, a.at(i)) }
 
-// Set atomically stores x into element i.
-func (a *RawArray[T]) Set(i int, x T) error {
-	p, err := a.at(i)
-	if err != nil {
-		return err
-	}
-	atomicStore(&a.obj.anchor, p, x)
-	return nil
-}
+// Set atomically stores x into element i (an index out of range panics, as
+// for Get).
+func (a *RawArray[T]) Set(i int, x T) { atomicStore(&a.obj.anchor, a.at(i), x) }
 
 // Add atomically adds delta to element i and returns the new value
-// (integers wrap around; floats use a compare-and-swap loop).
-func (a *RawArray[T]) Add(i int, delta T) (T, error) {
-	p, err := a.at(i)
-	if err != nil {
-		var z T
-		return z, err
-	}
-	return atomicAdd(&a.obj.anchor, p, delta), nil
-}
+// (integers wrap around; floats use a compare-and-swap loop). An index out
+// of range panics, as for Get.
+func (a *RawArray[T]) Add(i int, delta T) T { return atomicAdd(&a.obj.anchor, a.at(i), delta) }
 
-// Swap atomically stores x into element i and returns the previous value.
-func (a *RawArray[T]) Swap(i int, x T) (T, error) {
-	p, err := a.at(i)
-	if err != nil {
-		var z T
-		return z, err
-	}
-	return atomicSwap(&a.obj.anchor, p, x), nil
-}
+// Swap atomically stores x into element i and returns the previous value
+// (an index out of range panics, as for Get).
+func (a *RawArray[T]) Swap(i int, x T) T { return atomicSwap(&a.obj.anchor, a.at(i), x) }
 
 // CompareAndSwap atomically stores new into element i if it holds old
-// (floats by bit pattern) and reports whether it did.
-func (a *RawArray[T]) CompareAndSwap(i int, old, new T) (bool, error) {
-	p, err := a.at(i)
-	if err != nil {
-		return false, err
-	}
-	return atomicCAS(&a.obj.anchor, p, old, new), nil
+// (floats by bit pattern) and reports whether it did (an index out of
+// range panics, as for Get).
+func (a *RawArray[T]) CompareAndSwap(i int, old, new T) bool {
+	return atomicCAS(&a.obj.anchor, a.at(i), old, new)
 }
 
 // CopyTo copies min(Len, len(dst)) elements into dst and returns how many.

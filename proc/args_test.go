@@ -61,7 +61,7 @@ var useAll = proc.Func("use-all", func(ctx context.Context, a All) error {
 		func() error { _, err := a.JQ.Get(ctx); return err },
 		a.JQ.TaskDone,
 		func() error { a.Raw.Store(7); return nil },
-		func() error { return a.RawA.Set(1, 2.5) },
+		func() error { a.RawA.Set(1, 2.5); return nil },
 		func() error { return a.AV.Set(int32(9)) },
 		func() error { return a.AA.Set(2, int64(3)) },
 		func() error { return a.TC.Send(ctx, "tc") },
@@ -153,13 +153,13 @@ func TestEveryHandleTravels(t *testing.T) {
 	if got := a.Raw.Load(); got != 7 {
 		t.Errorf("raw value: got %d; want 7", got)
 	}
-	if got, _ := a.RawA.Get(1); got != 2.5 {
+	if got := a.RawA.Get(1); got != 2.5 {
 		t.Errorf("raw array: got %v; want 2.5", got)
 	}
 	if got := a.AV.Int64(); got != 9 {
 		t.Errorf("any value: got %d; want 9", got)
 	}
-	if got, _ := a.AA.Int64(2); got != 3 {
+	if got := a.AA.Int64(2); got != 3 {
 		t.Errorf("any array: got %d; want 3", got)
 	}
 	if got, err := ring.NewTypedConn(c0, ring.Codec[string](ring.Gob[string]{})).Recv(ctx); err != nil || got != "tc" {

@@ -87,24 +87,6 @@ type pipeArgs struct {
 	W *ring.Conn
 }
 
-// must returns v, panicking on err: an error of an atomic element access
-// (index out of range, segment truncated) is a bug of the test or of the
-// library, and a panic in a child fails the test with its stack.
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
-func get(c *ctypes.Array[int64], i int) int64 { return must(c.Get(i)) }
-
-func set(c *ctypes.Array[int64], i int, x int64) {
-	if err := c.Set(i, x); err != nil {
-		panic(err)
-	}
-}
-
 // scratch creates a named segment in $SHMKIT_DIR (the test's private
 // directory) that only a child that exits normally removes: a killed one
 // leaves it for the final shmkit gc.
@@ -146,13 +128,13 @@ var (
 
 	producer = proc.Func("soak.produce", func(_ context.Context, a roleArgs) error {
 		c := a.S.C
-		seq := get(c, iNext+a.I) // a killed predecessor's in-flight number is skipped
+		seq := c.Get(iNext + a.I) // a killed predecessor's in-flight number is skipped
 		return child(a.S, func(ctx context.Context) error {
-			set(c, iNext+a.I, seq+1)
+			c.Set(iNext+a.I, seq+1)
 			if err := a.S.Q.Put(ctx, msg{int64(a.I), seq}); err != nil {
 				return fmt.Errorf("Put %d: %w", seq, err)
 			}
-			set(c, iPutDone+a.I, seq+1)
+			c.Set(iPutDone+a.I, seq+1)
 			seq++
 			return nil
 		})
@@ -167,7 +149,7 @@ var (
 				return fmt.Errorf("SendBytes %d: %w", n, err)
 			}
 			n++
-			set(a.S.C, iPipeSent, n)
+			a.S.C.Set(iPipeSent, n)
 			return nil
 		})
 		if err != nil {
@@ -183,12 +165,12 @@ var (
 		if err != nil {
 			return err
 		}
-		if intent := get(c, iDictIntent+a.I); v.N != intent && v.N != intent-1 {
+		if intent := c.Get(iDictIntent + a.I); v.N != intent && v.N != intent-1 {
 			return fmt.Errorf("dict %q holds %d; the last writer was writing %d", key, v.N, intent)
 		}
 		n := v.N
 		return child(a.S, func(ctx context.Context) error {
-			set(c, iDictIntent+a.I, n+1)
+			c.Set(iDictIntent+a.I, n+1)
 			if _, err := d.Set(ctx, key, dval{n + 1, ^(n + 1)}); err != nil {
 				return fmt.Errorf("Set %q: %w", key, err)
 			}
@@ -235,19 +217,19 @@ func lockStep(ctx context.Context, s Shared, i int) error {
 		return fmt.Errorf("Acquire: %w", err)
 	}
 	c := s.C
-	if total, sum := get(c, iTotal), doneSum(c); total != sum {
+	if total, sum := c.Get(iTotal), doneSum(c); total != sum {
 		return fmt.Errorf("under the lock the total is %d, the counts add up to %d", total, sum)
 	}
-	set(c, iTotal, get(c, iTotal)+1)
+	c.Set(iTotal, c.Get(iTotal)+1)
 	time.Sleep(50 * time.Microsecond)
-	set(c, iDone+i, get(c, iDone+i)+1)
+	c.Set(iDone+i, c.Get(iDone+i)+1)
 	return s.Mu.Release()
 }
 
 func doneSum(c *ctypes.Array[int64]) int64 {
 	var sum int64
 	for j := range nLock {
-		sum += get(c, iDone+j)
+		sum += c.Get(iDone + j)
 	}
 	return sum
 }
@@ -257,13 +239,13 @@ func doneSum(c *ctypes.Array[int64]) int64 {
 // anything else is a broken lock.
 func repair(s Shared) error {
 	c := s.C
-	must(c.Add(iOwnerDead, 1))
-	d := get(c, iTotal) - doneSum(c)
+	c.Add(iOwnerDead, 1)
+	d := c.Get(iTotal) - doneSum(c)
 	if d < 0 || d > 1 {
 		return fmt.Errorf("after an owner death the total is %d ahead of the counts", d)
 	}
-	set(c, iTotal, doneSum(c))
-	must(c.Add(iTorn, d))
+	c.Set(iTotal, doneSum(c))
+	c.Add(iTorn, d)
 	return s.Mu.Consistent()
 }
 
@@ -619,7 +601,7 @@ func TestSoak(t *testing.T) {
 		prods.Add(1)
 		go k.run("produce", func() (*proc.Process, func(bool)) {
 			return start(k, producer, roleArgs{s, i}), func(killed bool) {
-				next, putDone := get(s.C, iNext+i), get(s.C, iPutDone+i)
+				next, putDone := s.C.Get(iNext+i), s.C.Get(iPutDone+i)
 				switch {
 				case next == putDone:
 				case killed && next == putDone+1:
@@ -646,7 +628,7 @@ func TestSoak(t *testing.T) {
 			k.errorf("NewPipe: %v", err)
 			return nil, nil
 		}
-		set(s.C, iPipeSent, 0)
+		s.C.Set(iPipeSent, 0)
 		p := start(k, piper, pipeArgs{s, w})
 		w.Close()
 		if p == nil {
@@ -667,7 +649,7 @@ func TestSoak(t *testing.T) {
 			r.Close()
 			seg.Close()
 			pipeMsgs.Add(res.n)
-			sent := get(s.C, iPipeSent)
+			sent := s.C.Get(iPipeSent)
 			switch {
 			case res.err != nil:
 				k.errorf("pipe reader after %d messages: %v", res.n, res.err)
@@ -722,7 +704,7 @@ func TestSoak(t *testing.T) {
 
 	// Conservation, role by role.
 	cs := s.C
-	if total, sum := get(cs, iTotal), doneSum(cs); total != sum {
+	if total, sum := cs.Get(iTotal), doneSum(cs); total != sum {
 		// The last holder may have been killed in its critical section.
 		if err := s.Mu.Acquire(context.Background()); !errors.Is(err, futex.ErrOwnerDead) {
 			t.Errorf("lock: total %d, counts %d, and the lock was not left by a dead holder (%v)", total, sum, err)
@@ -730,13 +712,13 @@ func TestSoak(t *testing.T) {
 			t.Errorf("lock: %v", err)
 		}
 	}
-	lockTotal, ownerDead, torn := get(cs, iTotal), get(cs, iOwnerDead), get(cs, iTorn)
+	lockTotal, ownerDead, torn := cs.Get(iTotal), cs.Get(iOwnerDead), cs.Get(iTorn)
 	if int(ownerDead) > k.kills["lock"] || torn > ownerDead {
 		t.Errorf("lock: %d ErrOwnerDead, %d repairs for %d holders killed", ownerDead, torn, k.kills["lock"])
 	}
 	var missing int
 	for p := range nProd {
-		for s := c.last[p] + 1; s < get(cs, iNext+p); s++ {
+		for s := c.last[p] + 1; s < cs.Get(iNext+p); s++ {
 			c.missing[p] = append(c.missing[p], s)
 		}
 		for _, s := range c.missing[p] {
@@ -756,7 +738,7 @@ func TestSoak(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-		if intent := get(cs, iDictIntent+i); v.N != intent && v.N != intent-1 {
+		if intent := cs.Get(iDictIntent + i); v.N != intent && v.N != intent-1 {
 			t.Errorf("dict %q: %d; its last writer was writing %d", dictKey(i), v.N, intent)
 		}
 		dictSum += v.N
