@@ -20,8 +20,8 @@ type Setting struct {
 
 // Knobs lists the ablations. The wait strategy and batching toggle shmkit's
 // own ring (ring.Options.Wait; Write/ReadInto against Stage+Flush/Consume);
-// the others toggle the lab ring (labring.go), since ring has no switch for
-// them.
+// sleep toggles the doorbell mailbox (doorbell.go); the others toggle the
+// lab ring (labring.go), since ring has no switch for them.
 func Knobs() []Knob {
 	return []Knob{
 		{"wait", "ring's wait strategy (ring.Options.Wait)", []Setting{
@@ -36,5 +36,7 @@ func Knobs() []Knob {
 			{"off", "lab"}, {"on", "lab-checksum"}}},
 		{"wake", "FUTEX_WAKE only when the peer is parked, or after every publish", []Setting{
 			{"parked", "lab"}, {"always", "lab-wakealways"}}},
+		{"sleep", "what a waiter that never spins parks on: a futex word, an eventfd, a pipe (doorbell.go)", []Setting{
+			{"futex", "bell-futex"}, {"eventfd", "bell-eventfd"}, {"pipe", "bell-pipe"}}},
 	}
 }

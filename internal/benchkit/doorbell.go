@@ -1,0 +1,333 @@
+package benchkit
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/shmkit/shmkit/futex"
+)
+
+// The doorbell transports isolate the sleeping path: a one-message mailbox
+// each way in a memfd mapping, no spinning at all, and a waiter that parks
+// on one of three kernel objects. They differ only in that object, so their
+// round trips compare the wake-ups themselves:
+//
+//	bell-futex    FUTEX_WAIT / FUTEX_WAKE on a shared word (what ring's
+//	              futex wait and futex's primitives park on)
+//	bell-eventfd  a blocking read(2) / write(2) of an eventfd both processes
+//	              hold
+//	bell-pipe     a blocking read(2) / write(2) of one byte on a pipe both
+//	              processes hold (pipe and socket wake-ups are synchronous:
+//	              the kernel may run the woken task on the waker's CPU)
+//
+// They are ablation twins (knob sleep), measured with -ablations or by
+// name. Each direction of the mapping (down first, then up):
+//
+//	off  size  field        written by              read by
+//	0    4     state        both (0 empty, 1 full,  both
+//	                        2 closed)
+//	64   4     len          sender                  receiver
+//	128  4     dataSleep    receiver (1: parked),   sender
+//	                        sender (0 when ringing)
+//	192  4     spaceSleep   sender (1: parked),     receiver
+//	                        receiver (0 when ringing)
+//	256  n     payload      sender                  receiver
+//
+// A side that must wait stores 1 in its sleep word, re-checks the state,
+// and parks; the other side changes the state and rings only when it swaps
+// a 1 out of that word (a token left over from a wait that found the state
+// changed costs one spurious wake-up later, never a lost one).
+
+const (
+	bellHeader  = 256
+	bellMaxSize = 1 << 20
+)
+
+// bell is one doorbell: park blocks until rung (or returns early: callers
+// re-check), ring wakes a parked peer.
+type bell interface {
+	park(sleep *uint32)
+	ring(sleep *uint32)
+	files() []*os.File // for the child, in order
+	close()
+}
+
+type futexBell struct{}
+
+func (futexBell) park(sleep *uint32)  { futex.Wait(sleep, 1, -1) }
+func (futexBell) ring(sleep *uint32)  { futex.Wake(sleep, 1) }
+func (futexBell) files() []*os.File   { return nil }
+func (futexBell) close()              {}
+func newFutexBell() (bell, error)     { return futexBell{}, nil }
+func openFutexBell([]int) (bell, int) { return futexBell{}, 0 }
+
+type eventfdBell struct{ f *os.File }
+
+func (b eventfdBell) park(*uint32) {
+	var v [8]byte
+	for {
+		if _, err := unix.Read(int(b.f.Fd()), v[:]); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+func (b eventfdBell) ring(*uint32) {
+	v := [8]byte{1}
+	unix.Write(int(b.f.Fd()), v[:])
+}
+
+func (b eventfdBell) files() []*os.File { return []*os.File{b.f} }
+func (b eventfdBell) close()            { b.f.Close() }
+
+func newEventfdBell() (bell, error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	return eventfdBell{os.NewFile(uintptr(fd), "eventfd")}, nil
+}
+
+func openEventfdBell(fds []int) (bell, int) {
+	return eventfdBell{os.NewFile(uintptr(fds[0]), "eventfd")}, 1
+}
+
+type pipeBell struct{ r, w *os.File }
+
+func (b pipeBell) park(*uint32) {
+	var v [1]byte
+	for {
+		if _, err := unix.Read(int(b.r.Fd()), v[:]); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+func (b pipeBell) ring(*uint32) { unix.Write(int(b.w.Fd()), []byte{1}) }
+
+func (b pipeBell) files() []*os.File { return []*os.File{b.r, b.w} }
+func (b pipeBell) close()            { b.r.Close(); b.w.Close() }
+
+func newPipeBell() (bell, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, err
+	}
+	return pipeBell{os.NewFile(uintptr(p[0]), "bell-r"), os.NewFile(uintptr(p[1]), "bell-w")}, nil
+}
+
+func openPipeBell(fds []int) (bell, int) {
+	return pipeBell{os.NewFile(uintptr(fds[0]), "bell-r"), os.NewFile(uintptr(fds[1]), "bell-w")}, 2
+}
+
+// bellKind makes and opens one kind of doorbell.
+type bellKind struct {
+	make func() (bell, error)
+	open func(fds []int) (b bell, used int)
+	nfd  int
+}
+
+func init() {
+	for name, k := range map[string]bellKind{
+		"futex":   {newFutexBell, openFutexBell, 0},
+		"eventfd": {newEventfdBell, openEventfdBell, 1},
+		"pipe":    {newPipeBell, openPipeBell, 2},
+	} {
+		register(&Transport{
+			Name:     "bell-" + name,
+			Desc:     "one-message mailbox in shared memory, no spin, waiter parks on a " + name,
+			Max:      func() int { return bellMaxSize },
+			Ablation: true,
+			prepare:  func(size int) (*setup, error) { return prepareBell(size, k) },
+			open:     func(_ []string, fds []int, size int) (Conn, error) { return openBell(fds, size, k) },
+		})
+	}
+}
+
+// bellDir is one direction's mailbox and its two doorbells.
+type bellDir struct {
+	mem                   []byte
+	state, len            *uint32
+	dataSleep, spaceSleep *uint32
+	dataBell, spaceBell   bell
+}
+
+func newBellDir(mem []byte, data, space bell) *bellDir {
+	w := func(off int) *uint32 { return (*uint32)(unsafe.Pointer(&mem[off])) }
+	return &bellDir{mem: mem, state: w(0), len: w(64), dataSleep: w(128), spaceSleep: w(192), dataBell: data, spaceBell: space}
+}
+
+// bellConn sends on out and receives on in.
+type bellConn struct {
+	mapping []byte
+	out, in *bellDir
+	bells   []bell
+	dead    atomic.Bool
+}
+
+var errPeerGone = errors.New("peer exited")
+
+// await parks on b until cond holds or the peer is gone.
+func (c *bellConn) await(sleep *uint32, b bell, cond func() bool) error {
+	for !cond() {
+		if c.dead.Load() {
+			return errPeerGone
+		}
+		atomic.StoreUint32(sleep, 1)
+		if cond() {
+			atomic.StoreUint32(sleep, 0)
+			return nil
+		}
+		b.park(sleep)
+	}
+	return nil
+}
+
+func ringIfParked(sleep *uint32, b bell) {
+	if atomic.SwapUint32(sleep, 0) == 1 {
+		b.ring(sleep)
+	}
+}
+
+func (c *bellConn) Send(p []byte) error {
+	d := c.out
+	if err := c.await(d.spaceSleep, d.spaceBell, func() bool { return atomic.LoadUint32(d.state) == 0 }); err != nil {
+		return err
+	}
+	copy(d.mem[bellHeader:], p)
+	atomic.StoreUint32(d.len, uint32(len(p)))
+	atomic.StoreUint32(d.state, 1)
+	ringIfParked(d.dataSleep, d.dataBell)
+	return nil
+}
+
+func (c *bellConn) Recv(p []byte) error {
+	d := c.in
+	if err := c.await(d.dataSleep, d.dataBell, func() bool { return atomic.LoadUint32(d.state) != 0 }); err != nil {
+		return err
+	}
+	if atomic.LoadUint32(d.state) == 2 {
+		return errEOF
+	}
+	if n := atomic.LoadUint32(d.len); int(n) != len(p) {
+		return fmt.Errorf("message of %d bytes, want %d", n, len(p))
+	}
+	copy(p, d.mem[bellHeader:bellHeader+len(p)])
+	atomic.StoreUint32(d.state, 0)
+	ringIfParked(d.spaceSleep, d.spaceBell)
+	return nil
+}
+
+// CloseWrite waits for the last message to be taken, then marks the end.
+func (c *bellConn) CloseWrite() error {
+	d := c.out
+	if err := c.await(d.spaceSleep, d.spaceBell, func() bool { return atomic.LoadUint32(d.state) == 0 }); err != nil {
+		return err
+	}
+	atomic.StoreUint32(d.state, 2)
+	ringIfParked(d.dataSleep, d.dataBell)
+	return nil
+}
+
+func (c *bellConn) Close() error {
+	for _, b := range c.bells {
+		b.close()
+	}
+	return unix.Munmap(c.mapping)
+}
+
+// watch rings every bell once the child is gone, so a parked parent wakes
+// and sees it.
+func (c *bellConn) watch(exited <-chan struct{}) {
+	go func() {
+		<-exited
+		c.dead.Store(true)
+		for _, d := range []*bellDir{c.out, c.in} {
+			d.dataBell.ring(d.dataSleep)
+			d.spaceBell.ring(d.spaceSleep)
+		}
+	}()
+}
+
+func bellDirSize(size int) int { return (bellHeader + size + 4095) &^ 4095 }
+
+// newBellConn lays the two directions over mapping (down first) with
+// bells[0..1] for down's data and space and bells[2..3] for up's.
+func newBellConn(mapping []byte, size int, bells []bell, child bool) *bellConn {
+	n := bellDirSize(size)
+	down := newBellDir(mapping[:n], bells[0], bells[1])
+	up := newBellDir(mapping[n:2*n], bells[2], bells[3])
+	if child {
+		down, up = up, down
+	}
+	return &bellConn{mapping: mapping, out: down, in: up, bells: bells}
+}
+
+func prepareBell(size int, k bellKind) (*setup, error) {
+	fd, err := unix.MemfdCreate("shmkit-bench-bell", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("bell memfd: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "bell")
+	n := 2 * bellDirSize(size)
+	if err := unix.Ftruncate(fd, int64(n)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	mapping, err := unix.Mmap(fd, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	files := []*os.File{f}
+	var bells []bell
+	for range 4 {
+		b, err := k.make()
+		if err != nil {
+			f.Close()
+			unix.Munmap(mapping)
+			return nil, err
+		}
+		bells = append(bells, b)
+		// The child gets its own descriptors (dups): the parent's stay
+		// open after the spawn closes what it handed over.
+		for _, bf := range b.files() {
+			d, err := unix.FcntlInt(bf.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, os.NewFile(uintptr(d), "bell"))
+		}
+	}
+	mine := newBellConn(mapping, size, bells, false)
+	return &setup{
+		files:   files,
+		accept:  func(<-chan struct{}) (Conn, error) { return mine, nil },
+		cleanup: func() { mine.Close() },
+	}, nil
+}
+
+func openBell(fds []int, size int, k bellKind) (Conn, error) {
+	if len(fds) != 1+4*k.nfd || size <= 0 || size > bellMaxSize {
+		return nil, fmt.Errorf("bell: %d descriptors for size %d", len(fds), size)
+	}
+	n := 2 * bellDirSize(size)
+	mapping, err := unix.Mmap(fds[0], 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	unix.Close(fds[0])
+	if err != nil {
+		return nil, err
+	}
+	var bells []bell
+	rest := fds[1:]
+	for range 4 {
+		b, used := k.open(rest)
+		bells = append(bells, b)
+		rest = rest[used:]
+	}
+	return newBellConn(mapping, size, bells, true), nil
+}
