@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -410,9 +411,20 @@ func benchSeqpacketProducer() {
 	}
 }
 
+// BenchmarkMPMC: producers=1, 2, 4, … up to runtime.NumCPU() processes
+// putting 64-byte messages that this process takes, through a SEQPACKET
+// socket and through a Queue.
 func BenchmarkMPMC(b *testing.B) {
-	const producers = 2
-	b.Run("transport=unix/producers=2/size=64B", func(b *testing.B) {
+	for producers := 1; ; producers = min(2*producers, runtime.NumCPU()) {
+		benchMPMC(b, producers)
+		if producers == runtime.NumCPU() {
+			return
+		}
+	}
+}
+
+func benchMPMC(b *testing.B, producers int) {
+	b.Run("transport=unix/producers="+strconv.Itoa(producers)+"/size=64B", func(b *testing.B) {
 		f0, f1 := socketpair(b, syscall.SOCK_SEQPACKET)
 		gr, gw := goPipe(b)
 		var cs []*testproc.Child
@@ -440,7 +452,7 @@ func BenchmarkMPMC(b *testing.B) {
 			c.MustWait()
 		}
 	})
-	b.Run("transport=shm/producers=2/size=64B", func(b *testing.B) {
+	b.Run("transport=shm/producers="+strconv.Itoa(producers)+"/size=64B", func(b *testing.B) {
 		seg, name := newSegment(b, 4<<20)
 		q, err := ring.NewQueue(seg, "mq", &ring.QueueOptions{MaxSize: 4096, MaxMessage: 64})
 		if err != nil {
