@@ -182,6 +182,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	placeFlag := fs.String("placement", "free,pair,shared", "where the two processes run, comma-separated, interleaved within each round: free (the scheduler decides: what users get), pair (two CPUs, pinned), shared (both pinned to one CPU)")
 	out := fs.String("out", "bench-results", "directory for bench.json and bench.svg (\"\" writes neither)")
 	jsonOut := fs.Bool("json", false, "print the JSON report on stdout instead of the table")
+	mdOut := fs.Bool("markdown", false, "print Markdown tables (the README's) instead of the text table: each placement's throughput, round trip and CPU side by side, and the idle waiter")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: shmkit bench [flags]\n\nCompares shmkit with Unix sockets, pipes and TCP loopback across two processes.\n\n")
 		fs.PrintDefaults()
@@ -268,6 +269,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
+	} else if *mdOut && !*ablations {
+		printMarkdown(stdout, rep, trs, sizes)
 	} else if *ablations {
 		printKnobs(stdout, rep)
 	} else {
@@ -542,6 +545,88 @@ func printTable(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []int
 	}
 	printErrors(w, rep)
 	fmt.Fprintf(w, "\nwall time %.1fs\n", rep.WallSec)
+}
+
+// printMarkdown prints the README's tables: per size and transport, each
+// placement's throughput and round trip with their ratios to the Unix
+// socket and the CPU bill, placements side by side; then the idle waiter.
+func printMarkdown(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []int) {
+	fmt.Fprintf(w, "%s; %d interleaved rounds of %s per cell, placements interleaved too; medians; wall time %.0f s.\n\n", rep.Machine, rep.Rounds, rep.Duration, rep.WallSec)
+	for _, place := range rep.Placements {
+		fmt.Fprintf(w, "- %s: %s\n", place, rep.PlacementText[place])
+	}
+	for _, mode := range []string{benchkit.Throughput, benchkit.PingPong} {
+		fmt.Fprintln(w)
+		head, rule := "| size | transport |", "|---|---|"
+		for _, place := range rep.Placements {
+			if mode == benchkit.Throughput {
+				head += " " + place + " msgs/s | ×unix | cpu/msg |"
+			} else {
+				head += " " + place + " round trip | ×unix | cpu/rtt |"
+			}
+			rule += "---:|---:|---:|"
+		}
+		fmt.Fprintln(w, head)
+		fmt.Fprintln(w, rule)
+		for _, size := range sizes {
+			for _, t := range trs {
+				line := "| " + benchkit.SizeLabel(size) + " | " + mdName(t.Name) + " |"
+				seen := false
+				for _, place := range rep.Placements {
+					r := rep.find(place, t.Name, size, mode)
+					if r == nil || len(r.Runs) == 0 {
+						line += " – | – | – |"
+						continue
+					}
+					seen = true
+					v := si(r.MsgsPerSec.Median)
+					if mode == benchkit.PingPong {
+						v = dur(r.RTT.Median)
+					}
+					line += " " + v + " | " + ratio(r.Ratio) + " | " + cpuCol(r) + " |"
+				}
+				if seen {
+					fmt.Fprintln(w, line)
+				}
+			}
+		}
+	}
+	if rep.Idle == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nIdle waiter: one %s message every %v for %s; the waiting process's CPU time, %% of one core (median [min–max]).\n\n",
+		benchkit.SizeLabel(rep.Sizes[0]), benchkit.DefaultInterval, rep.Idle)
+	head, rule := "| transport |", "|---|"
+	for _, place := range rep.Placements {
+		head += " " + place + " |"
+		rule += "---:|"
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, rule)
+	for _, t := range trs {
+		line := "| " + mdName(t.Name) + " |"
+		seen := false
+		for _, place := range rep.Placements {
+			r := rep.find(place, t.Name, rep.Sizes[0], benchkit.Idle)
+			if r == nil || len(r.Runs) == 0 {
+				line += " – |"
+				continue
+			}
+			seen = true
+			line += " " + pct(r.Waiter.Median) + " [" + pct(r.Waiter.Min) + "–" + pct(r.Waiter.Max) + "] |"
+		}
+		if seen {
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// mdName sets shmkit's transports in bold.
+func mdName(t string) string {
+	if strings.HasPrefix(t, "shm") {
+		return "**" + t + "**"
+	}
+	return t
 }
 
 // printIdle prints the idle table: what the waiting side costs when one

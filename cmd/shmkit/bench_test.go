@@ -60,3 +60,16 @@ func readReport(t *testing.T, dir string) report {
 	}
 	return rep
 }
+
+// -markdown prints the README's tables: one column group per placement.
+func TestBenchMarkdown(t *testing.T) {
+	rc, md, errOut := shmkit(t, "bench", "-markdown", "-placement", "free,pair", "-sizes", "64B", "-transports", "unix,pipe", "-duration", "5ms", "-idle", "10ms", "-rounds", "1", "-out", "")
+	if rc != 0 {
+		t.Fatalf("bench -markdown: rc %d, stderr %q", rc, errOut)
+	}
+	for _, want := range []string{"| size | transport | free msgs/s | ×unix | cpu/msg | pair msgs/s |", "free round trip", "| 64B | unix |", "| 64B | pipe |", "Idle waiter", "| transport | free | pair |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
