@@ -556,6 +556,9 @@ func printMarkdown(w io.Writer, rep *report, trs []*benchkit.Transport, sizes []
 		fmt.Fprintf(w, "- %s: %s\n", place, rep.PlacementText[place])
 	}
 	for _, mode := range []string{benchkit.Throughput, benchkit.PingPong} {
+		if !slices.ContainsFunc(rep.Rows, func(r *row) bool { return r.Mode == mode }) {
+			continue
+		}
 		fmt.Fprintln(w)
 		head, rule := "| size | transport |", "|---|---|"
 		for _, place := range rep.Placements {

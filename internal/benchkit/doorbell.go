@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -18,7 +20,10 @@ import (
 // round trips compare the wake-ups themselves:
 //
 //	bell-futex    FUTEX_WAIT / FUTEX_WAKE on a shared word (what ring's
-//	              futex wait and futex's primitives park on)
+//	              futex wait and futex's primitives park on), no timeout
+//	bell-futex-timed  the same with a 50 ms timeout on every FUTEX_WAIT,
+//	              as ring's sliced waits do (each wait arms and cancels a
+//	              kernel timer)
 //	bell-eventfd  a blocking read(2) / write(2) of an eventfd both processes
 //	              hold
 //	bell-pipe     a blocking read(2) / write(2) of one byte on a pipe both
@@ -57,14 +62,23 @@ type bell interface {
 	close()
 }
 
-type futexBell struct{}
+// futexBell parks with FUTEX_WAIT, for at most timeout (< 0: none).
+type futexBell struct{ timeout time.Duration }
 
-func (futexBell) park(sleep *uint32)  { futex.Wait(sleep, 1, -1) }
-func (futexBell) ring(sleep *uint32)  { futex.Wake(sleep, 1) }
-func (futexBell) files() []*os.File   { return nil }
-func (futexBell) close()              {}
-func newFutexBell() (bell, error)     { return futexBell{}, nil }
-func openFutexBell([]int) (bell, int) { return futexBell{}, 0 }
+func (b futexBell) park(sleep *uint32) { futex.Wait(sleep, 1, b.timeout) }
+func (futexBell) ring(sleep *uint32)   { futex.Wake(sleep, 1) }
+func (futexBell) files() []*os.File    { return nil }
+func (futexBell) close()               {}
+
+// bellSlice is bell-futex-timed's timeout: ring's longest wait slice.
+const bellSlice = 50 * time.Millisecond
+
+func futexBellKind(timeout time.Duration) bellKind {
+	return bellKind{
+		make: func() (bell, error) { return futexBell{timeout}, nil },
+		open: func([]int) (bell, int) { return futexBell{timeout}, 0 },
+	}
+}
 
 type eventfdBell struct{ f *os.File }
 
@@ -134,9 +148,10 @@ type bellKind struct {
 
 func init() {
 	for name, k := range map[string]bellKind{
-		"futex":   {newFutexBell, openFutexBell, 0},
-		"eventfd": {newEventfdBell, openEventfdBell, 1},
-		"pipe":    {newPipeBell, openPipeBell, 2},
+		"futex":       futexBellKind(-1),
+		"futex-timed": futexBellKind(bellSlice),
+		"eventfd":     {newEventfdBell, openEventfdBell, 1},
+		"pipe":        {newPipeBell, openPipeBell, 2},
 	} {
 		register(&Transport{
 			Name:     "bell-" + name,
@@ -168,6 +183,11 @@ type bellConn struct {
 	out, in *bellDir
 	bells   []bell
 	dead    atomic.Bool
+	stop    chan struct{}  // closed by Close: the watcher returns
+	watcher sync.WaitGroup // Close unmaps only after the watcher returned
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var errPeerGone = errors.New("peer exited")
@@ -234,24 +254,35 @@ func (c *bellConn) CloseWrite() error {
 	return nil
 }
 
+// Close releases the end once (Run closes the conn, and its setup's
+// cleanup closes it again).
 func (c *bellConn) Close() error {
-	for _, b := range c.bells {
-		b.close()
-	}
-	return unix.Munmap(c.mapping)
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		c.watcher.Wait()
+		for _, b := range c.bells {
+			b.close()
+		}
+		c.closeErr = unix.Munmap(c.mapping)
+	})
+	return c.closeErr
 }
 
 // watch rings every bell once the child is gone, so a parked parent wakes
-// and sees it.
+// and sees it (until Close).
 func (c *bellConn) watch(exited <-chan struct{}) {
-	go func() {
-		<-exited
+	c.watcher.Go(func() {
+		select {
+		case <-exited:
+		case <-c.stop:
+			return
+		}
 		c.dead.Store(true)
 		for _, d := range []*bellDir{c.out, c.in} {
 			d.dataBell.ring(d.dataSleep)
 			d.spaceBell.ring(d.spaceSleep)
 		}
-	}()
+	})
 }
 
 func bellDirSize(size int) int { return (bellHeader + size + 4095) &^ 4095 }
@@ -265,7 +296,7 @@ func newBellConn(mapping []byte, size int, bells []bell, child bool) *bellConn {
 	if child {
 		down, up = up, down
 	}
-	return &bellConn{mapping: mapping, out: down, in: up, bells: bells}
+	return &bellConn{mapping: mapping, out: down, in: up, bells: bells, stop: make(chan struct{})}
 }
 
 func prepareBell(size int, k bellKind) (*setup, error) {
