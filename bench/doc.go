@@ -3,10 +3,23 @@
 // (the second one is this test binary re-executed, see internal/benchkit),
 // and the ablations that toggle one design choice at a time.
 //
-// Each file states its naming key at the top. Run them with
+// Each file states its naming key at the top. A plain
 //
-//	go test -run '^$' -bench . -count 6 ./bench/ | tee new.txt
+//	go test -run '^$' -bench . ./bench/
+//
+// runs the figures that matter (the transports and sizes the README
+// quotes, the wait knob, idle waiters, lock, Value, Queue and Pipe
+// scaling: a few minutes); -bench.full adds every transport, size, knob
+// and setting (matrix_test.go). For a before/after comparison filter to
+// what changed and repeat:
+//
+//	go test -run '^$' -bench 'PingPong|Throughput' -benchtime 200ms -count 6 ./bench/ | tee new.txt
 //	benchstat old.txt new.txt
+//
+// Every cross-process benchmark reports cpu-ns/op and cores beside its
+// time: the CPU both (or all) processes used, so a spinning wait shows.
+// The contention and scaling suites take their process counts from the
+// host (1, 2, 4 … runtime.NumCPU()).
 //
 // and compare transports only within one run: on small VMs the two vCPUs
 // move between near and far placements and every cross-core figure moves
