@@ -25,7 +25,7 @@ type Setting struct {
 func Knobs() []Knob {
 	return []Knob{
 		{"wait", "ring's wait strategy (ring.Options.Wait)", []Setting{
-			{"hybrid", "shm-spsc"}, {"spin", "shm-spsc-spin"}, {"yield", "shm-spsc-yield"}, {"futex", "shm-spsc-futex"}}},
+			{"hybrid", "shm-spsc"}, {"spin", "shm-spsc-spin"}, {"yield", "shm-spsc-yield"}, {"futex", "shm-spsc-futex"}, {"hybrid-noyield", "shm-spsc-noyield"}}},
 		{"batch", "one release-store per message, or per batch (Stage+Flush, Consume); throughput only", []Setting{
 			{"off", "shm-spsc"}, {"on", "shm-batch"}}},
 		{"padding", "head, tail and wait words on their own cache lines, or on one", []Setting{

@@ -2,9 +2,11 @@ package benchkit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -68,16 +70,17 @@ func batchOf(size, capacity int) int {
 func init() {
 	for _, v := range []struct {
 		name, desc string
-		wait       ring.WaitStrategy
+		wait       ring.Options // Wait and YieldTime only
 		zc, batch  bool
 		ablation   bool
 	}{
-		{"shm-spsc", "shmkit SPSC rings, copy in/out, hybrid wait", ring.Hybrid, false, false, false},
-		{"shm-spsc-zc", "shmkit SPSC rings, zero-copy receive (Peek/Release)", ring.Hybrid, true, false, false},
-		{"shm-batch", "shmkit SPSC ring, batched publish and release (throughput only)", ring.Hybrid, false, true, false},
-		{"shm-spsc-spin", "shmkit SPSC rings, spin wait", ring.Spin, false, false, true},
-		{"shm-spsc-yield", "shmkit SPSC rings, sched_yield wait", ring.Yield, false, false, true},
-		{"shm-spsc-futex", "shmkit SPSC rings, futex wait", ring.Futex, false, false, true},
+		{"shm-spsc", "shmkit SPSC rings, copy in/out, hybrid wait", ring.Options{Wait: ring.Hybrid}, false, false, false},
+		{"shm-spsc-zc", "shmkit SPSC rings, zero-copy receive (Peek/Release)", ring.Options{Wait: ring.Hybrid}, true, false, false},
+		{"shm-batch", "shmkit SPSC ring, batched publish and release (throughput only)", ring.Options{Wait: ring.Hybrid}, false, true, false},
+		{"shm-spsc-spin", "shmkit SPSC rings, spin wait", ring.Options{Wait: ring.Spin}, false, false, true},
+		{"shm-spsc-yield", "shmkit SPSC rings, sched_yield wait", ring.Options{Wait: ring.Yield}, false, false, true},
+		{"shm-spsc-futex", "shmkit SPSC rings, futex wait", ring.Options{Wait: ring.Futex}, false, false, true},
+		{"shm-spsc-noyield", "shmkit SPSC rings, hybrid wait without its sched_yield phase (YieldTime < 0)", ring.Options{Wait: ring.Hybrid, YieldTime: -1}, false, false, true},
 	} {
 		v := v
 		register(&Transport{
@@ -223,13 +226,13 @@ type batchReceiver interface {
 
 func (r *ringConn) batchable() bool { return r.batch > 0 }
 
-func prepareRings(size int, wait ring.WaitStrategy, zc, batch bool) (*setup, error) {
+func prepareRings(size int, wait ring.Options, zc, batch bool) (*setup, error) {
 	capacity := ringCapacity(size)
 	seg, f, err := newBenchSegment(2*capacity + 1<<20)
 	if err != nil {
 		return nil, err
 	}
-	o := &ring.Options{Wait: wait}
+	o := &ring.Options{Wait: wait.Wait, YieldTime: wait.YieldTime}
 	down, err1 := ring.NewRing(seg, "down", capacity, o)
 	up, err2 := ring.NewRing(seg, "up", capacity, o)
 	if err1 != nil || err2 != nil {
@@ -246,7 +249,7 @@ func prepareRings(size int, wait ring.WaitStrategy, zc, batch bool) (*setup, err
 	}
 	mine := &ringConn{p: p, c: c, zc: zc, batch: batchFor(batch, size, capacity)}
 	return &setup{
-		args:    []string{strconv.Itoa(int(wait))},
+		args:    []string{strconv.Itoa(int(wait.Wait)), strconv.FormatInt(int64(wait.YieldTime), 10)},
 		files:   []*os.File{f},
 		accept:  func(<-chan struct{}) (Conn, error) { return mine, nil },
 		cleanup: func() { mine.Close(); seg.Close() },
@@ -254,18 +257,19 @@ func prepareRings(size int, wait ring.WaitStrategy, zc, batch bool) (*setup, err
 }
 
 func openRings(args []string, fds []int, size int, zc, batch bool) (Conn, error) {
-	if len(args) < 1 {
-		return nil, fmt.Errorf("no wait strategy")
+	if len(args) < 2 {
+		return nil, fmt.Errorf("want wait strategy and yield time, got %q", args)
 	}
-	w, err := strconv.Atoi(args[0])
-	if err != nil {
+	w, err1 := strconv.Atoi(args[0])
+	yield, err2 := strconv.ParseInt(args[1], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
 	seg, err := attachBenchSegment(fds)
 	if err != nil {
 		return nil, err
 	}
-	o := &ring.Options{Wait: ring.WaitStrategy(w)}
+	o := &ring.Options{Wait: ring.WaitStrategy(w), YieldTime: time.Duration(yield)}
 	down, err1 := ring.OpenRing(seg, "down", o)
 	up, err2 := ring.OpenRing(seg, "up", o)
 	if err1 != nil || err2 != nil {

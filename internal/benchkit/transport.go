@@ -101,7 +101,7 @@ func Names() []string {
 }
 
 var order = []string{"chan", "unix", "seqpacket", "socketpair", "pipe", "tcp",
-	"shm-spsc", "shm-spsc-zc", "shm-batch", "shm-queue", "shm-pipe", "shm-spsc-spin", "shm-spsc-yield", "shm-spsc-futex",
+	"shm-spsc", "shm-spsc-zc", "shm-batch", "shm-queue", "shm-pipe", "shm-spsc-spin", "shm-spsc-yield", "shm-spsc-futex", "shm-spsc-noyield",
 	"bell-futex", "bell-futex-timed", "bell-eventfd", "bell-pipe"}
 
 func rank(name string) int {
