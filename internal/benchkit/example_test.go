@@ -28,12 +28,13 @@ func ExampleKnobs() {
 		fmt.Println()
 	}
 	// Output:
-	// wait: hybrid=shm-spsc spin=shm-spsc-spin yield=shm-spsc-yield futex=shm-spsc-futex
+	// wait: hybrid=shm-spsc spin=shm-spsc-spin yield=shm-spsc-yield futex=shm-spsc-futex hybrid-noyield=shm-spsc-noyield
 	// batch: off=shm-spsc on=shm-batch
 	// padding: on=lab off=lab-nopad
 	// cached-index: on=lab off=lab-nocache
 	// checksum: off=lab on=lab-checksum
 	// wake: parked=lab always=lab-wakealways
+	// sleep: futex=bell-futex futex-timed=bell-futex-timed eventfd=bell-eventfd pipe=bell-pipe
 }
 
 // One measurement: 1000 round trips of 64-byte messages with a child
