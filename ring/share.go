@@ -24,7 +24,7 @@ var (
 
 	_ shm.Releaser = (*Conn)(nil)
 	_ shm.Releaser = (*TypedConn[int])(nil)
-	_ shm.Handle = (*Ring)(nil)
+	_ shm.Handle   = (*Ring)(nil)
 )
 
 // ShareDesc returns the segment q lives in and a descriptor that reopens it in another process.
