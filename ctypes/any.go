@@ -1,8 +1,7 @@
 package ctypes
 
 import (
-	"fmt"
-
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -33,11 +32,11 @@ func NewRawValueOf(seg *shm.Segment, name string, code Typecode, init any) (*Any
 // createAny checks the initial values, then creates and fills the object.
 func createAny(seg *shm.Segment, name string, code Typecode, shape byte, sizeOrInit any, lockName string) (*object, cells, error) {
 	if !code.Valid() {
-		return nil, nil, fmt.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
+		return nil, nil, errtext.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
 	}
 	n, fill, err := initValues(code, sizeOrInit)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ctypes: create %q (%v): %w", name, code, err)
+		return nil, nil, errtext.Errorf("ctypes: create %q (%v): %w", name, code, err)
 	}
 	obj, err := create(seg, name, code, shape, n, lockName, func(p []byte) error {
 		if fill == nil {
@@ -174,7 +173,7 @@ func (a *AnyArray) CopyTo(dst []any) int {
 func (a *AnyArray) CopyFrom(src any) (int, error) {
 	vals, err := numbers(a.Typecode(), src)
 	if err != nil {
-		return 0, fmt.Errorf("ctypes: %q (%v): copy from src%w", a.Name(), a.Typecode(), err)
+		return 0, errtext.Errorf("ctypes: %q (%v): copy from src%w", a.Name(), a.Typecode(), err)
 	}
 	n := min(len(vals), a.Len())
 	for i, v := range vals[:n] {

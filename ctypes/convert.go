@@ -1,9 +1,10 @@
 package ctypes
 
 import (
-	"fmt"
 	"math"
 	"reflect"
+
+	"github.com/shmkit/shmkit/internal/errtext"
 )
 
 // convert turns a Go number into T for the typecode-driven API: integers
@@ -14,7 +15,7 @@ func convert[T Scalar](v any) (T, error) {
 	var z T
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() {
-		return z, fmt.Errorf("%w: nil", ErrValueType)
+		return z, errtext.Errorf("%w: nil", ErrValueType)
 	}
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -24,7 +25,7 @@ func convert[T Scalar](v any) (T, error) {
 			return t, nil
 		}
 		if int64(t) != x || (x < 0) != (t < 0) {
-			return z, fmt.Errorf("%w: %d does not fit %T", ErrRange, x, z)
+			return z, errtext.Errorf("%w: %d does not fit %T", ErrRange, x, z)
 		}
 		return t, nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -34,17 +35,17 @@ func convert[T Scalar](v any) (T, error) {
 			return t, nil
 		}
 		if uint64(t) != x || t < 0 {
-			return z, fmt.Errorf("%w: %d does not fit %T", ErrRange, x, z)
+			return z, errtext.Errorf("%w: %d does not fit %T", ErrRange, x, z)
 		}
 		return t, nil
 	case reflect.Float32, reflect.Float64:
 		if !isFloat[T]() {
-			return z, fmt.Errorf("%w: %v is a float, %T wants an integer", ErrValueType, v, z)
+			return z, errtext.Errorf("%w: %v is a float, %T wants an integer", ErrValueType, v, z)
 		}
 		f := rv.Float()
 		t := T(f)
 		if math.IsInf(float64(t), 0) && !math.IsInf(f, 0) {
-			return z, fmt.Errorf("%w: %g does not fit %T", ErrRange, f, z)
+			return z, errtext.Errorf("%w: %g does not fit %T", ErrRange, f, z)
 		}
 		return t, nil
 	case reflect.Bool:
@@ -53,7 +54,7 @@ func convert[T Scalar](v any) (T, error) {
 		}
 		return 0, nil
 	}
-	return z, fmt.Errorf("%w: %T", ErrValueType, v)
+	return z, errtext.Errorf("%w: %T", ErrValueType, v)
 }
 
 // cells is the typecode-driven view of a RawArray[T], for AnyValue and
@@ -84,7 +85,7 @@ func (a *RawArray[T]) getAny(i int) any { return a.Get(i) }
 func (a *RawArray[T]) setAny(i int, v any) (any, error) {
 	x, err := convert[T](v)
 	if err != nil {
-		return nil, fmt.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
+		return nil, errtext.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
 	}
 	a.Set(i, x)
 	return x, nil
@@ -93,7 +94,7 @@ func (a *RawArray[T]) setAny(i int, v any) (any, error) {
 func (a *RawArray[T]) addAny(i int, delta any) (any, error) {
 	d, err := convert[T](delta)
 	if err != nil {
-		return nil, fmt.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
+		return nil, errtext.Errorf("ctypes: %q[%d] (%v): %w", a.Name(), i, a.Typecode(), err)
 	}
 	return a.Add(i, d), nil
 }
@@ -134,17 +135,17 @@ func initValues(code Typecode, sizeOrInit any) (int, func(c cells) error, error)
 	rv := reflect.ValueOf(sizeOrInit)
 	switch {
 	case !rv.IsValid():
-		return 0, nil, fmt.Errorf("%w: nil size or initializer", ErrValueType)
+		return 0, nil, errtext.Errorf("%w: nil size or initializer", ErrValueType)
 	case rv.CanInt():
 		n := rv.Int()
 		if n < 0 || n > math.MaxInt32 {
-			return 0, nil, fmt.Errorf("%w: length %d", ErrRange, n)
+			return 0, nil, errtext.Errorf("%w: length %d", ErrRange, n)
 		}
 		return int(n), nil, nil
 	case rv.CanUint():
 		n := rv.Uint()
 		if n > math.MaxInt32 {
-			return 0, nil, fmt.Errorf("%w: length %d", ErrRange, n)
+			return 0, nil, errtext.Errorf("%w: length %d", ErrRange, n)
 		}
 		return int(n), nil, nil
 	case rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array:
@@ -152,7 +153,7 @@ func initValues(code Typecode, sizeOrInit any) (int, func(c cells) error, error)
 		// initializer burns no name.
 		vals, err := numbers(code, sizeOrInit)
 		if err != nil {
-			return 0, nil, fmt.Errorf("initializer%w", err)
+			return 0, nil, errtext.Errorf("initializer%w", err)
 		}
 		return len(vals), func(c cells) error {
 			for i, v := range vals {
@@ -163,7 +164,7 @@ func initValues(code Typecode, sizeOrInit any) (int, func(c cells) error, error)
 			return nil
 		}, nil
 	}
-	return 0, nil, fmt.Errorf("%w: size or initializer of type %T", ErrValueType, sizeOrInit)
+	return 0, nil, errtext.Errorf("%w: size or initializer of type %T", ErrValueType, sizeOrInit)
 }
 
 // numbers returns the elements of src, a slice or array of Go numbers,
@@ -172,13 +173,13 @@ func initValues(code Typecode, sizeOrInit any) (int, func(c cells) error, error)
 func numbers(code Typecode, src any) ([]any, error) {
 	rv := reflect.ValueOf(src)
 	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return nil, fmt.Errorf(": %w: %T is not a slice or array", ErrValueType, src)
+		return nil, errtext.Errorf(": %w: %T is not a slice or array", ErrValueType, src)
 	}
 	vals := make([]any, rv.Len())
 	for i := range vals {
 		vals[i] = rv.Index(i).Interface()
 		if err := checkConvert(code, vals[i]); err != nil {
-			return nil, fmt.Errorf("[%d]: %w", i, err)
+			return nil, errtext.Errorf("[%d]: %w", i, err)
 		}
 	}
 	return vals, nil

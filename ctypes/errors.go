@@ -4,7 +4,9 @@ import "errors"
 
 // Errors. Each is wrapped with the object's name; test with errors.Is.
 // Errors from the segment (shm.ErrNotExist, shm.ErrExist, shm.ErrCorrupt,
-// ...) and from the lock (futex) pass through wrapped.
+// ...) and from the lock (futex) pass through wrapped; the message keeps
+// one package prefix and names the object once (`ctypes: open "v": does
+// not exist`).
 var (
 	// ErrTypecode: a rune that is not one of the typecodes (Python's
 	// ValueError "bad typecode").

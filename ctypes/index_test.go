@@ -59,8 +59,8 @@ func TestIndexOutOfRangePanics(t *testing.T) {
 			t.Errorf("%s: panic %v; want one wrapping ErrIndex", tc.name, err)
 			continue
 		}
-		if msg := err.Error(); !strings.Contains(msg, `"`) || !strings.Contains(msg, "with length 3") {
-			t.Errorf("%s: panic text %q; want the array's name and length", tc.name, msg)
+		if msg := err.Error(); !strings.Contains(msg, `"`) || !strings.Contains(msg, "with length 3") || strings.Count(msg, "ctypes:") != 1 {
+			t.Errorf("%s: panic text %q; want one ctypes: prefix, the array's name and length", tc.name, msg)
 		}
 	}
 	// In range: no panic, values as stored.

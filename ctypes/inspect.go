@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -38,16 +39,16 @@ type State struct {
 // shm.ErrCorrupt, a truncated segment shm.ErrSegmentTruncated.
 func Inspect(seg *shm.Segment, info shm.ObjectInfo, max int) (State, error) {
 	if info.Kind != Kind {
-		return State{}, fmt.Errorf("ctypes: inspect %q: kind %v: %w", info.Name, info.Kind, shm.ErrTypeMismatch)
+		return State{}, errtext.Errorf("ctypes: inspect %q: kind %v: %w", info.Name, info.Kind, shm.ErrTypeMismatch)
 	}
 	var st State
 	err := seg.Guard(func() error {
 		o, err := seg.OpenInfo(info, Version)
 		if err != nil {
-			return fmt.Errorf("ctypes: inspect: %w", err)
+			return errtext.Errorf("ctypes: inspect: %w", err)
 		}
 		if o.Size() < hdrSize {
-			return fmt.Errorf("ctypes: inspect %q: payload %d bytes: %w", info.Name, o.Size(), shm.ErrCorrupt)
+			return errtext.Errorf("ctypes: inspect %q: payload %d bytes: %w", info.Name, o.Size(), shm.ErrCorrupt)
 		}
 		// open validates the header for the shape it finds; it reads the
 		// header again, and a shape changed meanwhile is a mismatch.

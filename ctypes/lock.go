@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -45,18 +46,18 @@ func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
 		case *futex.Lock, *futex.RLock:
 		default:
 			// Updates call the two types' methods directly (guard).
-			return nil, fmt.Errorf("ctypes: create %q: Options.Lock is a %T, want a *futex.Lock or *futex.RLock: %w", name, o.Lock, ErrTypeMismatch)
+			return nil, errtext.Errorf("ctypes: create %q: Options.Lock is a %T, want a *futex.Lock or *futex.RLock: %w", name, o.Lock, ErrTypeMismatch)
 		}
 		// The name is all that is stored: check that it names a lock in
 		// this segment, which catches a lock from another segment.
 		if _, err := futex.OpenLocker(seg, o.Lock.Name()); err != nil {
-			return nil, fmt.Errorf("ctypes: create %q: Options.Lock %q is not a lock in this segment: %w", name, o.Lock.Name(), err)
+			return nil, errtext.Errorf("ctypes: create %q: Options.Lock %q is not a lock in this segment: %w", name, o.Lock.Name(), err)
 		}
 		return o.Lock, nil
 	}
 	l, err := futex.NewRLock(seg, name+LockSuffix)
 	if err != nil {
-		return nil, fmt.Errorf("ctypes: create %q: %w", name, err)
+		return nil, errtext.Errorf("ctypes: create %q: %w", name, err)
 	}
 	return l, nil
 }
@@ -99,7 +100,7 @@ func attachGuard(seg *shm.Segment, obj *object) (*guard, error) {
 	}
 	l, err := futex.OpenLocker(seg, obj.lockName)
 	if err != nil {
-		return nil, fmt.Errorf("ctypes: open %q: lock: %w", obj.obj.Name(), err)
+		return nil, errtext.Errorf("ctypes: open %q: lock: %w", obj.obj.Name(), err)
 	}
 	return newGuard(obj.obj.Name(), l), nil
 }
@@ -108,7 +109,7 @@ func attachGuard(seg *shm.Segment, obj *object) (*guard, error) {
 // ErrNoLock.
 func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
 	if obj.lockName == "" {
-		return nil, fmt.Errorf("ctypes: open %q: created without a lock: %w", obj.obj.Name(), ErrNoLock)
+		return nil, errtext.Errorf("ctypes: open %q: created without a lock: %w", obj.obj.Name(), ErrNoLock)
 	}
 	return attachGuard(seg, obj)
 }
@@ -128,7 +129,7 @@ func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
 // wrapped, not holding.
 func (g *guard) takeOver(err error) error {
 	if !errors.Is(err, futex.ErrOwnerDead) {
-		return fmt.Errorf("ctypes: update %q: %w", g.name, err)
+		return errtext.Errorf("ctypes: update %q: %w", g.name, err)
 	}
 	var cerr error
 	if g.rlock != nil {
@@ -138,7 +139,7 @@ func (g *guard) takeOver(err error) error {
 	}
 	if cerr != nil {
 		g.leave(nil)
-		return fmt.Errorf("ctypes: update %q: %w", g.name, cerr)
+		return errtext.Errorf("ctypes: update %q: %w", g.name, cerr)
 	}
 	return nil
 }
@@ -159,13 +160,13 @@ func (g *guard) leave(errp *error) {
 
 func (g *guard) releaseFailed(err error, errp *error) {
 	if errp != nil && *errp == nil {
-		*errp = fmt.Errorf("ctypes: update %q: release: %w", g.name, err)
+		*errp = errtext.Errorf("ctypes: update %q: release: %w", g.name, err)
 	}
 }
 
 // ownerDied is the error of an Update applied after a holder died.
 func (g *guard) ownerDied() error {
-	return fmt.Errorf("ctypes: update %q (applied): %w", g.name, futex.ErrOwnerDead)
+	return errtext.Errorf("ctypes: update %q (applied): %w", g.name, futex.ErrOwnerDead)
 }
 
 // do runs fn under the lock, excluding other processes and other
@@ -406,10 +407,10 @@ func NewArrayOf(seg *shm.Segment, name string, code Typecode, sizeOrInit any, o 
 
 func createLockedAny(seg *shm.Segment, name string, code Typecode, shape byte, sizeOrInit any, o *Options) (*object, cells, *guard, error) {
 	if !code.Valid() {
-		return nil, nil, nil, fmt.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
+		return nil, nil, nil, errtext.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
 	}
 	if _, _, err := initValues(code, sizeOrInit); err != nil {
-		return nil, nil, nil, fmt.Errorf("ctypes: create %q (%v): %w", name, code, err)
+		return nil, nil, nil, errtext.Errorf("ctypes: create %q (%v): %w", name, code, err)
 	}
 	l, err := makeLock(seg, name, o)
 	if err != nil {
@@ -436,7 +437,7 @@ func (v *AnyValue) GetLock() futex.Locker {
 // value unchanged and gives the conversion error.
 func (v *AnyValue) Update(ctx context.Context, fn func(cur any) any) (any, error) {
 	if v.guard == nil {
-		return nil, fmt.Errorf("ctypes: update %q: %w", v.Name(), ErrNoLock)
+		return nil, errtext.Errorf("ctypes: update %q: %w", v.Name(), ErrNoLock)
 	}
 	var x any
 	err := v.guard.do(ctx, func() error {
@@ -459,7 +460,7 @@ func (a *AnyArray) GetLock() futex.Locker {
 // ErrNoLock.
 func (a *AnyArray) Update(ctx context.Context, fn func(a *AnyArray) error) error {
 	if a.guard == nil {
-		return fmt.Errorf("ctypes: update %q: %w", a.Name(), ErrNoLock)
+		return errtext.Errorf("ctypes: update %q: %w", a.Name(), ErrNoLock)
 	}
 	return a.guard.do(ctx, func() error { return fn(a) })
 }

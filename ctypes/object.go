@@ -1,9 +1,9 @@
 package ctypes
 
 import (
-	"fmt"
 	"math"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -40,13 +40,13 @@ func (o *object) data() []byte { return o.payload }
 // fill initialises the element area (already zeroed) before publication.
 func create(seg *shm.Segment, name string, code Typecode, shape byte, n int, lockName string, fill func(payload []byte) error) (*object, error) {
 	if !code.Valid() {
-		return nil, fmt.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
+		return nil, errtext.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
 	}
 	if n < 0 || n > (maxBytes-hdrSize)/code.Size() {
-		return nil, fmt.Errorf("ctypes: create %q: length %d: %w", name, n, shm.ErrInvalidSize)
+		return nil, errtext.Errorf("ctypes: create %q: length %d: %w", name, n, shm.ErrInvalidSize)
 	}
 	if len(lockName) > lockNameMax {
-		return nil, fmt.Errorf("ctypes: create %q: lock name %q longer than %d bytes: %w", name, lockName, lockNameMax, shm.ErrInvalidName)
+		return nil, errtext.Errorf("ctypes: create %q: lock name %q longer than %d bytes: %w", name, lockName, lockNameMax, shm.ErrInvalidName)
 	}
 	size := hdrSize + paddedSize(n*code.Size())
 	o, err := seg.CreateObject(name, Kind, Version, size, func(p []byte) error {
@@ -66,7 +66,7 @@ func create(seg *shm.Segment, name string, code Typecode, shape byte, n int, loc
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ctypes: create %q: %w", name, err)
+		return nil, errtext.Errorf("ctypes: create %q: %w", name, err)
 	}
 	return &object{obj: o, payload: o.Bytes(), code: code, shape: shape, n: n, lockName: lockName, anchor: anchorOf(o)}, nil
 }
@@ -76,11 +76,11 @@ func create(seg *shm.Segment, name string, code Typecode, shape byte, n int, loc
 func open(seg *shm.Segment, name string, shape byte, n int, want string, accept func(Typecode) bool) (*object, error) {
 	o, err := seg.OpenObject(name, Kind, Version)
 	if err != nil {
-		return nil, fmt.Errorf("ctypes: open %q: %w", name, err)
+		return nil, errtext.Errorf("ctypes: open %q: %w", name, err)
 	}
 	p := o.Bytes()
 	if len(p) < hdrSize {
-		return nil, fmt.Errorf("ctypes: open %q: payload %d bytes, header needs %d: %w", name, len(p), hdrSize, shm.ErrCorrupt)
+		return nil, errtext.Errorf("ctypes: open %q: payload %d bytes, header needs %d: %w", name, len(p), hdrSize, shm.ErrCorrupt)
 	}
 	// One copy, then validate and use only the copy: a peer rewriting the
 	// header meanwhile cannot slip a length past the check (double fetch).
@@ -89,24 +89,24 @@ func open(seg *shm.Segment, name string, shape byte, n int, want string, accept 
 	code := Typecode(h.typecode)
 	switch {
 	case !code.Valid() || int(h.elemSize) != code.Size():
-		return nil, fmt.Errorf("ctypes: open %q: typecode %#02x element size %d: %w", name, h.typecode, h.elemSize, shm.ErrCorrupt)
+		return nil, errtext.Errorf("ctypes: open %q: typecode %#02x element size %d: %w", name, h.typecode, h.elemSize, shm.ErrCorrupt)
 	case h.shape != shapeValue && h.shape != shapeArray, h.shape == shapeValue && h.length != 1:
-		return nil, fmt.Errorf("ctypes: open %q: shape %#02x length %d: %w", name, h.shape, h.length, shm.ErrCorrupt)
+		return nil, errtext.Errorf("ctypes: open %q: shape %#02x length %d: %w", name, h.shape, h.length, shm.ErrCorrupt)
 	case h.dataOff != hdrSize || h.flags&^flagsKnown != 0 || h.lockLen > lockNameMax || (h.flags&flagLocked != 0) != (h.lockLen != 0):
-		return nil, fmt.Errorf("ctypes: open %q: header (data offset %d, flags %#x, lock name length %d): %w", name, h.dataOff, h.flags, h.lockLen, shm.ErrCorrupt)
+		return nil, errtext.Errorf("ctypes: open %q: header (data offset %d, flags %#x, lock name length %d): %w", name, h.dataOff, h.flags, h.lockLen, shm.ErrCorrupt)
 	case h.length > uint64(len(p)-hdrSize)/uint64(h.elemSize),
 		// The atomics touch the whole 8-byte word around an element.
 		paddedSize(int(h.length)*int(h.elemSize)) > len(p)-hdrSize:
-		return nil, fmt.Errorf("ctypes: open %q: %d elements of %d bytes, padded to %d, exceed the %d-byte payload: %w", name, h.length, h.elemSize, dataAlign, len(p), shm.ErrCorrupt)
+		return nil, errtext.Errorf("ctypes: open %q: %d elements of %d bytes, padded to %d, exceed the %d-byte payload: %w", name, h.length, h.elemSize, dataAlign, len(p), shm.ErrCorrupt)
 	}
 	if h.shape != shape {
-		return nil, fmt.Errorf("ctypes: open %q: %s, want %s: %w: %w", name, shapeName(h.shape), shapeName(shape), ErrTypeMismatch, shm.ErrTypeMismatch)
+		return nil, errtext.Errorf("ctypes: open %q: %s, want %s: %w: %w", name, shapeName(h.shape), shapeName(shape), ErrTypeMismatch, shm.ErrTypeMismatch)
 	}
 	if !accept(code) {
-		return nil, fmt.Errorf("ctypes: open %q: typecode %v, want %s: %w: %w", name, code, want, ErrTypeMismatch, shm.ErrTypeMismatch)
+		return nil, errtext.Errorf("ctypes: open %q: typecode %v, want %s: %w: %w", name, code, want, ErrTypeMismatch, shm.ErrTypeMismatch)
 	}
 	if n != AnyLen && uint64(n) != h.length {
-		return nil, fmt.Errorf("ctypes: open %q: length %d, want %d: %w: %w", name, h.length, n, ErrTypeMismatch, shm.ErrTypeMismatch)
+		return nil, errtext.Errorf("ctypes: open %q: length %d, want %d: %w: %w", name, h.length, n, ErrTypeMismatch, shm.ErrTypeMismatch)
 	}
 	return &object{obj: o, payload: p, code: code, shape: h.shape, n: int(h.length), lockName: string(h.lockName[:h.lockLen]), anchor: anchorOf(o)}, nil
 }
@@ -129,11 +129,11 @@ func codeFor[T Scalar](name string, code Typecode) (Typecode, error) {
 		return TypecodeFor[T](), nil
 	}
 	if !code.Valid() {
-		return 0, fmt.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
+		return 0, errtext.Errorf("ctypes: create %q: typecode %v: %w", name, code, ErrTypecode)
 	}
 	if !fits[T](code) {
 		var z T
-		return 0, fmt.Errorf("ctypes: create %q: typecode %v holds %v, not %T: %w", name, code, code.Type(), z, ErrTypeMismatch)
+		return 0, errtext.Errorf("ctypes: create %q: typecode %v holds %v, not %T: %w", name, code, code.Type(), z, ErrTypeMismatch)
 	}
 	return code, nil
 }

@@ -3,6 +3,7 @@ package ctypes
 import (
 	"fmt"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -206,7 +207,7 @@ type sized interface {
 
 // indexError is the panic value of an element access out of range.
 func indexError(a sized, i int) error {
-	return fmt.Errorf("ctypes: %q[%d] with length %d: %w", a.Name(), i, a.Len(), ErrIndex)
+	return errtext.Errorf("ctypes: %q[%d] with length %d: %w", a.Name(), i, a.Len(), ErrIndex)
 }
 
 // Get atomically loads element i. An index outside [0, Len) panics, as a
@@ -258,7 +259,7 @@ func (a *RawArray[T]) CopyFrom(src []T) int {
 // Go's a[i:j]; bounds outside 0 <= i <= j <= Len give ErrIndex.
 func (a *RawArray[T]) Slice(i, j int) (*RawArray[T], error) {
 	if i < 0 || j < i || j > len(a.data) {
-		return nil, fmt.Errorf("ctypes: %q[%d:%d] of %d elements: %w", a.Name(), i, j, len(a.data), ErrIndex)
+		return nil, errtext.Errorf("ctypes: %q[%d:%d] of %d elements: %w", a.Name(), i, j, len(a.data), ErrIndex)
 	}
 	return &RawArray[T]{obj: a.obj, data: a.data[i:j:j]}, nil
 }

@@ -3,6 +3,8 @@ package ctypes
 import (
 	"fmt"
 	"reflect"
+
+	"github.com/shmkit/shmkit/internal/errtext"
 )
 
 // Typecode is one of Python's array/multiprocessing type codes, with the C
@@ -60,7 +62,7 @@ func ParseTypecode(r rune) (Typecode, error) {
 			return tc, nil
 		}
 	}
-	return 0, fmt.Errorf("ctypes: typecode %q: %w", r, ErrTypecode)
+	return 0, errtext.Errorf("ctypes: typecode %q: %w", r, ErrTypecode)
 }
 
 // Valid reports whether c is one of the typecodes.

@@ -2,9 +2,9 @@ package futex
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -81,7 +81,7 @@ type Barrier struct {
 // (1..1024).
 func NewBarrier(seg *shm.Segment, name string, parties int) (*Barrier, error) {
 	if parties < 1 || parties > barrierMaxParties {
-		return nil, fmt.Errorf("futex: new barrier %q: %d parties: %w", name, parties, ErrInvalidArgument)
+		return nil, errtext.Errorf("futex: new barrier %q: %d parties: %w", name, parties, ErrInvalidArgument)
 	}
 	size := barrierHdrSize + barrierSlotSize*parties
 	o, err := seg.CreateObject(name, KindBarrier, barrierVersion, size, func(b []byte) error {
@@ -89,7 +89,7 @@ func NewBarrier(seg *shm.Segment, name string, parties int) (*Barrier, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("futex: new barrier %q: %w", name, err)
+		return nil, errtext.Errorf("futex: new barrier %q: %w", name, err)
 	}
 	return newBarrier(seg, o, parties), nil
 }
@@ -98,14 +98,14 @@ func NewBarrier(seg *shm.Segment, name string, parties int) (*Barrier, error) {
 func OpenBarrier(seg *shm.Segment, name string) (*Barrier, error) {
 	o, err := seg.OpenObject(name, KindBarrier, barrierVersion)
 	if err != nil {
-		return nil, fmt.Errorf("futex: open barrier %q: %w", name, err)
+		return nil, errtext.Errorf("futex: open barrier %q: %w", name, err)
 	}
 	if o.Size() < barrierHdrSize {
-		return nil, fmt.Errorf("futex: open barrier %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
+		return nil, errtext.Errorf("futex: open barrier %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
 	}
 	p := int(atomic.LoadUint32(&barrierAt(o.Bytes()).parties))
 	if p < 1 || p > barrierMaxParties || o.Size() < barrierHdrSize+barrierSlotSize*p {
-		return nil, fmt.Errorf("futex: open barrier %q: %d parties in %d bytes: %w", name, p, o.Size(), shm.ErrCorrupt)
+		return nil, errtext.Errorf("futex: open barrier %q: %d parties in %d bytes: %w", name, p, o.Size(), shm.ErrCorrupt)
 	}
 	return newBarrier(seg, o, p), nil
 }
@@ -136,7 +136,9 @@ func (b *Barrier) NWaiting() int {
 // Broken reports whether the barrier is broken.
 func (b *Barrier) Broken() bool { return atomic.LoadUint64(&b.st.state)&barrierBroken != 0 }
 
-func (b *Barrier) errorf(err error) error { return fmt.Errorf("futex: barrier %q: %w", b.name, err) }
+func (b *Barrier) errorf(err error) error {
+	return errtext.Errorf("futex: barrier %q: %w", b.name, err)
+}
 
 // wake tells every waiter, in every process, that the state changed.
 func (b *Barrier) wake() {
@@ -166,7 +168,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		}
 		count := int(s & barrierCount)
 		if count >= b.parties {
-			return 0, b.errorf(fmt.Errorf("%d of %d parties arrived: %w", count, b.parties, shm.ErrCorrupt))
+			return 0, b.errorf(errtext.Errorf("%d of %d parties arrived: %w", count, b.parties, shm.ErrCorrupt))
 		}
 		gen = s >> 32
 		if count+1 == b.parties {
@@ -195,7 +197,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			if done, oerr := b.outcome(gen); done && oerr == nil {
 				return idx, nil
 			}
-			return 0, b.errorf(fmt.Errorf("%w: %w", ErrBrokenBarrier, err))
+			return 0, b.errorf(errtext.Errorf("%w: %w", ErrBrokenBarrier, err))
 		}
 		if timedOut {
 			slice = nextSlice(slice)

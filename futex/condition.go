@@ -2,10 +2,10 @@ package futex
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -61,18 +61,18 @@ func NewCondition(seg *shm.Segment, name string, lock Locker) (*Condition, error
 	if lock == nil {
 		r, err := NewRLock(seg, name+".lock")
 		if err != nil {
-			return nil, fmt.Errorf("futex: new condition %q: %w", name, err)
+			return nil, errtext.Errorf("futex: new condition %q: %w", name, err)
 		}
 		lock = r
 	}
 	switch lock.(type) {
 	case *Lock, *RLock:
 	default:
-		return nil, fmt.Errorf("futex: new condition %q: lock %T: %w", name, lock, ErrInvalidArgument)
+		return nil, errtext.Errorf("futex: new condition %q: lock %T: %w", name, lock, ErrInvalidArgument)
 	}
 	ln := lock.Name()
 	if len(ln) > condNameMax {
-		return nil, fmt.Errorf("futex: new condition %q: lock name too long: %w", name, ErrInvalidArgument)
+		return nil, errtext.Errorf("futex: new condition %q: lock name too long: %w", name, ErrInvalidArgument)
 	}
 	o, err := seg.CreateObject(name, KindCondition, conditionVersion, condSize, func(b []byte) error {
 		st := condAt(b)
@@ -81,7 +81,7 @@ func NewCondition(seg *shm.Segment, name string, lock Locker) (*Condition, error
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("futex: new condition %q: %w", name, err)
+		return nil, errtext.Errorf("futex: new condition %q: %w", name, err)
 	}
 	return newCondition(seg, o, lock), nil
 }
@@ -90,19 +90,19 @@ func NewCondition(seg *shm.Segment, name string, lock Locker) (*Condition, error
 func OpenCondition(seg *shm.Segment, name string) (*Condition, error) {
 	o, err := seg.OpenObject(name, KindCondition, conditionVersion)
 	if err != nil {
-		return nil, fmt.Errorf("futex: open condition %q: %w", name, err)
+		return nil, errtext.Errorf("futex: open condition %q: %w", name, err)
 	}
 	if o.Size() < condSize {
-		return nil, fmt.Errorf("futex: open condition %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
+		return nil, errtext.Errorf("futex: open condition %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
 	}
 	st := condAt(o.Bytes())
 	n := atomic.LoadUint32(&st.nameLen)
 	if n == 0 || n > condNameMax {
-		return nil, fmt.Errorf("futex: open condition %q: lock name length %d: %w", name, n, shm.ErrCorrupt)
+		return nil, errtext.Errorf("futex: open condition %q: lock name length %d: %w", name, n, shm.ErrCorrupt)
 	}
 	lock, err := OpenLocker(seg, string(st.name[:n]))
 	if err != nil {
-		return nil, fmt.Errorf("futex: open condition %q: %w", name, err)
+		return nil, errtext.Errorf("futex: open condition %q: %w", name, err)
 	}
 	return newCondition(seg, o, lock), nil
 }
@@ -138,7 +138,7 @@ func (c *Condition) TryAcquire() (bool, error) { return c.lock.TryAcquire() }
 func (c *Condition) Release() error { return c.lock.Release() }
 
 func (c *Condition) errorf(err error) error {
-	return fmt.Errorf("futex: condition %q: %w", c.name, err)
+	return errtext.Errorf("futex: condition %q: %w", c.name, err)
 }
 
 // held reports whether the caller holds the lock: for an RLock its Owner

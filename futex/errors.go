@@ -3,7 +3,9 @@ package futex
 import "errors"
 
 // Sentinel errors; test with errors.Is. Functions wrap them with the
-// object's name. The CPython exception each one stands for is listed in
+// object's name, and a message carries one package prefix and names the
+// object once, also when it wraps shm's errors: `futex: open lock "l":
+// does not exist` (internal/errtext). The CPython exception each one stands for is listed in
 // doc.go.
 var (
 	// ErrTimeout is returned by Wait when its time limit elapsed without a

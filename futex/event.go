@@ -2,9 +2,9 @@ package futex
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -35,7 +35,7 @@ type Event struct {
 func NewEvent(seg *shm.Segment, name string) (*Event, error) {
 	o, err := seg.CreateObject(name, KindEvent, eventVersion, eventSize, nil)
 	if err != nil {
-		return nil, fmt.Errorf("futex: new event %q: %w", name, err)
+		return nil, errtext.Errorf("futex: new event %q: %w", name, err)
 	}
 	return newEvent(seg, o), nil
 }
@@ -44,10 +44,10 @@ func NewEvent(seg *shm.Segment, name string) (*Event, error) {
 func OpenEvent(seg *shm.Segment, name string) (*Event, error) {
 	o, err := seg.OpenObject(name, KindEvent, eventVersion)
 	if err != nil {
-		return nil, fmt.Errorf("futex: open event %q: %w", name, err)
+		return nil, errtext.Errorf("futex: open event %q: %w", name, err)
 	}
 	if o.Size() < eventSize {
-		return nil, fmt.Errorf("futex: open event %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
+		return nil, errtext.Errorf("futex: open event %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
 	}
 	return newEvent(seg, o), nil
 }

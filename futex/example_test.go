@@ -36,7 +36,7 @@ func ExampleLock() {
 	fmt.Println("second release:", l.Release())
 	// Output:
 	// locked: true
-	// second release: futex: lock "counter-lock": futex: semaphore or lock released too many times
+	// second release: futex: lock "counter-lock": semaphore or lock released too many times
 }
 
 func ExampleRLock() {

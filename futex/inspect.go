@@ -1,9 +1,9 @@
 package futex
 
 import (
-	"fmt"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -92,11 +92,11 @@ func Inspect(seg *shm.Segment, info shm.ObjectInfo) (State, error) {
 	st := State{Kind: info.Kind}
 	version, ok := kindVersions[info.Kind]
 	if !ok {
-		return st, fmt.Errorf("futex: inspect %q: kind %v: %w", info.Name, info.Kind, shm.ErrTypeMismatch)
+		return st, errtext.Errorf("futex: inspect %q: kind %v: %w", info.Name, info.Kind, shm.ErrTypeMismatch)
 	}
 	o, err := seg.OpenInfo(info, version)
 	if err != nil {
-		return st, fmt.Errorf("futex: inspect: %w", err)
+		return st, errtext.Errorf("futex: inspect: %w", err)
 	}
 	b := o.Bytes()
 	err = seg.Guard(func() error {
@@ -115,14 +115,14 @@ func Inspect(seg *shm.Segment, info shm.ObjectInfo) (State, error) {
 		return err
 	})
 	if err != nil {
-		return State{Kind: info.Kind}, fmt.Errorf("futex: inspect %q: %w", info.Name, err)
+		return State{Kind: info.Kind}, errtext.Errorf("futex: inspect %q: %w", info.Name, err)
 	}
 	return st, nil
 }
 
 func short(b []byte, size int) error {
 	if len(b) < size {
-		return fmt.Errorf("payload %d bytes, want %d: %w", len(b), size, shm.ErrCorrupt)
+		return errtext.Errorf("payload %d bytes, want %d: %w", len(b), size, shm.ErrCorrupt)
 	}
 	return nil
 }
@@ -145,7 +145,7 @@ func inspectLock(seg *shm.Segment, b []byte) (*LockState, error) {
 	}
 	alive, err := seg.Alive(tok)
 	if err != nil {
-		return nil, fmt.Errorf("holder %v: %w", tok, err)
+		return nil, errtext.Errorf("holder %v: %w", tok, err)
 	}
 	ls.HolderAlive = alive
 	for _, p := range seg.Participants() {
@@ -184,7 +184,7 @@ func inspectCondition(b []byte) (*ConditionState, error) {
 	c := condAt(b)
 	n := atomic.LoadUint32(&c.nameLen)
 	if n > condNameMax {
-		return nil, fmt.Errorf("lock name length %d: %w", n, shm.ErrCorrupt)
+		return nil, errtext.Errorf("lock name length %d: %w", n, shm.ErrCorrupt)
 	}
 	s := atomic.LoadUint64(&c.state)
 	return &ConditionState{
@@ -202,7 +202,7 @@ func inspectBarrier(b []byte) (*BarrierState, error) {
 	bs := barrierAt(b)
 	p := int(atomic.LoadUint32(&bs.parties))
 	if p < 1 || p > barrierMaxParties || len(b) < barrierHdrSize+barrierSlotSize*p {
-		return nil, fmt.Errorf("%d parties in %d bytes: %w", p, len(b), shm.ErrCorrupt)
+		return nil, errtext.Errorf("%d parties in %d bytes: %w", p, len(b), shm.ErrCorrupt)
 	}
 	s := atomic.LoadUint64(&bs.state)
 	return &BarrierState{

@@ -2,10 +2,10 @@ package futex
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -69,7 +69,7 @@ func openLock(seg *shm.Segment, name string, kind shm.Kind) (shm.Object, error) 
 		return o, err
 	}
 	if o.Size() < lockSize {
-		return o, fmt.Errorf("futex: open %q: payload %d bytes, want %d: %w", name, o.Size(), lockSize, shm.ErrCorrupt)
+		return o, errtext.Errorf("futex: open %q: payload %d bytes, want %d: %w", name, o.Size(), lockSize, shm.ErrCorrupt)
 	}
 	return o, nil
 }
@@ -113,7 +113,7 @@ func (c *lockCore) tryOnce(checkDead bool) (bool, error) {
 func (c *lockCore) takeOverDead(w uint32) (bool, error) {
 	alive, err := c.seg.Alive(shm.Token(w & lockTokenMask))
 	if err != nil {
-		return false, fmt.Errorf("futex: lock %q: holder: %w", c.name, err)
+		return false, errtext.Errorf("futex: lock %q: holder: %w", c.name, err)
 	}
 	if alive {
 		return false, nil
@@ -126,7 +126,7 @@ func (c *lockCore) takeOverDead(w uint32) (bool, error) {
 }
 
 func (c *lockCore) errorf(err error) error {
-	return fmt.Errorf("futex: lock %q: %w", c.name, err)
+	return errtext.Errorf("futex: lock %q: %w", c.name, err)
 }
 
 // acquire blocks until the lock is held (nil or ErrOwnerDead), the lock is
@@ -272,7 +272,7 @@ func (*noCopy) Unlock() {}
 func NewLock(seg *shm.Segment, name string) (*Lock, error) {
 	o, err := createLock(seg, name, KindLock)
 	if err != nil {
-		return nil, fmt.Errorf("futex: new lock %q: %w", name, err)
+		return nil, errtext.Errorf("futex: new lock %q: %w", name, err)
 	}
 	return &Lock{c: newCore(seg, o)}, nil
 }
@@ -282,7 +282,7 @@ func NewLock(seg *shm.Segment, name string) (*Lock, error) {
 func OpenLock(seg *shm.Segment, name string) (*Lock, error) {
 	o, err := openLock(seg, name, KindLock)
 	if err != nil {
-		return nil, fmt.Errorf("futex: open lock %q: %w", name, err)
+		return nil, errtext.Errorf("futex: open lock %q: %w", name, err)
 	}
 	return &Lock{c: newCore(seg, o)}, nil
 }

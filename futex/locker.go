@@ -3,8 +3,8 @@ package futex
 import (
 	"context"
 	"errors"
-	"fmt"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -43,7 +43,7 @@ func OpenLocker(seg *shm.Segment, name string) (Locker, error) {
 	}
 	r, err := OpenRLock(seg, name)
 	if err != nil {
-		return nil, fmt.Errorf("futex: open locker %q: %w", name, err)
+		return nil, errtext.Errorf("futex: open locker %q: %w", name, err)
 	}
 	return r, nil
 }

@@ -2,10 +2,10 @@ package futex
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -138,7 +138,7 @@ func newRLock(seg *shm.Segment, o shm.Object) *RLock {
 func NewRLock(seg *shm.Segment, name string) (*RLock, error) {
 	o, err := createLock(seg, name, KindRLock)
 	if err != nil {
-		return nil, fmt.Errorf("futex: new rlock %q: %w", name, err)
+		return nil, errtext.Errorf("futex: new rlock %q: %w", name, err)
 	}
 	return newRLock(seg, o), nil
 }
@@ -148,7 +148,7 @@ func NewRLock(seg *shm.Segment, name string) (*RLock, error) {
 func OpenRLock(seg *shm.Segment, name string) (*RLock, error) {
 	o, err := openLock(seg, name, KindRLock)
 	if err != nil {
-		return nil, fmt.Errorf("futex: open rlock %q: %w", name, err)
+		return nil, errtext.Errorf("futex: open rlock %q: %w", name, err)
 	}
 	return newRLock(seg, o), nil
 }

@@ -2,9 +2,9 @@ package futex
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -34,7 +34,9 @@ func newSemCore(seg *shm.Segment, o shm.Object) semCore {
 	return semCore{name: o.Name(), st: semAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), gate: gateFor(seg, o.Offset())}
 }
 
-func (c *semCore) errorf(err error) error { return fmt.Errorf("futex: semaphore %q: %w", c.name, err) }
+func (c *semCore) errorf(err error) error {
+	return errtext.Errorf("futex: semaphore %q: %w", c.name, err)
+}
 
 func (c *semCore) tryAcquire() bool {
 	for {
@@ -66,7 +68,7 @@ func (c *semCore) acquire(ctx context.Context) error {
 			return nil
 		}
 		if v := atomic.LoadUint32(&c.st.value); v > SemValueMax {
-			return c.errorf(fmt.Errorf("value %#x: %w", v, shm.ErrCorrupt))
+			return c.errorf(errtext.Errorf("value %#x: %w", v, shm.ErrCorrupt))
 		}
 		atomic.AddUint32(&c.st.sleepers, 1)
 		timedOut, err := park(ctx, &c.st.value, 0, slice)
@@ -110,7 +112,7 @@ func (c *semCore) value() int {
 
 func newSem(seg *shm.Segment, name string, kind shm.Kind, value, max int) (semCore, error) {
 	if value < 0 || value > SemValueMax {
-		return semCore{}, fmt.Errorf("futex: new semaphore %q: value %d: %w", name, value, ErrInvalidArgument)
+		return semCore{}, errtext.Errorf("futex: new semaphore %q: value %d: %w", name, value, ErrInvalidArgument)
 	}
 	o, err := seg.CreateObject(name, kind, semVersion, semSize, func(b []byte) error {
 		st := semAt(b)
@@ -119,7 +121,7 @@ func newSem(seg *shm.Segment, name string, kind shm.Kind, value, max int) (semCo
 		return nil
 	})
 	if err != nil {
-		return semCore{}, fmt.Errorf("futex: new semaphore %q: %w", name, err)
+		return semCore{}, errtext.Errorf("futex: new semaphore %q: %w", name, err)
 	}
 	return newSemCore(seg, o), nil
 }
@@ -127,14 +129,14 @@ func newSem(seg *shm.Segment, name string, kind shm.Kind, value, max int) (semCo
 func openSem(seg *shm.Segment, name string, kind shm.Kind) (semCore, error) {
 	o, err := seg.OpenObject(name, kind, semVersion)
 	if err != nil {
-		return semCore{}, fmt.Errorf("futex: open semaphore %q: %w", name, err)
+		return semCore{}, errtext.Errorf("futex: open semaphore %q: %w", name, err)
 	}
 	if o.Size() < semSize {
-		return semCore{}, fmt.Errorf("futex: open semaphore %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
+		return semCore{}, errtext.Errorf("futex: open semaphore %q: payload %d bytes: %w", name, o.Size(), shm.ErrCorrupt)
 	}
 	c := newSemCore(seg, o)
 	if m := atomic.LoadUint32(&c.st.max); m > SemValueMax {
-		return semCore{}, fmt.Errorf("futex: open semaphore %q: max %#x: %w", name, m, shm.ErrCorrupt)
+		return semCore{}, errtext.Errorf("futex: open semaphore %q: max %#x: %w", name, m, shm.ErrCorrupt)
 	}
 	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 )
 
@@ -81,11 +82,11 @@ func (o Object) Bytes() []byte { return o.seg.data[o.off : o.off+o.size : o.off+
 // with no NUL.
 func CheckObjectName(name string) error {
 	if name == "" || len(name) > entryNameMax {
-		return fmt.Errorf("shm: object name %q: length %d outside [1, %d]: %w", name, len(name), entryNameMax, ErrInvalidName)
+		return errtext.Errorf("shm: object name %q: length %d outside [1, %d]: %w", name, len(name), entryNameMax, ErrInvalidName)
 	}
 	for i := 0; i < len(name); i++ {
 		if name[i] == 0 {
-			return fmt.Errorf("shm: object name %q: NUL byte: %w", name, ErrInvalidName)
+			return errtext.Errorf("shm: object name %q: NUL byte: %w", name, ErrInvalidName)
 		}
 	}
 	return nil
@@ -97,21 +98,21 @@ func CheckObjectName(name string) error {
 // processes must find by name.
 func (s *Segment) Alloc(size int) (off int, err error) {
 	if size <= 0 {
-		return 0, fmt.Errorf("shm: alloc %d bytes: %w", size, ErrInvalidSize)
+		return 0, errtext.Errorf("shm: alloc %d bytes: %w", size, ErrInvalidSize)
 	}
 	if s.closed.Load() {
-		return 0, fmt.Errorf("shm: alloc %d bytes: %w", size, ErrClosed)
+		return 0, errtext.Errorf("shm: alloc %d bytes: %w", size, ErrClosed)
 	}
 	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	cur := &s.hdr().cursor
 	for {
 		c := atomic.LoadUint64(cur)
 		if c < uint64(s.arenaOff) || c > uint64(len(s.data)) {
-			return 0, fmt.Errorf("shm: allocation cursor %d outside arena [%d, %d]: %w", c, s.arenaOff, len(s.data), ErrCorrupt)
+			return 0, errtext.Errorf("shm: allocation cursor %d outside arena [%d, %d]: %w", c, s.arenaOff, len(s.data), ErrCorrupt)
 		}
 		start := uint64(alignUp(int(c), cacheLine))
 		if start > uint64(len(s.data)) || uint64(size) > uint64(len(s.data))-start {
-			return 0, fmt.Errorf("shm: alloc %d bytes, %d free: %w", size, len(s.data)-int(c), ErrNoSpace)
+			return 0, errtext.Errorf("shm: alloc %d bytes, %d free: %w", size, len(s.data)-int(c), ErrNoSpace)
 		}
 		if atomic.CompareAndSwapUint64(cur, c, start+uint64(size)) {
 			return int(start), nil
@@ -131,10 +132,10 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 		return Object{}, err
 	}
 	if size <= 0 || size > MaxSize {
-		return Object{}, fmt.Errorf("shm: create object %q: size %d: %w", name, size, ErrInvalidSize)
+		return Object{}, errtext.Errorf("shm: create object %q: size %d: %w", name, size, ErrInvalidSize)
 	}
 	if s.closed.Load() {
-		return Object{}, fmt.Errorf("shm: create object %q: %w", name, ErrClosed)
+		return Object{}, errtext.Errorf("shm: create object %q: %w", name, ErrClosed)
 	}
 	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	h := xxhash.Sum64String(name)
@@ -146,7 +147,7 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 		e := s.entryAt(idx)
 		st, err := s.settle(e)
 		if err != nil {
-			return Object{}, fmt.Errorf("shm: create object %q: %w", name, err)
+			return Object{}, errtext.Errorf("shm: create object %q: %w", name, err)
 		}
 		switch byte(st) {
 		case entryFree:
@@ -155,7 +156,7 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 				// live creator moves it on at once; an entry that keeps
 				// changing under us is a scribbling peer.
 				if retries++; retries > 1000 {
-					return Object{}, fmt.Errorf("shm: create object %q: entry %d keeps changing: %w", name, idx, ErrCorrupt)
+					return Object{}, errtext.Errorf("shm: create object %q: entry %d keeps changing: %w", name, idx, ErrCorrupt)
 				}
 				i--
 				continue
@@ -165,13 +166,13 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 			continue
 		case entryNamed, entryReady:
 			if s.entryHasName(e, h, name) {
-				return Object{}, fmt.Errorf("shm: create object %q: %w", name, ErrExist)
+				return Object{}, errtext.Errorf("shm: create object %q: %w", name, ErrExist)
 			}
 		default:
-			return Object{}, fmt.Errorf("shm: create object %q: entry %d state %#x: %w", name, idx, st, ErrCorrupt)
+			return Object{}, errtext.Errorf("shm: create object %q: entry %d state %#x: %w", name, idx, st, ErrCorrupt)
 		}
 	}
-	return Object{}, fmt.Errorf("shm: create object %q: %d entries: %w", name, s.entries, ErrDirectoryFull)
+	return Object{}, errtext.Errorf("shm: create object %q: %d entries: %w", name, s.entries, ErrDirectoryFull)
 }
 
 func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, version uint32, size int, init func([]byte) error) (Object, error) {
@@ -185,7 +186,7 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 		}
 	}()
 	fail := func(err error) (Object, error) {
-		return Object{}, fmt.Errorf("shm: create object %q: %w", name, err)
+		return Object{}, errtext.Errorf("shm: create object %q: %w", name, err)
 	}
 	e.hash = h
 	copy(e.name[:], name)
@@ -233,7 +234,7 @@ func (s *Segment) settle(e *entry) (uint64, error) {
 		if deadline.IsZero() {
 			deadline = time.Now().Add(s.timeout)
 		} else if time.Now().After(deadline) {
-			return 0, fmt.Errorf("directory entry claimed by %v for over %v: %w", Token(st>>32), s.timeout, ErrNotInitialized)
+			return 0, errtext.Errorf("directory entry claimed by %v for over %v: %w", Token(st>>32), s.timeout, ErrNotInitialized)
 		}
 		time.Sleep(backoff)
 	}
@@ -272,7 +273,7 @@ func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object
 		return Object{}, err
 	}
 	if s.closed.Load() {
-		return Object{}, fmt.Errorf("shm: open object %q: %w", name, ErrClosed)
+		return Object{}, errtext.Errorf("shm: open object %q: %w", name, ErrClosed)
 	}
 	defer s.catchFault(&err, debug.SetPanicOnFault(true))
 	h := xxhash.Sum64String(name)
@@ -283,11 +284,11 @@ func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object
 		e := s.entryAt(idx)
 		st, err := s.settle(e)
 		if err != nil {
-			return Object{}, fmt.Errorf("shm: open object %q: %w", name, err)
+			return Object{}, errtext.Errorf("shm: open object %q: %w", name, err)
 		}
 		switch byte(st) {
 		case entryFree:
-			return Object{}, fmt.Errorf("shm: open object %q: %w", name, ErrNotExist)
+			return Object{}, errtext.Errorf("shm: open object %q: %w", name, ErrNotExist)
 		case entryFailed:
 			continue
 		case entryNamed, entryReady:
@@ -297,26 +298,26 @@ func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object
 			o, err := s.awaitReady(idx, e, name)
 			if err == errCreatorDied {
 				if retries++; retries > 1000 {
-					return Object{}, fmt.Errorf("shm: open object %q: entry %d keeps changing: %w", name, idx, ErrCorrupt)
+					return Object{}, errtext.Errorf("shm: open object %q: entry %d keeps changing: %w", name, idx, ErrCorrupt)
 				}
 				i--
 				continue
 			}
 			if err != nil {
-				return Object{}, fmt.Errorf("shm: open object %q: %w", name, err)
+				return Object{}, errtext.Errorf("shm: open object %q: %w", name, err)
 			}
 			if o.kind != kind {
-				return Object{}, fmt.Errorf("shm: open object %q: kind %v, want %v: %w", name, o.kind, kind, ErrTypeMismatch)
+				return Object{}, errtext.Errorf("shm: open object %q: kind %v, want %v: %w", name, o.kind, kind, ErrTypeMismatch)
 			}
 			if o.version>>16 != version>>16 {
-				return Object{}, fmt.Errorf("shm: open object %q: layout version %#x, want %#x: %w", name, o.version, version, ErrVersion)
+				return Object{}, errtext.Errorf("shm: open object %q: layout version %#x, want %#x: %w", name, o.version, version, ErrVersion)
 			}
 			return o, nil
 		default:
-			return Object{}, fmt.Errorf("shm: open object %q: entry %d state %#x: %w", name, idx, st, ErrCorrupt)
+			return Object{}, errtext.Errorf("shm: open object %q: entry %d state %#x: %w", name, idx, st, ErrCorrupt)
 		}
 	}
-	return Object{}, fmt.Errorf("shm: open object %q: %w", name, ErrNotExist)
+	return Object{}, errtext.Errorf("shm: open object %q: %w", name, ErrNotExist)
 }
 
 // awaitReady waits for a named entry to become ready and validates it.
@@ -330,13 +331,13 @@ func (s *Segment) awaitReady(idx int, e *entry, name string) (Object, error) {
 			return s.entryObject(idx, e, name)
 		case entryNamed:
 		default:
-			return Object{}, fmt.Errorf("creation failed (entry state %#x): %w", st, ErrNotInitialized)
+			return Object{}, errtext.Errorf("creation failed (entry state %#x): %w", st, ErrNotInitialized)
 		}
 		if !s.burnIfDead(e, st) {
 			return Object{}, errCreatorDied
 		}
 		if time.Now().After(deadline) {
-			return Object{}, fmt.Errorf("not published within %v: %w", s.timeout, ErrNotInitialized)
+			return Object{}, errtext.Errorf("not published within %v: %w", s.timeout, ErrNotInitialized)
 		}
 		time.Sleep(backoff)
 	}
@@ -348,12 +349,12 @@ func (s *Segment) entryObject(idx int, e *entry, name string) (Object, error) {
 	off, size := e.off, e.size
 	lim := uint64(len(s.data))
 	if off%cacheLine != 0 || off < uint64(s.arenaOff+objHdrSize) || off > lim || size == 0 || size > lim-off {
-		return Object{}, fmt.Errorf("entry %d: payload [%d,+%d) outside arena [%d, %d): %w", idx, off, size, s.arenaOff, lim, ErrCorrupt)
+		return Object{}, errtext.Errorf("entry %d: payload [%d,+%d) outside arena [%d, %d): %w", idx, off, size, s.arenaOff, lim, ErrCorrupt)
 	}
 	o := Object{seg: s, name: name, kind: Kind(e.kind), version: e.version, off: int(off), size: int(size)}
 	oh := s.objHdr(o.off)
 	if oh.magic != objMagic || Kind(oh.kind) != o.kind || oh.version != o.version || oh.index != uint32(idx) || oh.size != size {
-		return Object{}, fmt.Errorf("entry %d: object header disagrees with directory: %w", idx, ErrCorrupt)
+		return Object{}, errtext.Errorf("entry %d: object header disagrees with directory: %w", idx, ErrCorrupt)
 	}
 	return o, nil
 }
@@ -393,7 +394,7 @@ func (s *Segment) Objects() (out []ObjectInfo) {
 		}
 		n := atomic.LoadUint32(&e.nameLen)
 		if n > entryNameMax {
-			out = append(out, ObjectInfo{Err: fmt.Errorf("entry %d: name length %d: %w", i, n, ErrCorrupt)})
+			out = append(out, ObjectInfo{Err: errtext.Errorf("entry %d: name length %d: %w", i, n, ErrCorrupt)})
 			continue
 		}
 		info := ObjectInfo{Name: string(e.name[:n]), Creator: Token(st >> 32)}

@@ -3,7 +3,8 @@ package shm
 import "errors"
 
 // Sentinel errors. Functions wrap them with the segment or object name
-// (fmt.Errorf("shm: open %q: %w", ...)); test with errors.Is.
+// (errtext.Errorf("shm: open %q: %w", ...), whose text keeps one
+// package prefix: "shm: open \"x\": does not exist"); test with errors.Is.
 var (
 	// ErrExist: a segment or object of that name already exists, or something
 	// else (a symlink, FIFO, directory) squats the name.

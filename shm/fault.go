@@ -1,8 +1,9 @@
 package shm
 
 import (
-	"fmt"
 	"runtime/debug"
+
+	"github.com/shmkit/shmkit/internal/errtext"
 )
 
 // A named segment cannot be sealed: a peer may ftruncate its file under a
@@ -26,7 +27,7 @@ func (s *Segment) catchFault(err *error, old bool) {
 		return
 	}
 	if f, ok := r.(interface{ Addr() uintptr }); ok && s.inMapping(f.Addr()) {
-		*err = fmt.Errorf("shm: fault at offset %d of the mapping: %w", f.Addr()-s.base, ErrSegmentTruncated)
+		*err = errtext.Errorf("shm: fault at offset %d of the mapping: %w", f.Addr()-s.base, ErrSegmentTruncated)
 		return
 	}
 	panic(r)

@@ -1,6 +1,6 @@
 package shm
 
-import "fmt"
+import "github.com/shmkit/shmkit/internal/errtext"
 
 // Lookup returns the directory entry of the object named name as Objects
 // lists it (ready or not), or ErrNotExist. It never waits.
@@ -10,7 +10,7 @@ func (s *Segment) Lookup(name string) (ObjectInfo, error) {
 			return o, nil
 		}
 	}
-	return ObjectInfo{}, fmt.Errorf("shm: lookup %q: %w", name, ErrNotExist)
+	return ObjectInfo{}, errtext.Errorf("shm: lookup %q: %w", name, ErrNotExist)
 }
 
 // OpenInfo opens the object that info (an entry of Objects or Lookup)
@@ -19,10 +19,10 @@ func (s *Segment) Lookup(name string) (ObjectInfo, error) {
 // ErrNotInitialized. Tools that read objects without blocking use it.
 func (s *Segment) OpenInfo(info ObjectInfo, version uint32) (Object, error) {
 	if info.Err != nil {
-		return Object{}, fmt.Errorf("shm: open object %q: %w", info.Name, info.Err)
+		return Object{}, errtext.Errorf("shm: open object %q: %w", info.Name, info.Err)
 	}
 	if !info.Ready {
-		return Object{}, fmt.Errorf("shm: open object %q: %w", info.Name, ErrNotInitialized)
+		return Object{}, errtext.Errorf("shm: open object %q: %w", info.Name, ErrNotInitialized)
 	}
 	return s.OpenObject(info.Name, info.Kind, version)
 }

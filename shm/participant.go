@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/shmkit/shmkit/internal/errtext"
 )
 
 // Token names one participant (a process's attachment to a segment) in a
@@ -85,12 +87,12 @@ func (s *Segment) openPrivate() (*os.File, error) {
 		f, err = os.OpenFile(s.file.Name(), os.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open liveness descriptor: %w", err)
+		return nil, errtext.Errorf("open liveness descriptor: %w", err)
 	}
 	var a, b unix.Stat_t
 	if unix.Fstat(int(f.Fd()), &a) != nil || unix.Fstat(int(s.file.Fd()), &b) != nil || a.Ino != b.Ino || a.Dev != b.Dev {
 		f.Close()
-		return nil, fmt.Errorf("liveness descriptor names another file: %w", ErrUnlinked)
+		return nil, errtext.Errorf("liveness descriptor names another file: %w", ErrUnlinked)
 	}
 	return f, nil
 }
@@ -158,7 +160,7 @@ func (s *Segment) join() error {
 		}
 	}
 	live.Close()
-	return fmt.Errorf("%d slots: %w", s.slots, ErrNoSlot)
+	return errtext.Errorf("%d slots: %w", s.slots, ErrNoSlot)
 }
 
 // attachLock takes the read lock on byte 0, the "someone has this segment
@@ -173,10 +175,10 @@ func (s *Segment) attachLock(live *os.File) error {
 			return nil
 		}
 		if !busy(err) {
-			return fmt.Errorf("attach lock: %w", err)
+			return errtext.Errorf("attach lock: %w", err)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("attach lock write-locked (by shmkit gc?) for over %v: %w", s.timeout, ErrNotInitialized)
+			return errtext.Errorf("attach lock write-locked (by shmkit gc?) for over %v: %w", s.timeout, ErrNotInitialized)
 		}
 		time.Sleep(backoff)
 	}
@@ -190,7 +192,7 @@ func (s *Segment) claim(live *os.File, i int) (Token, error) {
 		if busy(err) {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("claim lock: %w", err)
+		return 0, errtext.Errorf("claim lock: %w", err)
 	}
 	// Failing to drop the claim lock would only keep other joiners off a
 	// slot that is ours for as long as we hold it anyway.
@@ -198,7 +200,7 @@ func (s *Segment) claim(live *os.File, i int) (Token, error) {
 	crashpoint("join-claimed")
 	if held, err := ofdLocked(live, liveByte(off)); err != nil || held {
 		if err != nil {
-			return 0, fmt.Errorf("liveness lock: %w", err)
+			return 0, errtext.Errorf("liveness lock: %w", err)
 		}
 		return 0, nil
 	}
@@ -218,7 +220,7 @@ func (s *Segment) claim(live *os.File, i int) (Token, error) {
 			// Only a process that ignores the claim lock gets here.
 			return 0, nil
 		}
-		return 0, fmt.Errorf("liveness lock: %w", err)
+		return 0, errtext.Errorf("liveness lock: %w", err)
 	}
 	crashpoint("join-locked")
 	atomic.StoreUint32(&sl.state, slotStateAlive)
@@ -256,11 +258,11 @@ func (s *Segment) Token() Token { return s.token }
 // fcntl system call; call it on slow paths only.
 func (s *Segment) Alive(t Token) (alive bool, err error) {
 	if s.closed.Load() {
-		return false, fmt.Errorf("shm: liveness of %v: %w", t, ErrClosed)
+		return false, errtext.Errorf("shm: liveness of %v: %w", t, ErrClosed)
 	}
 	i := t.Slot()
 	if i < 0 || i >= s.slots {
-		return false, fmt.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
+		return false, errtext.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
 	}
 	if t == s.token && s.live != nil {
 		return true, nil
@@ -272,7 +274,7 @@ func (s *Segment) Alive(t Token) (alive bool, err error) {
 	}
 	locked, err := ofdLocked(s.file, liveByte(s.slotOff(i)))
 	if err != nil {
-		return false, fmt.Errorf("shm: liveness of %v: %w", t, err)
+		return false, errtext.Errorf("shm: liveness of %v: %w", t, err)
 	}
 	if !locked {
 		return false, nil
@@ -291,7 +293,7 @@ const PendingWords = 4
 func (s *Segment) Pending(t Token) (*[PendingWords]uint64, error) {
 	i := t.Slot()
 	if i < 0 || i >= s.slots {
-		return nil, fmt.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
+		return nil, errtext.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
 	}
 	return &s.slotAt(i).pending, nil
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io/fs"
 	"math/bits"
 	"os"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/shmkit/shmkit/internal/errtext"
 )
 
 // Limits and defaults.
@@ -77,10 +78,10 @@ func (o *Options) withDefaults() (Options, error) {
 		r.Timeout = DefaultTimeout
 	}
 	if r.Participants < 1 || r.Participants > MaxParticipants {
-		return r, fmt.Errorf("shm: %d participants outside [1, %d]: %w", r.Participants, MaxParticipants, ErrInvalidSize)
+		return r, errtext.Errorf("shm: %d participants outside [1, %d]: %w", r.Participants, MaxParticipants, ErrInvalidSize)
 	}
 	if r.Objects < 1 || r.Objects > MaxObjects {
-		return r, fmt.Errorf("shm: %d objects outside [1, %d]: %w", r.Objects, MaxObjects, ErrInvalidSize)
+		return r, errtext.Errorf("shm: %d objects outside [1, %d]: %w", r.Objects, MaxObjects, ErrInvalidSize)
 	}
 	r.Objects = 1 << bits.Len(uint(r.Objects-1))
 	return r, nil
@@ -138,12 +139,12 @@ func Dir() string {
 // [A-Za-z0-9._-], not "." or "..".
 func CheckName(name string) error {
 	if name == "" || len(name) > 255 || name == "." || name == ".." {
-		return fmt.Errorf("shm: segment name %q: %w", name, ErrInvalidName)
+		return errtext.Errorf("shm: segment name %q: %w", name, ErrInvalidName)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("shm: segment name %q: byte %q: %w", name, c, ErrInvalidName)
+			return errtext.Errorf("shm: segment name %q: byte %q: %w", name, c, ErrInvalidName)
 		}
 	}
 	return nil
@@ -183,7 +184,7 @@ func CreateWith(name string, size int, o *Options) (*Segment, error) {
 	}
 	opt, total, err := plan(size, o)
 	if err != nil {
-		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+		return nil, errtext.Errorf("shm: create %q: %w", name, err)
 	}
 	path := filepath.Join(Dir(), name)
 	s, err := createUnnamed(path, name, total, opt)
@@ -191,7 +192,7 @@ func CreateWith(name string, size int, o *Options) (*Segment, error) {
 		s, err = createNamed(path, name, total, opt)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("shm: create %q: %w", name, err)
+		return nil, errtext.Errorf("shm: create %q: %w", name, err)
 	}
 	return s, nil
 }
@@ -243,7 +244,7 @@ func createUnnamed(path, name string, total int, opt Options) (*Segment, error) 
 		if err == unix.EEXIST {
 			return nil, ErrExist
 		}
-		return nil, fmt.Errorf("link: %w", err)
+		return nil, errtext.Errorf("link: %w", err)
 	}
 	return s, nil
 }
@@ -287,20 +288,20 @@ func Anonymous(size int) (*Segment, error) { return AnonymousWith(size, nil) }
 func AnonymousWith(size int, o *Options) (*Segment, error) {
 	opt, total, err := plan(size, o)
 	if err != nil {
-		return nil, fmt.Errorf("shm: anonymous: %w", err)
+		return nil, errtext.Errorf("shm: anonymous: %w", err)
 	}
 	fd, err := unix.MemfdCreate("shmkit", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_NOEXEC_SEAL)
 	if err == unix.EINVAL { // kernels before 6.3 lack MFD_NOEXEC_SEAL
 		fd, err = unix.MemfdCreate("shmkit", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("shm: anonymous: memfd_create: %w", err)
+		return nil, errtext.Errorf("shm: anonymous: memfd_create: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "memfd:shmkit")
 	s, err := initialize(f, "", total, opt)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("shm: anonymous: %w", err)
+		return nil, errtext.Errorf("shm: anonymous: %w", err)
 	}
 	return s, nil
 }
@@ -311,11 +312,11 @@ func plan(size int, o *Options) (Options, int, error) {
 		return opt, 0, err
 	}
 	if size <= 0 || size > MaxSize {
-		return opt, 0, fmt.Errorf("size %d outside [1, %d]: %w", size, int64(MaxSize), ErrInvalidSize)
+		return opt, 0, errtext.Errorf("size %d outside [1, %d]: %w", size, int64(MaxSize), ErrInvalidSize)
 	}
 	total := alignUp(layout(opt.Participants, opt.Objects)+size, os.Getpagesize())
 	if total > MaxSize {
-		return opt, 0, fmt.Errorf("size %d plus header above %d: %w", size, int64(MaxSize), ErrInvalidSize)
+		return opt, 0, errtext.Errorf("size %d plus header above %d: %w", size, int64(MaxSize), ErrInvalidSize)
 	}
 	return opt, total, nil
 }
@@ -325,21 +326,21 @@ func plan(size int, o *Options) (Options, int, error) {
 func initialize(f *os.File, name string, total int, opt Options) (*Segment, error) {
 	fd := int(f.Fd())
 	if err := unix.Fchmod(fd, 0o600); err != nil {
-		return nil, fmt.Errorf("fchmod: %w", err)
+		return nil, errtext.Errorf("fchmod: %w", err)
 	}
 	if err := unix.Fallocate(fd, 0, 0, int64(total)); err != nil {
 		if err != unix.EOPNOTSUPP {
-			return nil, fmt.Errorf("reserve %d bytes: %w", total, err)
+			return nil, errtext.Errorf("reserve %d bytes: %w", total, err)
 		}
 		// A SHMKIT_DIR on a file system without fallocate: size it
 		// sparsely. /dev/shm (tmpfs) always supports it.
 		if err := unix.Ftruncate(fd, int64(total)); err != nil {
-			return nil, fmt.Errorf("ftruncate %d: %w", total, err)
+			return nil, errtext.Errorf("ftruncate %d: %w", total, err)
 		}
 	}
 	if name == "" {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL); err != nil {
-			return nil, fmt.Errorf("seal: %w", err)
+			return nil, errtext.Errorf("seal: %w", err)
 		}
 	}
 	s, err := mapFile(f, name, total, opt)
@@ -390,11 +391,11 @@ func headerChecksum(data []byte) uint64 { return xxhash.Sum64(data[hdrCsumStart:
 func mapFile(f *os.File, name string, total int, opt Options) (*Segment, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, fmt.Errorf("fstat: %w", err)
+		return nil, errtext.Errorf("fstat: %w", err)
 	}
 	data, err := unix.Mmap(int(f.Fd()), 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("mmap %d bytes: %w", total, err)
+		return nil, errtext.Errorf("mmap %d bytes: %w", total, err)
 	}
 	s := &Segment{
 		name:     name,
@@ -439,20 +440,20 @@ func OpenWith(name string, o *Options) (*Segment, error) {
 		if err != nil {
 			switch err {
 			case unix.ENOENT:
-				return nil, fmt.Errorf("shm: open %q: %w", name, ErrNotExist)
+				return nil, errtext.Errorf("shm: open %q: %w", name, ErrNotExist)
 			case unix.ELOOP:
-				return nil, fmt.Errorf("shm: open %q: symlink refused: %w", name, err)
+				return nil, errtext.Errorf("shm: open %q: symlink refused: %w", name, err)
 			case unix.EISDIR:
-				return nil, fmt.Errorf("shm: open %q: a directory, not a regular file: %w", name, ErrCorrupt)
+				return nil, errtext.Errorf("shm: open %q: a directory, not a regular file: %w", name, ErrCorrupt)
 			}
-			return nil, fmt.Errorf("shm: open %q: %w", name, err)
+			return nil, errtext.Errorf("shm: open %q: %w", name, err)
 		}
 		f := os.NewFile(uintptr(fd), path)
 		crashpoint("open-opened")
 		s, err := attach(f, name, o, true)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("shm: open %q: %w", name, err)
+			return nil, errtext.Errorf("shm: open %q: %w", name, err)
 		}
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil || st.Nlink > 0 {
@@ -460,7 +461,7 @@ func OpenWith(name string, o *Options) (*Segment, error) {
 		}
 		s.Close()
 		if attempt == 3 {
-			return nil, fmt.Errorf("shm: open %q: unlinked while attaching, %d times: %w", name, attempt, ErrNotExist)
+			return nil, errtext.Errorf("shm: open %q: unlinked while attaching, %d times: %w", name, attempt, ErrNotExist)
 		}
 	}
 }
@@ -477,7 +478,7 @@ func FromFileWith(f *os.File, o *Options) (*Segment, error) {
 	s, err := attach(f, "", o, false)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("shm: from file %q: %w", f.Name(), err)
+		return nil, errtext.Errorf("shm: from file %q: %w", f.Name(), err)
 	}
 	return s, nil
 }
@@ -496,7 +497,7 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, fmt.Errorf("fstat: %w", err)
+		return nil, errtext.Errorf("fstat: %w", err)
 	}
 	if named && st.Size == 0 && st.Mode&unix.S_IFMT == unix.S_IFREG {
 		// Create names a segment only once it is complete, except where
@@ -509,28 +510,28 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 		}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("not a regular file (mode %v): %w", fs.FileMode(st.Mode), ErrCorrupt)
+		return nil, errtext.Errorf("not a regular file (mode %v): %w", fs.FileMode(st.Mode), ErrCorrupt)
 	}
 	if named && !opt.AllowForeignOwner && int(st.Uid) != os.Geteuid() {
-		return nil, fmt.Errorf("owned by uid %d, not %d: %w", st.Uid, os.Geteuid(), ErrPermission)
+		return nil, errtext.Errorf("owned by uid %d, not %d: %w", st.Uid, os.Geteuid(), ErrPermission)
 	}
 	if named && !opt.AllowGroupWritable && st.Mode&0o022 != 0 {
-		return nil, fmt.Errorf("mode %#o is group/other-writable: %w", st.Mode&0o777, ErrPermission)
+		return nil, errtext.Errorf("mode %#o is group/other-writable: %w", st.Mode&0o777, ErrPermission)
 	}
 	if seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0); err == nil {
 		if opt.RequireSealed && seals&(unix.F_SEAL_SHRINK|unix.F_SEAL_GROW) != unix.F_SEAL_SHRINK|unix.F_SEAL_GROW {
-			return nil, fmt.Errorf("seals %#x: %w", seals, ErrNotSealed)
+			return nil, errtext.Errorf("seals %#x: %w", seals, ErrNotSealed)
 		}
 	} else if opt.RequireSealed {
-		return nil, fmt.Errorf("F_GET_SEALS: %v: %w", err, ErrNotSealed)
+		return nil, errtext.Errorf("F_GET_SEALS: %v: %w", err, ErrNotSealed)
 	}
 	size := st.Size
 	if size < hdrSize || size > MaxSize {
-		return nil, fmt.Errorf("file size %d outside [%d, %d]: %w", size, hdrSize, int64(MaxSize), ErrCorrupt)
+		return nil, errtext.Errorf("file size %d outside [%d, %d]: %w", size, hdrSize, int64(MaxSize), ErrCorrupt)
 	}
 	data, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("mmap %d bytes: %w", size, err)
+		return nil, errtext.Errorf("mmap %d bytes: %w", size, err)
 	}
 	s := &Segment{name: name, file: f, data: data, base: addrOf(data), mapped: len(data), dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
 	register(s)
@@ -546,11 +547,11 @@ func awaitSize(fd int, st *unix.Stat_t, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for backoff := 50 * time.Microsecond; st.Size == 0; backoff = min(2*backoff, 10*time.Millisecond) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("file still empty after %v: %w", timeout, ErrNotInitialized)
+			return errtext.Errorf("file still empty after %v: %w", timeout, ErrNotInitialized)
 		}
 		time.Sleep(backoff)
 		if err := unix.Fstat(fd, st); err != nil {
-			return fmt.Errorf("fstat: %w", err)
+			return errtext.Errorf("fstat: %w", err)
 		}
 	}
 	return nil
@@ -564,7 +565,7 @@ func (s *Segment) validateAndJoin(opt Options) (err error) {
 		return err
 	}
 	if opt.CreationID != 0 && s.hdr().creationID != opt.CreationID {
-		return fmt.Errorf("creation id %#x, want %#x (re-created under the same name?): %w", s.hdr().creationID, opt.CreationID, ErrUnlinked)
+		return errtext.Errorf("creation id %#x, want %#x (re-created under the same name?): %w", s.hdr().creationID, opt.CreationID, ErrUnlinked)
 	}
 	return s.join()
 }
@@ -581,41 +582,41 @@ func (s *Segment) validate(timeout time.Duration) error {
 			break
 		}
 		if m != 0 {
-			return fmt.Errorf("magic %#x: %w", m, ErrCorrupt)
+			return errtext.Errorf("magic %#x: %w", m, ErrCorrupt)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("magic not published after %v: %w", timeout, ErrNotInitialized)
+			return errtext.Errorf("magic not published after %v: %w", timeout, ErrNotInitialized)
 		}
 		time.Sleep(backoff)
 	}
 	if h.version>>16 != segVersion>>16 {
-		return fmt.Errorf("layout version %d.%d, want %d.x: %w", h.version>>16, h.version&0xffff, segVersion>>16, ErrVersion)
+		return errtext.Errorf("layout version %d.%d, want %d.x: %w", h.version>>16, h.version&0xffff, segVersion>>16, ErrVersion)
 	}
 	if got := headerChecksum(s.data); got != h.checksum {
-		return fmt.Errorf("header checksum %#x, want %#x: %w", h.checksum, got, ErrCorrupt)
+		return errtext.Errorf("header checksum %#x, want %#x: %w", h.checksum, got, ErrCorrupt)
 	}
 	switch {
 	case h.byteOrder != byteOrderTag:
-		return fmt.Errorf("byte order %#x: %w", h.byteOrder, ErrCorrupt)
+		return errtext.Errorf("byte order %#x: %w", h.byteOrder, ErrCorrupt)
 	case h.wordSize != 8:
-		return fmt.Errorf("word size %d: %w", h.wordSize, ErrCorrupt)
+		return errtext.Errorf("word size %d: %w", h.wordSize, ErrCorrupt)
 	case h.cacheLine != cacheLine:
-		return fmt.Errorf("cache line %d: %w", h.cacheLine, ErrCorrupt)
+		return errtext.Errorf("cache line %d: %w", h.cacheLine, ErrCorrupt)
 	case h.flags != 0:
-		return fmt.Errorf("flags %#x: %w", h.flags, ErrCorrupt)
+		return errtext.Errorf("flags %#x: %w", h.flags, ErrCorrupt)
 	case h.size != uint64(len(s.data)):
-		return fmt.Errorf("header size %d, file size %d: %w", h.size, len(s.data), ErrCorrupt)
+		return errtext.Errorf("header size %d, file size %d: %w", h.size, len(s.data), ErrCorrupt)
 	case h.slots < 1 || h.slots > MaxParticipants:
-		return fmt.Errorf("participant slots %d: %w", h.slots, ErrCorrupt)
+		return errtext.Errorf("participant slots %d: %w", h.slots, ErrCorrupt)
 	case h.entries < 1 || h.entries > MaxObjects || h.entries&(h.entries-1) != 0:
-		return fmt.Errorf("directory entries %d: %w", h.entries, ErrCorrupt)
+		return errtext.Errorf("directory entries %d: %w", h.entries, ErrCorrupt)
 	}
 	arena := layout(int(h.slots), int(h.entries))
 	if uint64(h.arenaOff) != uint64(arena) || uint64(arena) > h.size {
-		return fmt.Errorf("arena offset %d (derived %d, size %d): %w", h.arenaOff, arena, h.size, ErrCorrupt)
+		return errtext.Errorf("arena offset %d (derived %d, size %d): %w", h.arenaOff, arena, h.size, ErrCorrupt)
 	}
 	if c := atomic.LoadUint64(&h.cursor); c < uint64(arena) || c > h.size {
-		return fmt.Errorf("allocation cursor %d outside [%d, %d]: %w", c, arena, h.size, ErrCorrupt)
+		return errtext.Errorf("allocation cursor %d outside [%d, %d]: %w", c, arena, h.size, ErrCorrupt)
 	}
 	s.slots, s.entries, s.arenaOff = int(h.slots), int(h.entries), arena
 	return nil
@@ -662,9 +663,9 @@ func Unlink(name string) error {
 	}
 	if err := unix.Unlink(filepath.Join(Dir(), name)); err != nil {
 		if err == unix.ENOENT {
-			return fmt.Errorf("shm: unlink %q: %w", name, ErrNotExist)
+			return errtext.Errorf("shm: unlink %q: %w", name, ErrNotExist)
 		}
-		return fmt.Errorf("shm: unlink %q: %w", name, err)
+		return errtext.Errorf("shm: unlink %q: %w", name, err)
 	}
 	return nil
 }
@@ -727,20 +728,20 @@ func (s *Segment) Health() error {
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(s.file.Fd()), &st); err != nil {
-		return fmt.Errorf("shm: health: %w", err)
+		return errtext.Errorf("shm: health: %w", err)
 	}
 	if st.Size < int64(len(s.data)) {
-		return fmt.Errorf("shm: health: file %d bytes, mapping %d: %w", st.Size, len(s.data), ErrSegmentTruncated)
+		return errtext.Errorf("shm: health: file %d bytes, mapping %d: %w", st.Size, len(s.data), ErrSegmentTruncated)
 	}
 	if s.name == "" {
 		return nil
 	}
 	if st.Nlink == 0 {
-		return fmt.Errorf("shm: health %q: %w", s.name, ErrUnlinked)
+		return errtext.Errorf("shm: health %q: %w", s.name, ErrUnlinked)
 	}
 	var cur unix.Stat_t
 	if err := unix.Stat(filepath.Join(Dir(), s.name), &cur); err != nil || cur.Dev != st.Dev || cur.Ino != st.Ino {
-		return fmt.Errorf("shm: health %q: name now names another file: %w", s.name, ErrUnlinked)
+		return errtext.Errorf("shm: health %q: name now names another file: %w", s.name, ErrUnlinked)
 	}
 	return nil
 }
