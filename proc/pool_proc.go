@@ -153,6 +153,13 @@ type procWorker struct {
 	sent     int
 	timedOut atomic.Uint64 // the sequence number killed for its timeout
 	buf, in  []byte
+	// Tasks sent ahead (while others are in flight) go through a sender
+	// goroutine, so that this one keeps reading results: a worker blocked
+	// sending a large result to a parent blocked sending it a large task
+	// would be a deadlock of two full rings.
+	ahead      chan []byte // messages for the sender; nil until first needed
+	free       chan []byte // their buffers, back for reuse
+	senderDone chan struct{}
 }
 
 // procSet holds a pool's live worker processes.
@@ -319,6 +326,7 @@ func (w *procWorker) serve(p *Pool) bool {
 		if len(w.jobs) == 0 {
 			// The pool is stopping (or this worker has run its tasks): close
 			// its pipe, so that it exits, and wait for it.
+			w.stopSender()
 			w.conn.Close()
 			select {
 			case <-w.proc.Done():
@@ -335,21 +343,69 @@ func (w *procWorker) serve(p *Pool) bool {
 	}
 }
 
-// send writes job j to the worker; false means the worker is gone.
+// send writes job j to the worker; false means the worker is gone. A
+// worker with nothing in flight is reading tasks, so the first is written
+// here; later ones are handed to the sender goroutine (never blocking: at
+// most maxAhead are in flight).
 func (w *procWorker) send(p *Pool, j *job) bool {
+	direct := len(w.jobs) == 0
+	buf := w.buf[:0]
+	if !direct {
+		w.startSender()
+		select {
+		case buf = <-w.free:
+		default:
+			buf = nil
+		}
+	}
 	w.seq++
-	b := binary.LittleEndian.AppendUint64(w.buf[:0], w.seq)
+	b := binary.LittleEndian.AppendUint64(buf, w.seq)
 	b = binary.AppendUvarint(b, uint64(len(j.task)))
 	b = append(b, j.task...)
 	b, err := j.w.appendArgs(b)
-	w.buf = b[:0]
+	if direct {
+		w.buf = b[:0]
+	}
 	if err != nil {
 		p.fail(j, err)
 		return true
 	}
 	w.jobs, w.seqs = append(w.jobs, j), append(w.seqs, w.seq)
 	w.sent++
-	return w.conn.SendBytes(w.ctx, b) == nil
+	if direct {
+		return w.conn.SendBytes(w.ctx, b) == nil
+	}
+	w.ahead <- b
+	return true
+}
+
+func (w *procWorker) startSender() {
+	if w.ahead != nil {
+		return
+	}
+	w.ahead, w.free, w.senderDone = make(chan []byte, maxAhead), make(chan []byte, maxAhead), make(chan struct{})
+	go func() {
+		defer close(w.senderDone)
+		for b := range w.ahead {
+			if w.ctx.Err() == nil && w.conn.SendBytes(w.ctx, b) != nil {
+				w.cancel() // the worker is gone: the reader notices
+			}
+			select {
+			case w.free <- b[:0]:
+			default:
+			}
+		}
+	}()
+}
+
+// stopSender ends the sender goroutine (once the worker is done with, or
+// w.ctx is cancelled, so that it sends nothing more).
+func (w *procWorker) stopSender() {
+	if w.ahead != nil {
+		close(w.ahead)
+		<-w.senderDone
+		w.ahead = nil
+	}
 }
 
 // complete handles one result message; false means it was malformed.
@@ -379,6 +435,8 @@ func (w *procWorker) complete(p *Pool, msg []byte) bool {
 func (w *procWorker) died(p *Pool) bool {
 	w.proc.Kill() // when it is alive still: a protocol error, or Terminate
 	<-w.proc.Done()
+	w.cancel()
+	w.stopSender()
 	// The worker is reaped: what it published is in the ring, what it did
 	// not never will be. Read while a message is there (Poll with an ended
 	// context does not wait); drainTimeout only guards a message cut short.

@@ -570,3 +570,22 @@ func TestPoolErrorTexts(t *testing.T) {
 		t.Error("WorkerError does not unwrap to its Err")
 	}
 }
+
+// Chunks larger than a worker's rings travel as fragments both ways, while
+// the next chunk is sent ahead: the parent must go on reading results while
+// it sends (a parent blocked sending to a worker blocked sending was a
+// deadlock).
+func TestPoolLargeChunks(t *testing.T) {
+	p := newTestPool(t, 2, PoolOptions{})
+	ctx := testCtx(t, time.Minute)
+	xs := ints(400000) // chunks of 50,000 ints: 400 KB messages, 256 KiB rings
+	got, err := square.Map(ctx, p, xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != i*i {
+			t.Fatalf("result %d = %d; want %d", i, v, i*i)
+		}
+	}
+}
