@@ -128,7 +128,10 @@ var (
 
 	producer = proc.Func("soak.produce", func(_ context.Context, a roleArgs) error {
 		c := a.S.C
-		seq := c.Get(iNext + a.I) // a killed predecessor's in-flight number is skipped
+		// A killed predecessor's in-flight number is skipped: the parent has
+		// recorded it as in doubt before starting this process.
+		seq := c.Get(iNext + a.I)
+		c.Set(iPutDone+a.I, seq)
 		return child(a.S, func(ctx context.Context) error {
 			c.Set(iNext+a.I, seq+1)
 			if err := a.S.Q.Put(ctx, msg{int64(a.I), seq}); err != nil {
