@@ -242,6 +242,21 @@
 //	futex.ErrOwnerDead from Update: a peer died holding the lock (applied)
 //	shm.ErrCorrupt     a header that a peer scribbled over
 //
+// # CPython to Go
+//
+//	CPython                              shmkit
+//	v = Value('i', 0)                    v, err := NewValue[int32](seg, "v", 0, nil)
+//	v.value; v.value = x                 v.Load(); v.Store(x) (atomic)
+//	with v.get_lock(): v.value += 1      l := v.GetLock(); l.Acquire(ctx)
+//	                                     v.Store(v.Load() + 1); l.Release()
+//	                                     (exact: the lock excludes goroutines
+//	                                     sharing the handle, as threads)
+//	                                     or v.Update(ctx, func(x int32) int32 { return x + 1 })
+//	arr[i]; arr[i] = x                   a.Get(i); a.Set(i, x) (atomic; an
+//	                                     index out of range panics)
+//	arr[i:j]                             a.Slice(i, j)
+//	arr[:]                               a.CopyTo(dst) or, under the lock, a.View()
+//
 // Unlike ctypes, which silently truncates an int that does not fit a
 // c_int, the typecode-driven API refuses it with ErrRange (as array.array
 // does); the generic API takes Go values and cannot overflow.
