@@ -1,9 +1,23 @@
 // Package benchkit is the machinery shared by the bench suites and the
 // shmkit bench command: message transports (sockets, pipes, shmkit's own
 // rings, queues and pipes) behind one Conn interface, a re-exec child that
-// echoes or sinks messages in another process, ping-pong and throughput
-// drivers, a short spin ping-pong probe that records where the scheduler
-// placed the two processes, CPU pinning, and a description of the machine.
+// echoes or sinks messages in another process, ping-pong, throughput and
+// idle drivers, a short spin ping-pong probe that records where the
+// scheduler placed the two processes, placements (free, a pinned pair, one
+// shared CPU), the CPU bill of both processes, and a description of the
+// machine.
+//
+// # The CPU bill
+//
+// Every cross-process run records the CPU time (user + system, getrusage
+// RUSAGE_SELF, all threads) each process used over the timed part: the
+// parent measures itself, the child measures itself and reports it on the
+// control pipe. Result.CPUPerMsg and Result.Cores show what a spinning wait
+// costs, which the elapsed time hides. An Idle run sends one message per
+// Options.Interval (1 ms) and sleeps in between; Result.WaiterShare is the
+// share of a core the waiting child used. ProcCPU reads a running process
+// that reports nothing itself (a benchmark's hammer loop) from
+// /proc/PID/task/*/schedstat.
 //
 // # Ablations
 //
@@ -12,7 +26,11 @@
 // batching toggle shmkit's own ring. Padding, the cached peer index,
 // checksums and waking only a parked peer have no switch in ring, so they
 // toggle the lab ring (labring.go): a minimal SPSC ring of ring's design in
-// a memfd mapping, whose header the layout table in layout.go draws.
+// a memfd mapping, whose header the layout table in layout.go draws. The
+// sleep knob toggles the doorbell mailbox (doorbell.go, its layout drawn
+// there): a waiter that never spins parks on a futex word (with or without
+// ring's timed slices), an eventfd or a pipe, so the wake-ups themselves
+// can be compared in each placement.
 //
 // # Memory layouts
 //
