@@ -14,11 +14,13 @@
 //	                         no live process has attached; -f also those of
 //	                         a layout version this shmkit does not know
 //
-// `shmkit bench` re-executes its own binary as the peer process; it takes
-// a little over a minute on a 2-core machine with the defaults (600
-// measurements of 100 ms: 10 transports, 6 sizes, 2 modes, 5 interleaved
-// rounds), prints a table and writes bench-results/bench.json and
-// bench-results/bench.svg. Ctrl-C stops it: the peer is killed, nothing
+// `shmkit bench` re-executes its own binary as the peer process; with the
+// defaults it takes a little over two minutes on a 2-core machine (945
+// measurements: 9 transports, 3 sizes, throughput and round trip, in three
+// placements, free, a pinned pair and one shared CPU, plus an idle waiter
+// at 64 B, 5 interleaved rounds), prints a table per placement with the
+// CPU both processes used (-markdown: the README's tables) and writes
+// bench-results/bench.json and bench-results/bench.svg. Ctrl-C stops it: the peer is killed, nothing
 // is written, and nothing is left behind (every transport lives in
 // anonymous memory, abstract sockets or descriptors).
 package main
