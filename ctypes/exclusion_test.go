@@ -2,6 +2,7 @@ package ctypes_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -161,5 +162,32 @@ func TestGetLockExcludesProcesses(t *testing.T) {
 	}
 	if got, want := v.Load(), int64(procs*(goroutines+1)*per); got != want {
 		t.Errorf("after %d processes x (%d goroutines under GetLock + 1 Updating) x %d: %d; want %d", procs, goroutines, per, got, want)
+	}
+}
+
+// TestUpdateWhileHoldingGetLock: Update takes the lock GetLock returns and
+// never re-enters it, so an Update by a holder of GetLock() waits until its
+// context ends and changes nothing (as documented), and one after the
+// Release applies.
+func TestUpdateWhileHoldingGetLock(t *testing.T) {
+	seg, _ := newSegment(t, 1<<20)
+	v, err := ctypes.NewValue[int64](seg, "n", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := v.GetLock()
+	if err := l.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := v.Update(ctx, func(x int64) int64 { return x + 1 }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Update while holding GetLock(): got %v; want DeadlineExceeded", err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if x, err := v.Update(context.Background(), func(x int64) int64 { return x + 1 }); err != nil || x != 2 {
+		t.Errorf("Update after Release = %d, %v; want 2, nil", x, err)
 	}
 }
