@@ -54,7 +54,8 @@ func interruptible() context.Context {
 const usage = `usage: shmkit COMMAND [ARGS]
 
 commands:
-  bench     compare shmkit with Unix sockets, pipes and TCP (table, JSON, SVG)
+  bench     compare shmkit with Unix sockets, pipes and TCP (table, JSON, SVG);
+            'bench pool': proc.Pool against CPython's Pool and a socket loop
   ls        list shmkit segments with creator and liveness
   inspect   print a segment's header, participants, objects and their state (-json)
   rm        remove named segments
@@ -71,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "bench":
+		if len(args) > 1 && args[1] == "pool" {
+			return cmdBenchPool(ctx, args[2:], stdout, stderr)
+		}
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "ls":
 		return cmdLs(args[1:], stdout, stderr)

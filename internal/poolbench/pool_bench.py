@@ -1,4 +1,4 @@
-"""Pool and futures throughput in CPython, beside proc's BenchmarkPool.
+"""Pool and futures throughput in CPython, beside proc's BenchmarkPool and `shmkit bench pool`.
 
 usage: python3 pool_bench.py OP WORKERS N
   OP: map (default chunking), map-chunk1, apply-async (apply_async then
