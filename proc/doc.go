@@ -241,9 +241,11 @@
 //
 // # Layout
 //
-// proc keeps nothing of its own in shared memory: the objects it passes
-// are laid out by their packages (futex, ctypes, ring, dict). What it
-// sends a child travels through pipes, in this order of descriptors:
+// A Process keeps nothing of its own in shared memory: the objects it
+// passes are laid out by their packages (futex, ctypes, ring, dict); a
+// Pool's worker segments hold only the pipe and mark word drawn under
+// "Pool and futures". What proc sends a child travels through pipes, in
+// this order of descriptors:
 //
 //	fd  what                      written by   read by
 //	3   lifeline (EOF: parent died)  nobody     child
