@@ -341,8 +341,10 @@ func (k *soak) killer(done chan<- struct{}) {
 			pids = append(pids, pid)
 		}
 		for _, p := range proc.ActiveChildren() {
-			if _, ok := k.live[p.Pid()]; !ok {
-				pids = append(pids, -p.Pid()) // a pool worker
+			// A pool worker, by the name the pool gives it (a role process
+			// just started may not be in k.live yet).
+			if strings.HasPrefix(p.Name(), "PoolWorker-") {
+				pids = append(pids, -p.Pid())
 			}
 		}
 		if len(pids) == 0 {
