@@ -40,8 +40,11 @@ var (
 	panicking = proc.Task("compat-panicking", func(ctx context.Context, x int) (int, error) {
 		panic(fmt.Sprintf("panic %d", x))
 	})
-	getpid  = proc.Task("compat-getpid", func(ctx context.Context, _ int) (int, error) { return os.Getpid(), nil })
-	killMe  = proc.Task("compat-kill-me", func(ctx context.Context, sig int) (int, error) { syscall.Kill(os.Getpid(), syscall.Signal(sig)); select {} })
+	getpid = proc.Task("compat-getpid", func(ctx context.Context, _ int) (int, error) { return os.Getpid(), nil })
+	killMe = proc.Task("compat-kill-me", func(ctx context.Context, sig int) (int, error) {
+		syscall.Kill(os.Getpid(), syscall.Signal(sig))
+		select {}
+	})
 	badCode = proc.Task("compat-unencodable", func(ctx context.Context, _ int) (chan int, error) { return make(chan int), nil })
 	getInit = proc.Task("compat-get-init", func(ctx context.Context, _ int) (string, error) { return initValue, nil })
 	setInit = proc.Initializer("compat-init", func(ctx context.Context, s string) error { initValue = s; return nil })
