@@ -3,7 +3,9 @@ package proc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -49,8 +51,21 @@ func (o *outcome[R]) complete(v R, err error) {
 	o.cbs = nil
 	o.mu.Unlock()
 	for _, f := range cbs {
-		f()
+		runCallback(f)
 	}
+}
+
+// runCallback runs a done callback. A panic in it is written to standard
+// error with its stack and otherwise ignored, as concurrent.futures logs and
+// ignores a callback's exception: the other callbacks still run, and the
+// pool goroutine that completed the call goes on.
+func runCallback(f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(stdFiles[1], "proc: panic in a done callback: %v\n%s", v, debug.Stack())
+		}
+	}()
+	f()
 }
 
 // onDone runs f when the outcome is set, at once if it already is.
@@ -62,7 +77,7 @@ func (o *outcome[R]) onDone(f func()) {
 		return
 	}
 	o.mu.Unlock()
-	f()
+	runCallback(f)
 }
 
 func (o *outcome[R]) wait(ctx context.Context) error {
@@ -142,7 +157,9 @@ func (f *Future[R]) Cancelled() bool {
 
 // AddDoneCallback arranges for fn(f) to run when the future is done, in
 // the pool goroutine that completes it (keep it short), or at once in this
-// goroutine if it is done already.
+// goroutine if it is done already. A panic in fn is written to standard
+// error and ignored, as CPython logs a callback's exception; the other
+// callbacks still run.
 func (f *Future[R]) AddDoneCallback(fn func(*Future[R])) { f.o.onDone(func() { fn(f) }) }
 
 func (f *Future[R]) doneCh() <-chan struct{} { return f.o.done }
@@ -176,7 +193,8 @@ func (r *AsyncResult[R]) Successful() (bool, error) {
 
 // OnSuccess arranges for fn(value) to run when the call succeeds
 // (apply_async's callback), in the pool goroutine that completes it, or at
-// once if it already has.
+// once if it already has. A panic in fn is written to standard error and
+// ignored (see Future.AddDoneCallback).
 func (r *AsyncResult[R]) OnSuccess(fn func(R)) {
 	r.o.onDone(func() {
 		if r.o.err == nil {
@@ -221,9 +239,11 @@ const (
 )
 
 // Wait waits for the futures as mode says and returns those done and those
-// not, in the order given. If ctx ends first it returns the two sets as they
+// not, in the order given, each once (a future given twice counts once, as
+// in CPython's sets). If ctx ends first it returns the two sets as they
 // are then, with ctx.Err() (CPython's wait returns them at its timeout).
 func Wait[F Awaitable](ctx context.Context, fs []F, mode WaitMode) (done, notDone []F, err error) {
+	fs = unique(fs)
 	ch := make(chan int, len(fs))
 	for i, f := range fs {
 		f.addDone(func() { ch <- i })
@@ -266,10 +286,11 @@ func Wait[F Awaitable](ctx context.Context, fs []F, mode WaitMode) (done, notDon
 	return done, notDone, err
 }
 
-// AsCompleted yields the futures as they complete (each once, finished ones
-// first). If ctx ends first it yields ctx.Err() (with a zero F) and stops
-// (as_completed's TimeoutError).
+// AsCompleted yields the futures as they complete (each once, also when
+// given twice; finished ones first). If ctx ends first it yields ctx.Err()
+// (with a zero F) and stops (as_completed's TimeoutError).
 func AsCompleted[F Awaitable](ctx context.Context, fs []F) iter.Seq2[F, error] {
+	fs = unique(fs)
 	return func(yield func(F, error) bool) {
 		ch := make(chan int, len(fs))
 		for i, f := range fs {
@@ -288,4 +309,18 @@ func AsCompleted[F Awaitable](ctx context.Context, fs []F) iter.Seq2[F, error] {
 			}
 		}
 	}
+}
+
+// unique returns fs without its repeats, in order of first appearance
+// (futures are pointers: equal means the same future).
+func unique[F Awaitable](fs []F) []F {
+	seen := make(map[Awaitable]bool, len(fs))
+	out := make([]F, 0, len(fs))
+	for _, f := range fs {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
 }
