@@ -108,6 +108,7 @@ type encoder struct {
 	files   []*os.File // the anonymous segments' descriptors, in order
 	segIdx  map[*shm.Segment]int
 	handles []handleRef
+	reclaim []func() // what to give back once the child has exited
 }
 
 func (e *encoder) encode(v reflect.Value) error {
@@ -138,6 +139,9 @@ func (e *encoder) encode(v reflect.Value) error {
 			e.segIdx[seg] = i
 		}
 		e.handles = append(e.handles, handleRef{Seg: i, Desc: desc})
+		if r, ok := v.Interface().(shm.Reclaimer); ok {
+			e.reclaim = append(e.reclaim, func() { r.ReclaimShare(desc) })
+		}
 		return e.enc.Encode(len(e.handles) - 1)
 	case t.Kind() == reflect.Pointer:
 		if err := e.enc.Encode(!v.IsNil()); err != nil || v.IsNil() {

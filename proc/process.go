@@ -69,6 +69,7 @@ type Process struct {
 	preErr  error // a failure known before Start (an unregistered type)
 	cmd     *reexec.Cmd
 	pid     int
+	reclaim []func()      // run once the child is reaped (shm.Reclaimer)
 	done    chan struct{} // closed when the child is reaped or failed to start
 	exited  bool          // the child was reaped: code is its exit code
 	code    int
@@ -252,7 +253,7 @@ func (p *Process) spawn() error {
 		argsW.Write(blob.Bytes())
 		argsW.Close()
 	}()
-	p.cmd, p.pid = cmd, cmd.Process.Pid
+	p.cmd, p.pid, p.reclaim = cmd, cmd.Process.Pid, enc.reclaim
 	children.add(p)
 	go p.reap(resR)
 	return nil
@@ -286,6 +287,11 @@ func (p *Process) reap(res *os.File) {
 	var err error
 	if code != 0 || gotResult && (r.Err != "" || r.Panic != "") {
 		err = &ExitError{Name: p.Name(), Pid: p.pid, Code: code, Err: r.Err, Panic: r.Panic, Stack: r.Stack}
+	}
+	// Give back what the arguments set aside for the child (a pipe end's
+	// reserved entry), in case it died before attaching them.
+	for _, f := range p.reclaim {
+		f()
 	}
 	p.mu.Lock()
 	p.exited, p.code, p.err = true, code, err

@@ -50,3 +50,39 @@ func TestChildEndReleased(t *testing.T) {
 		sum += v
 	}
 }
+
+var idleWriter = proc.Func("idle-writer", func(ctx context.Context, c *ring.Conn) error {
+	time.Sleep(time.Hour)
+	return nil
+})
+
+// TestChildKilledBeforeAttach: a child SIGKILLed right after Start (before
+// or after it attached the pipe end it was given) leaves the reader
+// io.EOF once the parent has closed its own copy, as the kernel closing a
+// killed CPython process's descriptors would; the entry reserved for the
+// child is given back when it is reaped, not held for ever.
+func TestChildKilledBeforeAttach(t *testing.T) {
+	for i := range 5 {
+		m := proc.NewManager()
+		r, w := proc.Pipe(m, false)
+		p := idleWriter.New(w, nil)
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			p.Kill() // most likely before the child has attached
+		} else {
+			time.Sleep(20 * time.Millisecond) // most likely after
+			p.Kill()
+		}
+		w.Close()
+		p.Join(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := r.RecvBytes(ctx)
+		cancel()
+		if !errors.Is(err, io.EOF) {
+			t.Errorf("round %d: RecvBytes after the only writer was killed: %v; want io.EOF", i, err)
+		}
+		m.Close()
+	}
+}

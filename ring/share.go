@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/shmkit/shmkit/internal/share"
@@ -24,6 +25,9 @@ var (
 
 	_ shm.Releaser = (*Conn)(nil)
 	_ shm.Releaser = (*TypedConn[int])(nil)
+
+	_ shm.Reclaimer = (*Conn)(nil)
+	_ shm.Reclaimer = (*TypedConn[int])(nil)
 	_ shm.Handle   = (*Ring)(nil)
 )
 
@@ -170,6 +174,45 @@ func (c *Conn) AttachShare(seg *shm.Segment, desc string) error {
 		return fmt.Errorf("ring: attach pipe %q: %w", name, err)
 	}
 	return share.Attach(c, func() (*Conn, error) { return OpenPipe(seg, name, end, &PipeOptions{Ticket: ticket}) })
+}
+
+// ReclaimShare gives back the holder entry that ShareDesc reserved with
+// desc, once the process it was passed to has exited: if that process
+// never took it (killed before it attached), the entry is taken over and
+// closed, so the other end sees the end closed when no other handle holds
+// it; if it did, a fresh handle is opened and closed, which changes
+// nothing while another handle holds the end. An end already closed by
+// every handle is left alone.
+func (c *Conn) ReclaimShare(desc string) error {
+	name, f, err := share.Split(desc, 2)
+	if err != nil {
+		return fmt.Errorf("ring: reclaim %q: %w", desc, err)
+	}
+	end, err := share.Int(f[0])
+	if err != nil {
+		return fmt.Errorf("ring: reclaim pipe %q: %w", name, err)
+	}
+	ticket, err := share.Int(f[1])
+	if err != nil {
+		return fmt.Errorf("ring: reclaim pipe %q: %w", name, err)
+	}
+	h, err := OpenPipe(c.v.seg, name, end, &PipeOptions{Ticket: ticket})
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return h.Close()
+}
+
+// ReclaimShare is Conn.ReclaimShare for t's Conn.
+func (t *TypedConn[T]) ReclaimShare(desc string) error {
+	inner, _, err := share.Split(desc, 1)
+	if err != nil {
+		return fmt.Errorf("ring: reclaim %q: %w", desc, err)
+	}
+	return t.C.ReclaimShare(inner)
 }
 
 // ReleaseShare closes c (this handle only), as the exit of a CPython

@@ -40,6 +40,18 @@ type Releaser interface {
 	ReleaseShare() error
 }
 
+// Reclaimer is a handle whose ShareDesc sets something aside for the
+// receiving process (a pipe end reserves a holder entry, so that the end
+// stays open until the child has attached). ReclaimShare, called in the
+// sending process once the receiving process has exited, gives back what
+// desc set aside if the receiver never took it, and otherwise does nothing
+// harmful: package proc calls it for every such argument after reaping a
+// child, so that a child killed before it attached leaves no end open for
+// ever.
+type Reclaimer interface {
+	ReclaimShare(desc string) error
+}
+
 // Handle is what every shmkit handle type implements, through a pointer
 // receiver, so that it can travel in a child process's arguments.
 type Handle interface {
