@@ -28,7 +28,7 @@ var (
 
 	_ shm.Reclaimer = (*Conn)(nil)
 	_ shm.Reclaimer = (*TypedConn[int])(nil)
-	_ shm.Handle   = (*Ring)(nil)
+	_ shm.Handle    = (*Ring)(nil)
 )
 
 // ShareDesc returns the segment q lives in and a descriptor that reopens it in another process.
