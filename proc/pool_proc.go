@@ -202,10 +202,16 @@ func (s *procSet) pids() []int {
 	return out
 }
 
+// maxStartDeaths is how many replacements in a row may die before their
+// greeting before the slot gives up and fails the next task with the
+// reason: a worker that cannot start at all must not be respawned for
+// ever.
+const maxStartDeaths = 3
+
 // procSlot runs worker processes in slot i, one after another.
 func (p *Pool) procSlot(i int, started chan<- error) {
 	defer p.slots.Done()
-	first := true
+	first, deaths := true, 0
 	for {
 		w, err := p.spawnWorker(i)
 		if first {
@@ -215,9 +221,17 @@ func (p *Pool) procSlot(i int, started chan<- error) {
 				return
 			}
 		}
+		if err != nil && !errors.Is(err, ErrInitializer) && !p.terminated() && deaths < maxStartDeaths {
+			// A replacement that died before its greeting (killed, the
+			// OOM killer) ran no task: start another.
+			deaths++
+			continue
+		}
 		if err != nil {
-			// A replacement that cannot start (its initializer fails) fails
-			// the next task, so that nothing waits for it for ever.
+			// A replacement that cannot start (its initializer fails, or
+			// it keeps dying before its greeting) fails the next task,
+			// so that nothing waits for it for ever.
+			deaths = 0
 			j := p.take(0)
 			if j == nil {
 				return
@@ -225,6 +239,7 @@ func (p *Pool) procSlot(i int, started chan<- error) {
 			p.fail(j, err)
 			continue
 		}
+		deaths = 0
 		again := w.serve(p)
 		p.procs.remove(w)
 		w.cancel()
