@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -74,7 +75,7 @@ type Barrier struct {
 	slots   []uint64
 	parties int
 	anchor  anchor
-	relay   *relay
+	relay   *gate.Gate
 }
 
 // NewBarrier creates a Barrier named name for parties parties
@@ -113,7 +114,7 @@ func OpenBarrier(seg *shm.Segment, name string) (*Barrier, error) {
 func newBarrier(seg *shm.Segment, o shm.Object, parties int) *Barrier {
 	return &Barrier{
 		seg: seg, name: o.Name(), st: barrierAt(o.Bytes()), slots: barrierSlots(o.Bytes(), parties),
-		parties: parties, anchor: seg.Anchor(o.Offset()), relay: relayFor(seg, o.Offset()),
+		parties: parties, anchor: seg.Anchor(o.Offset()), relay: gateFor(seg, o.Offset()),
 	}
 }
 
@@ -191,7 +192,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		if done, err := b.outcome(gen); done {
 			return idx, err
 		}
-		timedOut, err := b.relay.wait(ctx, &b.st.seq, seq, slice, &b.st.sleepers)
+		timedOut, err := relayWait(ctx, b.relay, &b.st.seq, seq, slice, &b.st.sleepers)
 		if err != nil {
 			b.breakGen(gen)
 			if done, oerr := b.outcome(gen); done && oerr == nil {

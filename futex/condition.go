@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -50,7 +51,7 @@ type Condition struct {
 	name   string
 	st     *condState
 	anchor anchor
-	relay  *relay
+	relay  *gate.Gate
 	lock   Locker
 }
 
@@ -108,7 +109,7 @@ func OpenCondition(seg *shm.Segment, name string) (*Condition, error) {
 }
 
 func newCondition(seg *shm.Segment, o shm.Object, lock Locker) *Condition {
-	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: relayFor(seg, o.Offset()), lock: lock}
+	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: gateFor(seg, o.Offset()), lock: lock}
 }
 
 // As returns a view of the Condition whose lock acts for owner o (for an
@@ -247,7 +248,7 @@ func (c *Condition) waitSignal(ctx context.Context, g0 uint32) error {
 		if c.take(g0) {
 			return nil
 		}
-		timedOut, err := c.relay.wait(ctx, &c.st.seq, seq, slice, &c.st.sleepers)
+		timedOut, err := relayWait(ctx, c.relay, &c.st.seq, seq, slice, &c.st.sleepers)
 		if err != nil {
 			if c.leave(g0) {
 				return nil

@@ -56,13 +56,15 @@
 // the holder between slices.
 //
 // Inside one process at most one OS thread sleeps in the kernel per
-// primitive: other goroutines queue in Go (a per-process gate for Lock,
-// RLock and the semaphores; for Event, Condition and Barrier, whose waiters
-// may wait for different things, a relay that rebroadcasts the sleeper's
-// wake-ups),
+// primitive: other goroutines queue in Go on the primitive's per-process
+// gate (for Lock, RLock and the semaphores, one turn passed from goroutine
+// to goroutine; for Event, Condition and Barrier, whose waiters may wait for
+// different things, rounds: one sleeps, the others re-check when it wakes),
 // keyed by the segment's creation id and the object's offset, so all
-// handles to the object share it. 10,000 goroutines blocked on one Lock
-// cost one thread, not 10,000 (a runtime that exceeds 10,000 threads dies).
+// handles to the object share it, and freed with the last of them (package
+// ring's queues and pipes use the same gates). 10,000 goroutines blocked on
+// one Lock cost one thread, not 10,000 (a runtime that exceeds 10,000
+// threads dies).
 //
 // # Owner death (Lock, RLock)
 //

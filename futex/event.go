@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -28,7 +29,7 @@ type Event struct {
 	name   string
 	st     *eventState
 	anchor anchor
-	relay  *relay
+	relay  *gate.Gate
 }
 
 // NewEvent creates a clear Event named name.
@@ -53,7 +54,7 @@ func OpenEvent(seg *shm.Segment, name string) (*Event, error) {
 }
 
 func newEvent(seg *shm.Segment, o shm.Object) *Event {
-	return &Event{name: o.Name(), st: eventAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: relayFor(seg, o.Offset())}
+	return &Event{name: o.Name(), st: eventAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: gateFor(seg, o.Offset())}
 }
 
 // Name returns the event's object name.
@@ -111,7 +112,7 @@ func (e *Event) Wait(ctx context.Context) (bool, error) {
 		if w := atomic.LoadUint32(&e.st.word); w != w0 {
 			return e.IsSet(), nil
 		}
-		timedOut, err := e.relay.wait(ctx, &e.st.word, w0, slice, &e.st.sleepers)
+		timedOut, err := relayWait(ctx, e.relay, &e.st.word, w0, slice, &e.st.sleepers)
 		if err != nil {
 			return e.IsSet(), err
 		}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -45,7 +46,7 @@ type lockCore struct {
 	word   *uint32 // the lock word (lockState.word); the rest is reserved
 	tok    uint32
 	anchor anchor
-	gate   *gate
+	gate   *gate.Gate
 }
 
 func newCore(seg *shm.Segment, o shm.Object) lockCore {
@@ -151,10 +152,10 @@ func (c *lockCore) acquireSlow(ctx context.Context) error {
 		}
 		runtime.Gosched()
 	}
-	if err := c.gate.enter(ctx); err != nil {
+	if err := c.gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer c.gate.leave()
+	defer c.gate.Leave()
 	slice := minSlice
 	for {
 		w := atomic.LoadUint32(c.word)

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shmkit/internal/testproc"
 )
 
 // TestManyWaitersThreads blocks thousands of goroutines on each primitive
@@ -132,7 +134,7 @@ func TestManyWaitersThreads(t *testing.T) {
 			if tc.name == "Barrier" {
 				m = barrierMaxParties - 1
 			}
-			before := threads(t)
+			before := testproc.Threads(t)
 			var wg sync.WaitGroup
 			var returned atomic.Int64
 			for i := 0; i < m; i++ {
@@ -148,7 +150,7 @@ func TestManyWaitersThreads(t *testing.T) {
 			}
 			waitFor(t, blocked)
 			time.Sleep(50 * time.Millisecond) // let stragglers reach the kernel
-			during := threads(t)
+			during := testproc.Threads(t)
 			if returned.Load() != 0 {
 				t.Fatalf("%d goroutines returned before the release", returned.Load())
 			}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -101,7 +102,7 @@ type rlockHold struct {
 }
 
 type holdKey struct {
-	gateKey
+	gate.Key
 	tok uint32
 }
 
@@ -111,14 +112,14 @@ var holds struct {
 }
 
 // holdFor returns the hold record of the RLock at off in seg for this
-// participant. Like gates, records live as long as the process.
+// participant. Records live as long as the process.
 func holdFor(seg *shm.Segment, off int, tok uint32) *rlockHold {
 	holds.Lock()
 	defer holds.Unlock()
 	if holds.m == nil {
 		holds.m = make(map[holdKey]*rlockHold)
 	}
-	k := holdKey{gateKey{seg.CreationID(), off}, tok}
+	k := holdKey{gate.Key{ID: seg.CreationID(), Off: off}, tok}
 	h := holds.m[k]
 	if h == nil {
 		h = new(rlockHold)

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -27,7 +28,7 @@ type semCore struct {
 	name   string
 	st     *semState
 	anchor anchor
-	gate   *gate
+	gate   *gate.Gate
 }
 
 func newSemCore(seg *shm.Segment, o shm.Object) semCore {
@@ -58,10 +59,10 @@ func (c *semCore) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := c.gate.enter(ctx); err != nil {
+	if err := c.gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer c.gate.leave()
+	defer c.gate.Leave()
 	slice := minSlice
 	for {
 		if c.tryAcquire() {

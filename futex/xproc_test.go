@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -476,24 +475,6 @@ func helperHoldUntil() {
 	}
 }
 
-func threads(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no Threads line in /proc/self/status")
-	return 0
-}
-
 // TestXprocManyWaiters blocks 10,000 goroutines on a lock another process
 // holds; the OS thread count stays bounded, and all of them acquire once it
 // is released (docs/robustness.md V7, F23).
@@ -512,7 +493,7 @@ func TestXprocManyWaiters(t *testing.T) {
 	if testing.Short() {
 		n = 2000
 	}
-	before := threads(t)
+	before := testproc.Threads(t)
 	var acquired atomic.Int64
 	var started, wg sync.WaitGroup
 	counter := 0
@@ -535,7 +516,7 @@ func TestXprocManyWaiters(t *testing.T) {
 	}
 	started.Wait()
 	time.Sleep(200 * time.Millisecond)
-	during := threads(t)
+	during := testproc.Threads(t)
 	atomic.StoreUint64(&gw[0], 1)
 	wg.Wait()
 	c.MustWait()

@@ -50,7 +50,12 @@
 // of microseconds to wake up make no further system calls. (On a Queue
 // this wakes every process parked in Get when one message arrives: those
 // that lose the race park again. Only idle processes park: a busy one
-// finds work while it spins or yields.) Parking is done in slices of 1 ms doubling to
+// finds work while it spins or yields.) Inside one process at most one
+// goroutine sleeps in the kernel per word, however many handles the process
+// has on the queue or pipe: the others wait in Go until its sleep ends (a
+// per-process gate shared by every handle on the object, freed with the
+// last of them), so 10,000 blocked goroutines cost one OS thread, not one
+// per handle. Parking is done in slices of 1 ms doubling to
 // MaxSlice (50 ms); between slices, and never on the fast path, the waiter
 // checks the peer: closed flags, and the liveness of the peer's participant
 // token (shm.Segment.Alive) that each end records in the ring header when it

@@ -104,9 +104,6 @@ type mpmc struct {
 	tag       uint64 // object offset << 2, for pending words
 	anchor    anchor
 	claims    *claims
-	getGate   gate
-	putGate   gate
-	joinGate  gate
 	// The wait specs, built once at attach: a wait allocates nothing.
 	putWS, getWS, joinWS, leaseWS waitSpec
 }
@@ -158,28 +155,29 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		word:   low32(&q.h.deq),
 		parked: &q.h.putWait,
 		peer:   func() error { q.reclaim(nil, true); q.recoverConsumer(); return nil },
-		gate:   &q.putGate,
+		gate:   gateOf(seg, obj.Offset(), q.h, low32(&q.h.deq)),
 	}
 	q.getWS = waitSpec{
 		ready:  q.getReady,
 		word:   low32(&q.h.enq),
 		parked: &q.h.getWait,
 		peer:   q.getPeer,
-		gate:   &q.getGate,
+		gate:   gateOf(seg, obj.Offset(), q.h, low32(&q.h.enq)),
 	}
+	joinGate := gateOf(seg, obj.Offset(), q.h, &q.h.ended)
 	q.joinWS = waitSpec{
 		ready:  q.joinReady,
 		word:   &q.h.ended,
 		parked: &q.h.joinWait,
 		peer:   func() error { q.reclaim(nil, true); q.recoverProducer(); q.skipTombstone(); return nil },
-		gate:   &q.joinGate,
+		gate:   joinGate,
 	}
 	q.leaseWS = waitSpec{
 		ready:  q.leaseReady,
 		word:   &q.h.ended,
 		parked: &q.h.joinWait,
 		peer:   func() error { q.reclaim(nil, true); return nil },
-		gate:   &q.joinGate,
+		gate:   joinGate,
 	}
 	return q, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -32,7 +33,6 @@ type sideLock struct {
 	tok    uint32
 	anchor anchor
 	cfg    waitCfg
-	gate   gate
 	ws     waitSpec
 }
 
@@ -40,14 +40,14 @@ type sideLock struct {
 // lock.
 var errTookOver = errors.New("ring: took over a dead holder's lock")
 
-func newSideLock(seg *shm.Segment, name string, word, parked *uint32, a anchor, cfg waitCfg) *sideLock {
+func newSideLock(seg *shm.Segment, name string, word, parked *uint32, g *gate.Gate, a anchor, cfg waitCfg) *sideLock {
 	l := &sideLock{word: word, seg: seg, name: name, tok: uint32(seg.Token()) & shm.TokenMask, anchor: a, cfg: cfg}
 	l.ws = waitSpec{
 		ready:  func() (bool, error) { return l.try() || l.takeKept(), nil },
 		word:   word,
 		parked: parked,
 		peer:   l.takeOverDead,
-		gate:   &l.gate,
+		gate:   g,
 	}
 	return l
 }

@@ -256,7 +256,6 @@ type Producer struct {
 	resN   int    // reserved payload length; -1 when nothing is reserved
 	closed bool
 	err    error // sticky ErrCorrupt
-	gate   gate
 	ws     *waitSpec
 	waitN  int
 	// peer, when set, replaces the check of the consumer's token and
@@ -389,7 +388,7 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 				}
 				return p.r.alive(&p.r.h.consTok)
 			},
-			gate: &p.gate,
+			gate: gateOf(p.r.seg, p.r.base, p.r.h, low32(&p.r.h.head)),
 		}
 	}
 	return p.cfg.wait(ctx, p.ws)
@@ -537,7 +536,6 @@ type Consumer struct {
 	peekN  uint64 // bytes of the peeked record; 0 when none
 	closed bool
 	err    error
-	gate   gate
 	ws     *waitSpec
 	// peer, when set, replaces the check of the producer's token and
 	// closed flag between wait slices (pipes: the other end's holders).
@@ -653,7 +651,7 @@ func (c *Consumer) waitData(ctx context.Context) error {
 				}
 				return c.r.alive(&c.r.h.prodTok)
 			},
-			gate: &c.gate,
+			gate: gateOf(c.r.seg, c.r.base, c.r.h, low32(&c.r.h.tail)),
 		}
 	}
 	return c.cfg.wait(ctx, c.ws)

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/shm"
 )
 
 // WaitStrategy selects how a blocked call waits for its peer.
@@ -124,7 +126,7 @@ type waitSpec struct {
 	word   *uint32              // futex word, changes when ready may have become true
 	parked *uint32              // parked-waiter count, read by the waker
 	peer   func() error         // slow: may call seg.Alive; nil error = keep waiting
-	gate   *gate                // one kernel waiter per handle and process (docs/robustness.md V7)
+	gate   *gate.Gate           // one kernel waiter per word and process (docs/robustness.md V7)
 }
 
 // isDeadline reports whether err is a context's error (from ctx.Err() or
@@ -271,21 +273,20 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 			}
 			d = min(d, left)
 		}
-		owned, ch := s.gate.enter()
-		if owned {
-			val := atomic.LoadUint32(s.word)
+		val := atomic.LoadUint32(s.word)
+		if sleeper, ended, _ := s.gate.BeginRound(val); sleeper {
 			atomic.StoreUint32(s.parked, 1)
 			ok, err := s.ready()
 			if !ok && err == nil {
 				werr := futex.Wait(s.word, val, d)
 				_ = werr // nil or ErrTimeout: both mean "re-check"
 			}
-			s.gate.leave()
+			s.gate.EndRound()
 			if ok || err != nil {
 				return err
 			}
 		} else {
-			// Another goroutine of this process holds the kernel wait; wait
+			// Another goroutine of this process sleeps on the word; wait
 			// in Go for its round to end (or for our own slice).
 			if timer == nil {
 				timer = time.NewTimer(d)
@@ -294,7 +295,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 				timer.Reset(d)
 			}
 			select {
-			case <-ch:
+			case <-ended:
 			case <-ctx.Done():
 			case <-timer.C:
 			}
@@ -321,36 +322,13 @@ func wake(word, parked *uint32) {
 	}
 }
 
-// gate admits one goroutine per handle to the kernel wait; the others wait
-// on a channel closed when that goroutine's round ends (docs/robustness.md V7: at
-// most one OS thread parked per primitive and process).
-type gate struct {
-	mu   sync.Mutex
-	busy bool
-	ch   chan struct{}
-}
-
-func (g *gate) enter() (bool, <-chan struct{}) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.busy {
-		g.busy = true
-		return true, nil
-	}
-	if g.ch == nil {
-		g.ch = make(chan struct{})
-	}
-	return false, g.ch
-}
-
-func (g *gate) leave() {
-	g.mu.Lock()
-	g.busy = false
-	if g.ch != nil {
-		close(g.ch)
-		g.ch = nil
-	}
-	g.mu.Unlock()
+// gateOf returns this process's gate of the futex word at word, which lies
+// in the header hdr of a ring or queue at offset base of seg: every handle
+// on the same word in this process shares it (docs/robustness.md V7: at most
+// one OS thread parked per word and process, however many handles).
+func gateOf[H any](seg *shm.Segment, base int, hdr *H, word *uint32) *gate.Gate {
+	off := base + int(uintptr(unsafe.Pointer(word))-uintptr(unsafe.Pointer(hdr)))
+	return gate.For(gate.Key{ID: seg.CreationID(), Off: off})
 }
 
 var spinSink uint32

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shmkit/internal/gate"
 )
 
 // TestWakeClearsParkedFlag: the waker clears the parked flag, so the
@@ -32,13 +34,13 @@ func TestAdaptiveSpinBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	var word, parked uint32
-	var g gate
+	g := gate.For(gate.Key{Off: -1}) // a word in no segment
 	never := &waitSpec{
 		ready:  func() (bool, error) { return false, nil },
 		word:   &word,
 		parked: &parked,
 		peer:   func() error { return nil },
-		gate:   &g,
+		gate:   g,
 	}
 	for _, want := range []time.Duration{8 * time.Microsecond, 4 * time.Microsecond, 2 * time.Microsecond, 0} {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -58,7 +60,7 @@ func TestAdaptiveSpinBudget(t *testing.T) {
 		word:   &word,
 		parked: &parked,
 		peer:   func() error { return nil },
-		gate:   &g,
+		gate:   g,
 	}
 	if err := cfg.wait(context.Background(), second); err != nil {
 		t.Fatal(err)
