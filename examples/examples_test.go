@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shmkit/internal/procstat"
 )
 
 var (
@@ -140,12 +142,8 @@ func TestLifecycle(t *testing.T) {
 
 // alive reports whether pid exists and is not a zombie.
 func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	_, after, _ := strings.Cut(string(b), ") ")
-	return !strings.HasPrefix(after, "Z")
+	st, err := procstat.Read(pid)
+	return err == nil && st.Live()
 }
 
 func TestTickets(t *testing.T) {

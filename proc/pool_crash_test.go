@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shmkit/internal/procstat"
 )
 
 type slowArg struct {
@@ -44,15 +46,11 @@ var (
 // procState returns the state letter of /proc/pid/stat, or 0 if the
 // process is gone.
 func procState(pid int) byte {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := procstat.Read(pid)
 	if err != nil {
 		return 0
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
+	return st.State
 }
 
 // killBusyWorker stops a random worker process of p and kills it if it is

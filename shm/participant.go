@@ -1,7 +1,6 @@
 package shm
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/procstat"
 )
 
 // Token names one participant (a process's attachment to a segment) in a
@@ -349,8 +349,8 @@ var self struct {
 func selfInfo() procInfo {
 	self.once.Do(func() {
 		self.info.pid = os.Getpid()
-		if b, err := os.ReadFile("/proc/self/stat"); err == nil {
-			self.info.start = statStartTime(b)
+		if st, err := procstat.Self(); err == nil {
+			self.info.start = st.StartTime
 		}
 		var st unix.Stat_t
 		if unix.Stat("/proc/self/ns/pid", &st) == nil {
@@ -358,20 +358,4 @@ func selfInfo() procInfo {
 		}
 	})
 	return self.info
-}
-
-// statStartTime parses field 22 (starttime) of /proc/<pid>/stat. The comm
-// field may hold spaces and parentheses, so parsing starts after the last ')'.
-func statStartTime(b []byte) uint64 {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := bytes.Fields(b[i+1:])
-	// After comm, field 3 (state) is f[0], so field 22 is f[19].
-	if len(f) < 20 {
-		return 0
-	}
-	v, _ := strconv.ParseUint(string(f[19]), 10, 64)
-	return v
 }

@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/shmkit/shmkit/internal/procstat"
 	"github.com/shmkit/shmkit/shm"
 	"golang.org/x/sys/unix"
 )
@@ -76,22 +76,8 @@ func procAlive(pid int, start uint64) bool {
 	if pid <= 0 {
 		return false
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// The command may hold spaces and parentheses: fields start after the
-	// last ')'. Field 3 is the state, field 22 the start time.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return false
-	}
-	st, err := strconv.ParseUint(f[19], 10, 64)
-	return err == nil && st == start
+	st, err := procstat.Read(pid)
+	return err == nil && st.Live() && st.StartTime == start
 }
 
 // segmentNames lists the shmkit segments under shm.Dir(), sorted.

@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shmkit/shmkit/internal/procstat"
 	"github.com/shmkit/shmkit/internal/reexec"
 )
 
@@ -315,15 +316,11 @@ func (c *Child) Output() string { return c.out.String() }
 // ProcState returns the state letter of /proc/<pid>/stat ('R', 'S', 'T',
 // 'Z', ...) or 0 if it cannot be read.
 func (c *Child) ProcState() byte {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(c.Pid()) + "/stat")
+	st, err := procstat.Read(c.Pid())
 	if err != nil {
 		return 0
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
+	return st.State
 }
 
 // Name returns a segment name unique to the test and this process, for
