@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -43,20 +44,7 @@ func helperDieAfterClaim() {
 	testproc.Fatalf("hook did not run")
 }
 
-func namedSegment(t *testing.T) (*shm.Segment, string) {
-	name := testproc.Name(t)
-	s, err := shm.Create(name, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Close()
-		if err := shm.Unlink(name); err != nil && !errors.Is(err, shm.ErrNotExist) {
-			t.Errorf("Unlink: %v", err)
-		}
-	})
-	return s, name
-}
+func namedSegment(t *testing.T) (*shm.Segment, string) { return testseg.Named(t, 1<<20, nil) }
 
 // TestQueueProducerKilledAfterClaim (docs/robustness.md F7/F8): a producer process
 // SIGKILLed between its claim and its publish blocks consumers only while it

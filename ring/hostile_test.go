@@ -9,18 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shmkit/shmkit/shm"
+	"github.com/shmkit/shmkit/internal/testseg"
 )
 
-func anonSegment(t testing.TB, size int) *shm.Segment {
-	t.Helper()
-	s, err := shm.Anonymous(size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+var anonSegment = testseg.Anon
 
 // TestHostileControlWords: impossible indices, lengths and kinds written
 // into a ring give ErrCorrupt, never a panic, a hang or a bad access.
