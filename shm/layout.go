@@ -14,15 +14,10 @@ import (
 // Layout constants. Every offset is relative to the segment base; every
 // struct is plain little-endian C layout with no Go pointers.
 const (
-	segMagic     uint64 = 0x314D53544B4D4853 // "SHMKTSM1" little-endian
-	segVersion   uint32 = 1<<16 | 0          // major 1, minor 0
 	byteOrderTag uint32 = 0x01020304
 	cacheLine           = 64
 
 	hdrSize       = 256 // header proper; the participant table follows
-	hdrMagicOff   = 0
-	hdrCsumStart  = 8  // checksum covers [hdrCsumStart, hdrCsumOff)
-	hdrCsumOff    = 64 // xxhash64 of the static fields
 	hdrCursorOff  = 128
 	hdrObjectsOff = 192
 
@@ -100,6 +95,18 @@ type objHeader struct {
 const (
 	_ = uintptr(hdrSize - unsafe.Sizeof(header{}))
 	_ = uintptr(unsafe.Sizeof(header{}) - hdrSize)
+	_ = uintptr(hdrMagicOff - unsafe.Offsetof(header{}.magic))
+	_ = uintptr(unsafe.Offsetof(header{}.magic) - hdrMagicOff)
+	_ = uintptr(hdrVersionOff - unsafe.Offsetof(header{}.version))
+	_ = uintptr(unsafe.Offsetof(header{}.version) - hdrVersionOff)
+	_ = uintptr(hdrCsumStart - unsafe.Offsetof(header{}.version))
+	_ = uintptr(unsafe.Offsetof(header{}.version) - hdrCsumStart)
+	_ = uintptr(hdrCreatorPidOff - unsafe.Offsetof(header{}.creatorPid))
+	_ = uintptr(unsafe.Offsetof(header{}.creatorPid) - hdrCreatorPidOff)
+	_ = uintptr(hdrCreatorStOff - unsafe.Offsetof(header{}.creatorStart))
+	_ = uintptr(unsafe.Offsetof(header{}.creatorStart) - hdrCreatorStOff)
+	_ = uintptr(segMajor - segVersion>>16)
+	_ = uintptr(segVersion>>16 - segMajor)
 	_ = uintptr(hdrCsumOff - unsafe.Offsetof(header{}.checksum))
 	_ = uintptr(unsafe.Offsetof(header{}.checksum) - hdrCsumOff)
 	_ = uintptr(hdrCursorOff - unsafe.Offsetof(header{}.cursor))

@@ -16,21 +16,9 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/shmkit/shmkit/internal/procstat"
+	"github.com/shmkit/shmkit/internal/seghdr"
 	"github.com/shmkit/shmkit/shm"
 	"golang.org/x/sys/unix"
-)
-
-// What the tools read from a segment file without attaching to it: the
-// documented header fields (shm/doc.go, layout version 1).
-const (
-	hdrMagic        = "SHMKTSM1" // offset 0, written last by the creator
-	hdrVersionOff   = 8
-	hdrCreatorPid   = 40
-	hdrCreatorStart = 48
-	hdrCsumStart    = 8
-	hdrCsumOff      = 64
-	hdrRead         = 72
-	hdrMajor        = 1 // the layout major version these offsets describe
 )
 
 // rawHeader is the part of a segment header the tools read with pread.
@@ -45,21 +33,21 @@ type rawHeader struct {
 // readHeader reads the header of the file open as f and says whether it is a
 // shmkit segment (published, or created but never published).
 func readHeader(f *os.File) (rawHeader, bool) {
-	var b [hdrRead]byte
-	if n, err := f.ReadAt(b[:], 0); n < hdrRead || (err != nil && err != io.EOF) {
+	var b [seghdr.ReadSize]byte
+	if n, err := f.ReadAt(b[:], 0); n < seghdr.ReadSize || (err != nil && err != io.EOF) {
 		return rawHeader{}, false
 	}
 	h := rawHeader{
-		version:      binary.LittleEndian.Uint32(b[hdrVersionOff:]),
-		creatorPid:   int(binary.LittleEndian.Uint32(b[hdrCreatorPid:])),
-		creatorStart: binary.LittleEndian.Uint64(b[hdrCreatorStart:]),
+		version:      binary.LittleEndian.Uint32(b[seghdr.VersionOff:]),
+		creatorPid:   int(binary.LittleEndian.Uint32(b[seghdr.CreatorPidOff:])),
+		creatorStart: binary.LittleEndian.Uint64(b[seghdr.CreatorStartOff:]),
 	}
 	switch {
-	case string(b[:8]) == hdrMagic:
+	case binary.LittleEndian.Uint64(b[seghdr.MagicOff:]) == seghdr.Magic:
 		h.published = true
-	case binary.LittleEndian.Uint64(b[:8]) == 0 &&
-		h.version>>16 == hdrMajor &&
-		xxhash.Sum64(b[hdrCsumStart:hdrCsumOff]) == binary.LittleEndian.Uint64(b[hdrCsumOff:]):
+	case binary.LittleEndian.Uint64(b[seghdr.MagicOff:]) == 0 &&
+		h.version>>16 == seghdr.Major &&
+		xxhash.Sum64(b[seghdr.CsumStart:seghdr.CsumOff]) == binary.LittleEndian.Uint64(b[seghdr.CsumOff:]):
 		// A creator that died between writing the header and publishing
 		// the magic: possible only where Create falls back to naming the
 		// file first (no O_TMPFILE in the shm directory).
@@ -313,7 +301,7 @@ func gcOne(name string, dry, force bool) gcVerdict {
 		v.why = "not a shmkit segment"
 		return v
 	}
-	if h.published && h.version>>16 != hdrMajor && !force {
+	if h.published && h.version>>16 != seghdr.Major && !force {
 		v.why = fmt.Sprintf("layout version %d.%d unknown to this shmkit (-f removes it)", h.version>>16, h.version&0xffff)
 		return v
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/shmkit/shmkit/internal/benchkit"
+	"github.com/shmkit/shmkit/internal/seghdr"
 	"github.com/shmkit/shmkit/internal/testproc"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -170,12 +171,12 @@ func TestGcKeepsUnknownVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hdr [hdrRead]byte
+	var hdr [seghdr.ReadSize]byte
 	if _, err := f.ReadAt(hdr[:], 0); err != nil {
 		t.Fatal(err)
 	}
-	binary.LittleEndian.PutUint32(hdr[hdrVersionOff:], 2<<16|3)
-	binary.LittleEndian.PutUint64(hdr[hdrCsumOff:], xxhash.Sum64(hdr[hdrCsumStart:hdrCsumOff]))
+	binary.LittleEndian.PutUint32(hdr[seghdr.VersionOff:], 2<<16|3)
+	binary.LittleEndian.PutUint64(hdr[seghdr.CsumOff:], xxhash.Sum64(hdr[seghdr.CsumStart:seghdr.CsumOff]))
 	if _, err := f.WriteAt(hdr[:], 0); err != nil {
 		t.Fatal(err)
 	}
