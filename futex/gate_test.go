@@ -2,11 +2,9 @@ package futex
 
 import (
 	"context"
-	"runtime"
 	"testing"
-	"time"
 
-	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -19,18 +17,12 @@ func TestGatesFreed(t *testing.T) {
 	if testing.Short() {
 		n = 1000
 	}
-	const perSeg = 100
-	base := gate.Len()
 	expired, cancel := context.WithCancel(context.Background())
 	cancel()
-	for made := 0; made < n; {
-		seg, err := shm.AnonymousWith(1<<20, &shm.Options{Objects: perSeg + 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var keep []any // the handles, alive until the count below
-		for i := 0; i < perSeg/5; i++ {
-			name := func(kind string) string { return kind + string(rune('a'+i%26)) + string(rune('a'+i/26)) }
+	testseg.GatesFreed(t, n, func(seg *shm.Segment) ([]any, int) {
+		var keep []any
+		for i := 0; i < 20; i++ {
+			name := func(kind string) string { return kind + string(rune('a'+i)) }
 			l, err := NewLock(seg, name("l"))
 			if err != nil {
 				t.Fatal(err)
@@ -60,23 +52,8 @@ func TestGatesFreed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			keep = append(keep, e, c, b)
-			made += 5
+			keep = append(keep, s, e, c, b)
 		}
-		if gate.Len() <= base {
-			t.Fatalf("gate registry has %d entries with objects open; want more than %d", gate.Len(), base)
-		}
-		runtime.KeepAlive(keep)
-		if err := seg.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for gate.Len() > base {
-		if time.Now().After(deadline) {
-			t.Fatalf("gate registry has %d entries after the objects went; want at most %d, as before", gate.Len(), base)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
+		return keep, 100
+	})
 }

@@ -3,13 +3,11 @@ package ring
 import (
 	"context"
 	"encoding/binary"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/testproc"
 	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/shm"
@@ -95,19 +93,13 @@ func TestGatesFreed(t *testing.T) {
 	if testing.Short() {
 		n = 1000
 	}
-	const perSeg = 100
-	base := gate.Len()
 	o := &QueueOptions{MaxSize: 2, MaxMessage: 8, Leases: -1}
 	expired, cancel := context.WithCancel(context.Background())
 	cancel()
-	for made := 0; made < n; {
-		seg, err := shm.AnonymousWith(perSeg*1024, &shm.Options{Objects: perSeg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var keep []any // the handles, alive until the count below
-		for i := 0; i < perSeg/4; i++ {
-			name := string(rune('a'+i%26)) + string(rune('a'+i/26))
+	testseg.GatesFreed(t, n, func(seg *shm.Segment) ([]any, int) {
+		var keep []any
+		for i := 0; i < 25; i++ {
+			name := string(rune('a' + i))
 			q, err := NewQueue(seg, "q"+name, o)
 			if err != nil {
 				t.Fatal(err)
@@ -142,22 +134,7 @@ func TestGatesFreed(t *testing.T) {
 				t.Fatal("ReadBytes on an empty ring with a cancelled context succeeded")
 			}
 			keep = append(keep, q, c0, r, c)
-			made += 3
 		}
-		if gate.Len() <= base {
-			t.Fatalf("gate registry has %d entries with objects open; want more than %d", gate.Len(), base)
-		}
-		runtime.KeepAlive(keep)
-		if err := seg.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for gate.Len() > base {
-		if time.Now().After(deadline) {
-			t.Fatalf("gate registry has %d entries after the objects went; want at most %d, as before", gate.Len(), base)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
+		return keep, 75
+	})
 }

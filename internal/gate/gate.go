@@ -24,6 +24,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"time"
 	"weak"
 )
 
@@ -137,4 +138,20 @@ func (g *Gate) EndRound() {
 		g.ended = nil
 	}
 	g.mu.Unlock()
+}
+
+// Settle runs the garbage collector until the registry holds at most max
+// entries or d has passed, and returns its size then. The entries of Gates
+// that no handle holds go only after a collection, when their cleanups
+// have run on their own goroutine; tests use Settle to check that they go.
+func Settle(max int, d time.Duration) int {
+	deadline := time.Now().Add(d)
+	for {
+		n := Len()
+		if n <= max || time.Now().After(deadline) {
+			return n
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
 }

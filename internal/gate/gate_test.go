@@ -34,17 +34,11 @@ func TestForSharesAndFrees(t *testing.T) {
 	waitLen(t, base)
 }
 
-// waitLen collects garbage until the registry has want entries; it fails
-// after 30 s (cleanups run on their own goroutine after a collection).
+// waitLen fails unless the registry settles to want entries within 30 s.
 func waitLen(t *testing.T, want int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for Len() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("registry has %d entries; want %d", Len(), want)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
+	if n := Settle(want, 30*time.Second); n != want {
+		t.Fatalf("registry has %d entries; want %d", n, want)
 	}
 }
 
