@@ -47,11 +47,15 @@ var (
 	})
 	badCode = proc.Task("compat-unencodable", func(ctx context.Context, _ int) (chan int, error) { return make(chan int), nil })
 	getInit = proc.Task("compat-get-init", func(ctx context.Context, _ int) (string, error) { return initValue, nil })
+	mul     = proc.Task("compat-mul", func(ctx context.Context, a pair) (int, error) { return a.X * a.Y, nil })
 	setInit = proc.Initializer("compat-init", func(ctx context.Context, s string) error { initValue = s; return nil })
 )
 
 // initValue is what the pool initializer sets in each worker.
 var initValue string
+
+// pair is mul(x, y)'s arguments: starmap's tuples.
+type pair struct{ X, Y int }
 
 // slowArg is sqr(x, wait)'s arguments.
 type slowArg struct{ X, Ms int }
@@ -436,7 +440,7 @@ func TestPoolWorkerLifetime(t *testing.T) {
 	if len(count) < 5 {
 		t.Errorf("%d distinct workers for 10 tasks", len(count))
 	}
-	if got, err := sqr.Map(ctx, p, upto(20), proc.Chunksize(1)); !slices.Equal(got, squares(20)) || err != nil {
+	if got, err := sqr.Map(ctx, p, upto(6), proc.Chunksize(1)); !slices.Equal(got, squares(6)) || err != nil {
 		t.Fatalf("map across replacements: %v %v", got, err)
 	}
 }
@@ -540,4 +544,24 @@ func TestPoolCallbackOrder(t *testing.T) {
 	if sum.Load() != int64(want) {
 		t.Fatalf("callbacks summed %d; want %d", sum.Load(), want)
 	}
+}
+
+// TestPoolStarmap ports _TestPool.test_starmap and test_starmap_async:
+// starmap(mul, tuples) is a map of a task taking a struct.
+func TestPoolStarmap(t *testing.T) {
+	bothPools(t, 2, func(t *testing.T, p *proc.Pool) {
+		ctx := ctxT(t)
+		var in []pair
+		var want []int
+		for i := range 10 {
+			in = append(in, pair{i, i * 2})
+			want = append(want, i*i*2)
+		}
+		if got, err := mul.Map(ctx, p, in); !slices.Equal(got, want) || err != nil {
+			t.Fatalf("starmap: %v %v", got, err)
+		}
+		if got, err := mul.MapAsync(p, in, proc.Chunksize(3)).Get(ctx); !slices.Equal(got, want) || err != nil {
+			t.Fatalf("starmap_async: %v %v", got, err)
+		}
+	})
 }

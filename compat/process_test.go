@@ -26,6 +26,7 @@ var reportInfo = proc.Func("compat-report-info", func(ctx context.Context, a inf
 	for _, s := range []string{
 		fmt.Sprint(a.Args), me.Name(), fmt.Sprint(me.Pid() == os.Getpid()),
 		fmt.Sprint(me.Daemon()), fmt.Sprint(proc.ParentProcess().Pid() == os.Getppid()),
+		fmt.Sprint(proc.ParentProcess().IsAlive()),
 	} {
 		if err := a.Q.Put(ctx, s); err != nil {
 			return err
@@ -34,9 +35,11 @@ var reportInfo = proc.Func("compat-report-info", func(ctx context.Context, a inf
 	return nil
 })
 
-// TestProcess ports _TestProcess.test_process: a child's name, daemon flag,
-// pid, arguments and exit code, seen from both sides, and is_alive/exitcode
-// before start, while running and after join.
+// TestProcess ports _TestProcess.test_process (and
+// _TestParentProcess.test_parent_process): a child's name, daemon flag, pid,
+// arguments and exit code, seen from both sides, its parent_process() pid
+// and is_alive(), and is_alive/exitcode before start, while running and
+// after join.
 func TestProcess(t *testing.T) {
 	ctx := ctxT(t)
 	q := proc.Queue[string](manager(t))
@@ -57,14 +60,14 @@ func TestProcess(t *testing.T) {
 		t.Fatalf("pid %d after start", p.Pid())
 	}
 	var got []string
-	for range 5 {
+	for range 6 {
 		s, err := q.Get(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, s)
 	}
-	want := []string{"[1 2 3]", "SomeProcess", "true", "true", "true"}
+	want := []string{"[1 2 3]", "SomeProcess", "true", "true", "true", "true"}
 	if !slices.Equal(got, want) {
 		t.Errorf("child reported %q; want %q", got, want)
 	}

@@ -650,3 +650,45 @@ func TestBarrierSingleThread(t *testing.T) {
 		t.Errorf("Barrier(0): %v", err)
 	}
 }
+
+var barrierPasses = proc.Func("compat-barrier-passes", func(ctx context.Context, a barrierArgs) error {
+	for i := range a.Passes {
+		if _, err := a.B.Wait(ctx); err != nil {
+			return err
+		}
+		if err := a.Out.Put(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+})
+
+// TestBarrierThousand ports _TestBarrier.test_thousand (with 100 passes to
+// keep it short): N processes pass the barrier repeatedly, each sending the
+// pass number after each wait; every pass's numbers all come before the
+// next pass's, because no party can finish pass i+1 before every party
+// sent i.
+func TestBarrierThousand(t *testing.T) {
+	ctx := ctxT(t)
+	m := manager(t)
+	const n, passes = 3, 100
+	a := barrierArgs{B: proc.Barrier(m, n), Out: proc.Queue[int](m), Passes: passes}
+	var ps []*proc.Process
+	for range n {
+		ps = append(ps, barrierPasses.Start(ctx, a))
+	}
+	for i := range passes {
+		for range n {
+			v, err := a.Out.Get(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v != i {
+				t.Fatalf("pass %d: got %d", i, v)
+			}
+		}
+	}
+	if err := proc.JoinAll(ctx, ps...); err != nil {
+		t.Fatal(err)
+	}
+}
