@@ -454,36 +454,34 @@ var notifyOnce = proc.Func("compat-notify-once", func(ctx context.Context, c *fu
 // barrierArgs is what each Barrier party gets.
 type barrierArgs struct {
 	B      *futex.Barrier
-	Out    *ring.TypedQueue[int]
+	Out    *ring.TypedQueue[[2]int] // (pass, index) after each wait
 	Passes int
 }
 
 var barrierParty = proc.Func("compat-barrier-party", func(ctx context.Context, a barrierArgs) error {
-	for range a.Passes {
+	for pass := range a.Passes {
 		i, err := a.B.Wait(ctx)
 		if err != nil {
 			return err
 		}
-		if err := a.Out.Put(ctx, i); err != nil {
-			return err
-		}
-		// Wait for every party to report before the next pass, so the
-		// indices of one pass stay together in the queue.
-		if _, err := a.B.Wait(ctx); err != nil {
+		if err := a.Out.Put(ctx, [2]int{pass, i}); err != nil {
 			return err
 		}
 	}
 	return nil
 })
 
-// TestBarrier ports _TestBarrier.test_barrier and test_wait_return with
-// processes: each pass gives the parties the distinct indices 0..N-1 (so
-// exactly one gets 0), and the barrier is reusable.
+// TestBarrier ports _TestBarrier.test_barrier, test_wait_return and
+// test_thousand (100 passes, to keep it short) with processes: each pass
+// gives the parties the distinct indices 0..N-1 (so exactly one gets 0);
+// every report of pass i comes before any of pass i+1, since no party can
+// finish pass i+1 before every party reported i; the barrier is reusable
+// and ends with n_waiting 0, not broken.
 func TestBarrier(t *testing.T) {
 	ctx := ctxT(t)
 	m := manager(t)
-	const n, passes = 3, 2
-	a := barrierArgs{B: proc.Barrier(m, n), Out: proc.Queue[int](m), Passes: passes}
+	const n, passes = 3, 100
+	a := barrierArgs{B: proc.Barrier(m, n), Out: proc.Queue[[2]int](m), Passes: passes}
 	if a.B.Parties() != n || a.B.NWaiting() != 0 || a.B.Broken() {
 		t.Fatalf("parties %d n_waiting %d broken %v", a.B.Parties(), a.B.NWaiting(), a.B.Broken())
 	}
@@ -494,15 +492,18 @@ func TestBarrier(t *testing.T) {
 	for pass := range passes {
 		var got []int
 		for range n {
-			i, err := a.Out.Get(ctx)
+			r, err := a.Out.Get(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, i)
+			if r[0] != pass {
+				t.Fatalf("pass %d: a report of pass %d", pass, r[0])
+			}
+			got = append(got, r[1])
 		}
 		slices.Sort(got)
 		if !slices.Equal(got, []int{0, 1, 2}) {
-			t.Errorf("pass %d: indices %v", pass, got)
+			t.Fatalf("pass %d: indices %v", pass, got)
 		}
 	}
 	if err := proc.JoinAll(ctx, ps...); err != nil {
@@ -648,47 +649,5 @@ func TestBarrierSingleThread(t *testing.T) {
 	}
 	if _, err := proc.NewBarrier(manager(t), 0); !errors.Is(err, futex.ErrInvalidArgument) {
 		t.Errorf("Barrier(0): %v", err)
-	}
-}
-
-var barrierPasses = proc.Func("compat-barrier-passes", func(ctx context.Context, a barrierArgs) error {
-	for i := range a.Passes {
-		if _, err := a.B.Wait(ctx); err != nil {
-			return err
-		}
-		if err := a.Out.Put(ctx, i); err != nil {
-			return err
-		}
-	}
-	return nil
-})
-
-// TestBarrierThousand ports _TestBarrier.test_thousand (with 100 passes to
-// keep it short): N processes pass the barrier repeatedly, each sending the
-// pass number after each wait; every pass's numbers all come before the
-// next pass's, because no party can finish pass i+1 before every party
-// sent i.
-func TestBarrierThousand(t *testing.T) {
-	ctx := ctxT(t)
-	m := manager(t)
-	const n, passes = 3, 100
-	a := barrierArgs{B: proc.Barrier(m, n), Out: proc.Queue[int](m), Passes: passes}
-	var ps []*proc.Process
-	for range n {
-		ps = append(ps, barrierPasses.Start(ctx, a))
-	}
-	for i := range passes {
-		for range n {
-			v, err := a.Out.Get(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v != i {
-				t.Fatalf("pass %d: got %d", i, v)
-			}
-		}
-	}
-	if err := proc.JoinAll(ctx, ps...); err != nil {
-		t.Fatal(err)
 	}
 }
