@@ -226,3 +226,32 @@ func TestPollStrings(t *testing.T) {
 		t.Fatal("poll() true after every message was read")
 	}
 }
+
+var sendThenHang = proc.Func("compat-send-then-hang", func(ctx context.Context, w *ring.Conn) error {
+	if err := w.Send(ctx, "last words"); err != nil {
+		return err
+	}
+	select {} // until killed
+})
+
+// TestPeerKilledEOF ports the EOFError case of _TestConnection.test_spawn_close
+// for a peer that does not close but dies: once the parent has closed its
+// copy of the child's end and the child is killed, the reader gets the
+// message sent before the death and then EOFError (io.EOF), never a hang.
+func TestPeerKilledEOF(t *testing.T) {
+	ctx := ctxT(t)
+	reader, writer := proc.Pipe(manager(t), false)
+	p := sendThenHang.Start(ctx, writer)
+	writer.Close()
+	var s string
+	if err := reader.Recv(ctx, &s); err != nil || s != "last words" {
+		t.Fatalf("recv: %q %v", s, err)
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.Join(ctx)
+	if err := reader.Recv(ctx, &s); !errors.Is(err, io.EOF) {
+		t.Fatalf("recv after the writer was killed: %v; want io.EOF", err)
+	}
+}
