@@ -565,3 +565,30 @@ func TestPoolStarmap(t *testing.T) {
 		}
 	})
 }
+
+// TestPoolImapBreak ports the early exit from an imap loop (CPython:
+// dropping the IMapIterator; test_release_task_refs's concern that nothing
+// is left behind): breaking out cancels the chunks no worker took, and the
+// pool serves the next call.
+func TestPoolImapBreak(t *testing.T) {
+	ctx := ctxT(t)
+	p := newPool(t, 2, nil)
+	args := make([]slowArg, 100)
+	for i := range args {
+		args[i] = slowArg{i, 20}
+	}
+	n := 0
+	for v, err := range sqrSlow.Imap(ctx, p, slices.Values(args)) {
+		if v != 0 || err != nil {
+			t.Fatalf("first result: %d %v", v, err)
+		}
+		n++
+		break
+	}
+	if n != 1 {
+		t.Fatalf("%d results before the break", n)
+	}
+	if got, err := sqr.Map(ctx, p, upto(10)); !slices.Equal(got, squares(10)) || err != nil {
+		t.Fatalf("map after a broken-off imap: %v %v", got, err)
+	}
+}

@@ -380,6 +380,9 @@ func TestProcessMisuse(t *testing.T) {
 	if err := p.Join(ctx); !errors.Is(err, proc.ErrNotStarted) {
 		t.Errorf("join before start: %v", err)
 	}
+	if err := p.Terminate(); !errors.Is(err, proc.ErrNotStarted) {
+		t.Errorf("terminate before start: %v", err)
+	}
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}

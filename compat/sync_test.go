@@ -339,6 +339,14 @@ func TestConditionTimeout(t *testing.T) {
 	if err := c.Wait(ctxShort(t)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("wait(timeout): %v", err)
 	}
+	// notify(n) wakes current sleepers only: with none, a later wait is not
+	// woken by it.
+	if err := c.Notify(5); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(ctxShort(t)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("wait after a notify with no sleepers: %v", err)
+	}
 	if err := c.Release(); err != nil {
 		t.Fatalf("release after a timed-out wait (lock not re-held?): %v", err)
 	}
@@ -571,9 +579,10 @@ func waitNWaiting(t *testing.T, ctx context.Context, b *futex.Barrier, n int) {
 	}
 }
 
-// TestBarrierAbort ports _TestBarrier.test_abort: abort() breaks the
-// barrier, waiting parties (another process here) get BrokenBarrierError,
-// and so does every later wait until reset().
+// TestBarrierAbort ports _TestBarrier.test_abort and the reset half of
+// test_abort_and_reset: abort() breaks the barrier, waiting parties
+// (another process here) get BrokenBarrierError, and so does every later
+// wait until reset(); then the barrier passes parties again.
 func TestBarrierAbort(t *testing.T) {
 	ctx := ctxT(t)
 	b := proc.Barrier(manager(t), 3)
@@ -589,9 +598,25 @@ func TestBarrierAbort(t *testing.T) {
 	if _, err := b.Wait(ctx); !errors.Is(err, futex.ErrBrokenBarrier) {
 		t.Fatalf("wait on an aborted barrier: %v", err)
 	}
+	if b.NWaiting() != 0 {
+		t.Errorf("n_waiting %d after abort", b.NWaiting())
+	}
 	b.Reset()
 	if b.Broken() {
 		t.Fatal("broken after reset")
+	}
+	// test_abort_and_reset: after reset the barrier works again.
+	errc := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := b.Wait(ctx); errc <- err }()
+	}
+	if _, err := b.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
