@@ -337,3 +337,53 @@ func TestSimpleQueueEmpty(t *testing.T) {
 		t.Fatalf("put after close: %v", err)
 	}
 }
+
+// TestTaskDoneAfterManyGets ports the JoinableQueue pattern of getting many
+// items before calling task_done() for each, which CPython allows without
+// limit. shmkit documents a limit: a got-but-not-done task holds a lease
+// entry (QueueOptions.Leases, ring.DefaultLeases by default), so with the
+// default the Get after DefaultLeases outstanding tasks waits; with Leases
+// sized for the pattern it behaves as CPython's.
+func TestTaskDoneAfterManyGets(t *testing.T) {
+	ctx := ctxT(t)
+	m := manager(t)
+	const n = 100
+	q := proc.Must(proc.NewJoinableQueue[int](m, &ring.QueueOptions{MaxSize: n, Leases: n}))
+	for i := range n {
+		if err := q.Put(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n {
+		if _, err := q.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Unfinished() != n {
+		t.Fatalf("unfinished %d; want %d", q.Unfinished(), n)
+	}
+	for range n {
+		if err := q.TaskDone(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := proc.JoinableQueue[int](m)
+	for i := range ring.DefaultLeases + 1 {
+		d.Put(ctx, i)
+	}
+	for range ring.DefaultLeases {
+		if _, err := d.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Get(ctxShort(t)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("get with every lease held: %v; want it to wait (DeadlineExceeded)", err)
+	}
+	d.TaskDone()
+	if v, err := d.Get(ctx); v != ring.DefaultLeases || err != nil {
+		t.Fatalf("get once a lease is free: %d %v", v, err)
+	}
+}
