@@ -422,3 +422,40 @@ func TestCurrentProcess(t *testing.T) {
 		t.Errorf("cpu_count() = %d", n)
 	}
 }
+
+var nameTree *proc.Target[*ring.TypedQueue[string]]
+
+func init() {
+	nameTree = proc.Func("compat-name-tree", func(ctx context.Context, q *ring.TypedQueue[string]) error {
+		me := proc.CurrentProcess().Name()
+		if err := q.Put(ctx, me+" "+proc.ParentProcess().Name()); err != nil {
+			return err
+		}
+		if strings.Count(me, ":") == 0 {
+			return nameTree.Start(ctx, q).Join(ctx)
+		}
+		return nil
+	})
+}
+
+// TestProcessNames ports the default naming _TestProcess relies on
+// (process.py's _identity): a child is "Process-N", its own child
+// "Process-N:1", and each sees its parent's name in parent_process().
+func TestProcessNames(t *testing.T) {
+	ctx := ctxT(t)
+	q := proc.Queue[string](manager(t))
+	p := nameTree.Start(ctx, q)
+	if err := p.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if _, err := fmt.Sscanf(p.Name(), "Process-%d", &n); err != nil || n < 1 {
+		t.Fatalf("default name %q", p.Name())
+	}
+	want := []string{p.Name() + " MainProcess", p.Name() + ":1 " + p.Name()}
+	for _, w := range want {
+		if s, err := q.Get(ctx); s != w || err != nil {
+			t.Errorf("got %q, %v; want %q", s, err, w)
+		}
+	}
+}
