@@ -29,7 +29,7 @@ var (
 		return a.X * a.X, nil
 	})
 	raising = proc.Task("compat-raising", func(ctx context.Context, x int) (int, error) {
-		return 0, errors.New("KeyError: 'key'")
+		return 0, errKey
 	})
 	failAt5 = proc.Task("compat-fail-at-5", func(ctx context.Context, x int) (int, error) {
 		if x == 5 {
@@ -49,7 +49,11 @@ var (
 	getInit = proc.Task("compat-get-init", func(ctx context.Context, _ int) (string, error) { return initValue, nil })
 	mul     = proc.Task("compat-mul", func(ctx context.Context, a pair) (int, error) { return a.X * a.Y, nil })
 	setInit = proc.Initializer("compat-init", func(ctx context.Context, s string) error { initValue = s; return nil })
+	badInit = proc.Initializer("compat-bad-init", func(ctx context.Context, _ int) error { return errors.New("init failed") })
 )
+
+// errKey is raising()'s KeyError.
+var errKey = errors.New("KeyError: 'key'")
 
 // initValue is what the pool initializer sets in each worker.
 var initValue string
@@ -590,5 +594,41 @@ func TestPoolImapBreak(t *testing.T) {
 	}
 	if got, err := sqr.Map(ctx, p, upto(10)); !slices.Equal(got, squares(10)) || err != nil {
 		t.Fatalf("map after a broken-off imap: %v %v", got, err)
+	}
+}
+
+// TestPoolFailingInitializer ports test_concurrent_futures/test_init.py's
+// FailingInitializerMixin.test_initializer: when the initializer fails the
+// executor is broken (BrokenExecutor on every submitted call). shmkit
+// reports it earlier, as documented: NewPool waits for each worker's
+// initializer and fails with ErrInitializer, on process and in-process
+// pools alike, so no call can hang on it.
+func TestPoolFailingInitializer(t *testing.T) {
+	for _, in := range []bool{false, true} {
+		p, err := proc.NewPool(2, &proc.PoolOptions{Initializer: badInit.With(0), InProcess: in})
+		if !errors.Is(err, proc.ErrInitializer) || !strings.Contains(fmt.Sprint(err), "init failed") {
+			t.Errorf("in-process %v: NewPool: %v; want ErrInitializer with the reason", in, err)
+		}
+		if p != nil {
+			p.Terminate()
+		}
+	}
+}
+
+// TestThreadPoolErrorIdentity ports the ThreadPool (multiprocessing.dummy)
+// half of _TestPool.test_wrapped_exception: in-process the task's own
+// error comes back (errors.Is holds); from a worker process only its text
+// does (a *RemoteError), as documented.
+func TestThreadPoolErrorIdentity(t *testing.T) {
+	ctx := ctxT(t)
+	in := newPool(t, 1, &proc.PoolOptions{InProcess: true})
+	if _, err := raising.Apply(ctx, in, 0); !errors.Is(err, errKey) {
+		t.Errorf("in-process: %v is not the task's error", err)
+	}
+	out := newPool(t, 1, nil)
+	_, err := raising.Apply(ctx, out, 0)
+	var re *proc.RemoteError
+	if !errors.As(err, &re) || re.Msg != errKey.Error() || re.Task != raising.Name() {
+		t.Errorf("worker process: %#v", err)
 	}
 }
