@@ -273,3 +273,87 @@ func TestSendToClosedPeer(t *testing.T) {
 		t.Fatalf("send to a closed end: %v; want ErrBrokenPipe", err)
 	}
 }
+
+// senderArgs is what each of TestSharedSendEnd's senders gets.
+type senderArgs struct {
+	W  *ring.Conn
+	ID int
+	N  int
+}
+
+var sendPattern = proc.Func("compat-send-pattern", func(ctx context.Context, a senderArgs) error {
+	for i := range a.N {
+		size := 1 + (i*7919)%2000
+		if i%10 == 0 {
+			size = 100 << 10 // larger than a quarter of the ring: sent in fragments
+		}
+		if err := a.W.SendBytes(ctx, bytes.Repeat([]byte{byte(a.ID)}, size)); err != nil {
+			return err
+		}
+	}
+	return nil
+})
+
+// TestSharedSendEnd ports the pattern of _TestBarrier's helpers, where
+// several processes send on one child_conn: messages from 4 processes on
+// one pipe end, small and fragmented ones, arrive whole, never interleaved
+// (shmkit documents each send as atomic), and none is lost.
+func TestSharedSendEnd(t *testing.T) {
+	ctx := ctxT(t)
+	reader, writer := proc.Pipe(manager(t), false)
+	const senders, n = 4, 60
+	var ps []*proc.Process
+	for id := range senders {
+		ps = append(ps, sendPattern.Start(ctx, senderArgs{W: writer, ID: id, N: n}))
+	}
+	writer.Close()
+	count := make([]int, senders)
+	for range senders * n {
+		msg, err := reader.RecvBytes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := int(msg[0])
+		if id >= senders || bytes.Count(msg, msg[:1]) != len(msg) {
+			t.Fatalf("message of %d bytes mixes senders", len(msg))
+		}
+		count[id]++
+	}
+	if err := proc.JoinAll(ctx, ps...); err != nil {
+		t.Fatal(err)
+	}
+	for id, c := range count {
+		if c != n {
+			t.Errorf("sender %d: %d messages; want %d", id, c, n)
+		}
+	}
+	if _, err := reader.RecvBytes(ctx); !errors.Is(err, io.EOF) {
+		t.Errorf("after every sender exited: %v; want io.EOF", err)
+	}
+}
+
+// TestBufferTooShortFragmented is TestConnection's BufferTooShort case for
+// a message sent in fragments (larger than a quarter of the ring): the
+// whole message is kept for the retry.
+func TestBufferTooShortFragmented(t *testing.T) {
+	ctx := ctxT(t)
+	conn, child := proc.Pipe(manager(t), true)
+	p := echo.Start(ctx, child)
+	child.Close()
+	big := bytes.Repeat([]byte("0123456789"), 100<<10)
+	if err := conn.SendBytes(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	n, err := conn.RecvBytesInto(ctx, make([]byte, 10))
+	if !errors.Is(err, ring.ErrBufferTooShort) || n != len(big) {
+		t.Fatalf("short buffer: %d %v", n, err)
+	}
+	buf := make([]byte, n)
+	if m, err := conn.RecvBytesInto(ctx, buf); m != n || err != nil || !bytes.Equal(buf, big) {
+		t.Fatalf("retry: %d %v", m, err)
+	}
+	conn.SendBytes(ctx, nil)
+	if err := p.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
