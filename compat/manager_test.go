@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shmkit/shmkit/dict"
+	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/proc"
 )
 
@@ -148,5 +149,68 @@ func TestManagerNamespace(t *testing.T) {
 	}
 	if attrs, _ := ns.Attrs(); len(attrs) != 1 || attrs["name"] != "Bob" {
 		t.Errorf("attributes after del: %v", attrs)
+	}
+}
+
+// dictCounter is what each TestManagerDictCounter child gets.
+type dictCounter struct {
+	D  *dict.TypedMap[int]
+	Mu *futex.Lock
+	N  int
+}
+
+var bumpDict = proc.Func("compat-bump-dict", func(ctx context.Context, a dictCounter) error {
+	for range a.N {
+		// The docs' idiom: d[k] += 1 is a get and a set; a Lock makes it exact.
+		if err := a.Mu.Acquire(ctx); err != nil {
+			return err
+		}
+		v, err := a.D.Get("locked")
+		if err != nil && !errors.Is(err, dict.ErrNotFound) {
+			return err
+		}
+		if _, err := a.D.Set(ctx, "locked", v+1); err != nil {
+			return err
+		}
+		if err := a.Mu.Release(); err != nil {
+			return err
+		}
+		// Without a lock: compare-and-swap on the entry's revision.
+		for {
+			v, rev, _, err := a.D.Lookup("cas")
+			if err != nil {
+				return err
+			}
+			_, ok, err := a.D.CompareAndSwap(ctx, "cas", rev, v+1)
+			if err != nil {
+				return err
+			}
+			if ok {
+				break
+			}
+		}
+	}
+	return nil
+})
+
+// TestManagerDictCounter ports the Manager().dict() counter of the
+// multiprocessing docs' examples (processes incrementing d[k] under a
+// Lock), and its lock-free form with compare-and-swap: 4 processes × 100
+// increments give exactly 400 both ways.
+func TestManagerDictCounter(t *testing.T) {
+	ctx := ctxT(t)
+	m := manager(t)
+	a := dictCounter{D: proc.Dict[int](m), Mu: proc.Lock(m), N: 100}
+	var ps []*proc.Process
+	for range 4 {
+		ps = append(ps, bumpDict.Start(ctx, a))
+	}
+	if err := proc.JoinAll(ctx, ps...); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"locked", "cas"} {
+		if v, err := a.D.Get(k); v != 400 || err != nil {
+			t.Errorf("d[%q] = %d, %v; want 400", k, v, err)
+		}
 	}
 }

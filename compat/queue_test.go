@@ -387,3 +387,80 @@ func TestTaskDoneAfterManyGets(t *testing.T) {
 		t.Fatalf("get once a lease is free: %d %v", v, err)
 	}
 }
+
+// mpArgs is what the producers and consumers of TestQueueManyProcesses get.
+type mpArgs struct {
+	Q   *ring.TypedQueue[int]
+	Out *ring.TypedQueue[int]
+	ID  int
+	N   int
+}
+
+var (
+	produce = proc.Func("compat-produce", func(ctx context.Context, a mpArgs) error {
+		for i := range a.N {
+			if err := a.Q.Put(ctx, a.ID*a.N+i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	consume = proc.Func("compat-consume", func(ctx context.Context, a mpArgs) error {
+		sum, n := 0, 0
+		for {
+			v, err := a.Q.Get(ctx)
+			if errors.Is(err, ring.ErrClosed) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			sum += v
+			n++
+		}
+		if err := a.Out.Put(ctx, sum); err != nil {
+			return err
+		}
+		return a.Out.Put(ctx, n)
+	})
+)
+
+// TestQueueManyProcesses ports _TestQueue.test_fork's producer/consumer use
+// with several processes on each side: 3 producers × 300 items through a
+// queue of 16 slots to 2 consumers; after the producers are joined, close()
+// lets the consumers drain and stop (shmkit's close is for every process,
+// as documented). Every item arrives exactly once.
+func TestQueueManyProcesses(t *testing.T) {
+	ctx := ctxT(t)
+	m := manager(t)
+	q := proc.Must(proc.NewQueue[int](m, &ring.QueueOptions{MaxSize: 16}))
+	out := proc.Queue[int](m)
+	const producers, consumers, n = 3, 2, 300
+	var prods, cons []*proc.Process
+	for id := range consumers {
+		cons = append(cons, consume.Start(ctx, mpArgs{Q: q, Out: out, ID: id}))
+	}
+	for id := range producers {
+		prods = append(prods, produce.Start(ctx, mpArgs{Q: q, ID: id, N: n}))
+	}
+	if err := proc.JoinAll(ctx, prods...); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.JoinAll(ctx, cons...); err != nil {
+		t.Fatal(err)
+	}
+	sum, count := 0, 0
+	for range consumers {
+		s, _ := out.Get(ctx)
+		c, _ := out.Get(ctx)
+		sum += s
+		count += c
+	}
+	total := producers * n
+	if count != total || sum != total*(total-1)/2 {
+		t.Fatalf("consumers got %d items summing %d; want %d summing %d", count, sum, total, total*(total-1)/2)
+	}
+}
