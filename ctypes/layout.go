@@ -6,6 +6,7 @@ package ctypes
 // them, which is why the data area is padded).
 
 import (
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 	"unsafe"
 
@@ -249,7 +250,7 @@ func isFloat[T Scalar]() bool {
 // to it in this process (STYLE.md rule 5); nil and free without -race.
 type anchor struct{ p unsafe.Pointer }
 
-func anchorOf(o shm.Object) anchor { return anchor{o.Segment().Anchor(o.Offset())} }
+func anchorOf(o shm.Object) anchor { return anchor{segcore.Of(o.Segment()).Anchor(o.Offset())} }
 
 // acquire follows an acquiring load; release precedes a releasing store.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -205,7 +206,7 @@ func attach(seg *shm.Segment, obj shm.Object, kind shm.Kind) (*core, error) {
 		keyMax:   int(atomic.LoadUint32(&r.keyMax)),
 		valueMax: int(atomic.LoadUint32(&r.valueMax)),
 		maxBytes: int(atomic.LoadUint64(&r.maxBytes) & (1<<62 - 1)),
-		anchor:   seg.Anchor(obj.Offset()),
+		anchor:   segcore.Of(seg).Anchor(obj.Offset()),
 	}
 	if c.stripes < 1 || c.stripes > maxStripes || c.stripes&(c.stripes-1) != 0 || len(p) < rootSize(c.stripes) {
 		return nil, bad("%d stripes in %d bytes", c.stripes, len(p))

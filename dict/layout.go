@@ -23,7 +23,7 @@ var (
 
 const layoutVersion = 1 << 16
 
-// raceAnchor is an object's race-detector anchor (shm.Segment.Anchor).
+// raceAnchor is an object's race-detector anchor (segcore.Core.Anchor).
 type raceAnchor = unsafe.Pointer
 
 // Root object: rootHdr then one 64-byte line per stripe.

@@ -2,6 +2,7 @@ package futex
 
 import (
 	"context"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
@@ -114,7 +115,7 @@ func OpenBarrier(seg *shm.Segment, name string) (*Barrier, error) {
 func newBarrier(seg *shm.Segment, o shm.Object, parties int) *Barrier {
 	return &Barrier{
 		seg: seg, name: o.Name(), st: barrierAt(o.Bytes()), slots: barrierSlots(o.Bytes(), parties),
-		parties: parties, anchor: seg.Anchor(o.Offset()), relay: gateFor(seg, o.Offset()),
+		parties: parties, anchor: segcore.Of(seg).Anchor(o.Offset()), relay: gateFor(seg, o.Offset()),
 	}
 }
 
@@ -238,7 +239,7 @@ func (b *Barrier) checkParties(gen uint64) error {
 	n := min(int(s&barrierCount), b.parties)
 	for i := 0; i < n; i++ {
 		v := atomic.LoadUint64(&b.slots[i])
-		tok := shm.Token(uint32(v) & shm.TokenMask)
+		tok := shm.Token(uint32(v) & segcore.TokenMask)
 		if v>>32 != gen || tok == 0 {
 			continue // no arrival of gen (yet): see "Arrival slots" above
 		}

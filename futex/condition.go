@@ -2,6 +2,7 @@ package futex
 
 import (
 	"context"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"math"
 	"sync/atomic"
 
@@ -109,7 +110,7 @@ func OpenCondition(seg *shm.Segment, name string) (*Condition, error) {
 }
 
 func newCondition(seg *shm.Segment, o shm.Object, lock Locker) *Condition {
-	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: gateFor(seg, o.Offset()), lock: lock}
+	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: segcore.Of(seg).Anchor(o.Offset()), relay: gateFor(seg, o.Offset()), lock: lock}
 }
 
 // As returns a view of the Condition whose lock acts for owner o (for an

@@ -2,6 +2,7 @@ package futex
 
 import (
 	"context"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
@@ -54,7 +55,7 @@ func OpenEvent(seg *shm.Segment, name string) (*Event, error) {
 }
 
 func newEvent(seg *shm.Segment, o shm.Object) *Event {
-	return &Event{name: o.Name(), st: eventAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), relay: gateFor(seg, o.Offset())}
+	return &Event{name: o.Name(), st: eventAt(o.Bytes()), anchor: segcore.Of(seg).Anchor(o.Offset()), relay: gateFor(seg, o.Offset())}
 }
 
 // Name returns the event's object name.

@@ -1,8 +1,10 @@
 package futex
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/shmkit/shmkit/shm"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,12 +28,19 @@ const (
 // when woken, when *addr != val on entry, or on a spurious wake-up; callers
 // re-check their condition in a loop. It returns ErrTimeout when d elapsed.
 // EINTR is retried with the time left, so signal storms (SIGURG preemption)
-// neither shorten nor lengthen the wait.
+// neither shorten nor lengthen the wait. A word the kernel cannot reach
+// (EFAULT: its page is gone, as when a peer truncated a named segment's
+// file) gives an error wrapping shm.ErrSegmentTruncated, a misaligned one
+// (EINVAL) the system error; Wait never panics.
 func Wait(addr *uint32, val uint32, d time.Duration) error {
 	if d < 0 {
 		for {
-			if _, e := futexSyscall(addr, _FUTEX_WAIT, uintptr(val), nil); e != unix.EINTR {
+			switch _, e := futexSyscall(addr, _FUTEX_WAIT, uintptr(val), nil); e {
+			case unix.EINTR:
+			case 0, unix.EAGAIN:
 				return nil
+			default:
+				return waitError(e)
 			}
 		}
 	}
@@ -50,14 +59,22 @@ func Wait(addr *uint32, val uint32, d time.Duration) error {
 				return ErrTimeout
 			}
 		default:
-			// EFAULT/EINVAL mean addr is not a mapped, aligned word: a bug
-			// in this process, since every caller passes a validated word.
-			panic("futex: FUTEX_WAIT: " + e.Error())
+			return waitError(e)
 		}
 	}
 }
 
-// Wake wakes at most n sleepers on addr and returns how many it woke.
+// waitError is the error of a FUTEX_WAIT the kernel refused.
+func waitError(e unix.Errno) error {
+	if e == unix.EFAULT {
+		return fmt.Errorf("futex: FUTEX_WAIT: %w", shm.ErrSegmentTruncated)
+	}
+	return fmt.Errorf("futex: FUTEX_WAIT: %w", e)
+}
+
+// Wake wakes at most n sleepers on addr and returns how many it woke: 0 also
+// when the kernel refuses the word (its page gone, as after a peer truncated
+// the segment), since nobody can be sleeping on a word that has no page.
 func Wake(addr *uint32, n int) int {
 	if n <= 0 {
 		return 0
@@ -67,7 +84,7 @@ func Wake(addr *uint32, n int) int {
 	}
 	r, e := futexSyscall(addr, _FUTEX_WAKE, uintptr(n), nil)
 	if e != 0 {
-		panic("futex: FUTEX_WAKE: " + e.Error())
+		return 0
 	}
 	return int(r)
 }

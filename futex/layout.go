@@ -163,5 +163,5 @@ func futexSyscall(addr *uint32, op, val uintptr, ts *unix.Timespec) (uintptr, un
 	return r, e
 }
 
-// anchor is a race-detector anchor (shm.Segment.Anchor): nil without -race.
+// anchor is a race-detector anchor (segcore.Core.Anchor): nil without -race.
 type anchor = unsafe.Pointer

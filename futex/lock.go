@@ -2,6 +2,7 @@ package futex
 
 import (
 	"context"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"runtime"
 	"sync/atomic"
 
@@ -19,7 +20,7 @@ var (
 
 // The lock word, bit by bit (docs/robustness.md D2):
 //
-//	bits 0-28  owner token (shm.TokenMask), 0 when unlocked, written by the
+//	bits 0-28  owner token (segcore.TokenMask), 0 when unlocked, written by the
 //	           same CAS that acquires, so "locked" and "owner known" are one
 //	           event and no crash can fall between them
 //	bit 29     lockNotRecoverable: released in the owner-died state without
@@ -36,7 +37,7 @@ const (
 	lockNotRecoverable = 1 << 29
 	lockOwnerDied      = 1 << 30
 	lockWaiters        = 1 << 31
-	lockTokenMask      = shm.TokenMask
+	lockTokenMask      = segcore.TokenMask
 )
 
 // lockCore is the state shared by Lock and RLock handles.
@@ -55,7 +56,7 @@ func newCore(seg *shm.Segment, o shm.Object) lockCore {
 		name:   o.Name(),
 		word:   &lockAt(o.Bytes()).word,
 		tok:    uint32(seg.Token()) & lockTokenMask,
-		anchor: seg.Anchor(o.Offset()),
+		anchor: segcore.Of(seg).Anchor(o.Offset()),
 		gate:   gateFor(seg, o.Offset()),
 	}
 }

@@ -2,6 +2,7 @@ package futex
 
 import (
 	"context"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
@@ -32,7 +33,7 @@ type semCore struct {
 }
 
 func newSemCore(seg *shm.Segment, o shm.Object) semCore {
-	return semCore{name: o.Name(), st: semAt(o.Bytes()), anchor: seg.Anchor(o.Offset()), gate: gateFor(seg, o.Offset())}
+	return semCore{name: o.Name(), st: semAt(o.Bytes()), anchor: segcore.Of(seg).Anchor(o.Offset()), gate: gateFor(seg, o.Offset())}
 }
 
 func (c *semCore) errorf(err error) error {

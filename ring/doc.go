@@ -282,7 +282,7 @@
 //
 // Dead claimants (docs/robustness.md D5): before each claim CAS a participant
 // publishes {ring, op, pos} in one of two pairs of its participant slot's
-// pending words (shm.Segment.Pending) and clears it after publishing or
+// pending words (segcore.Core.Pending) and clears it after publishing or
 // releasing the slot. A Get blocked behind a claimed but unpublished slot,
 // or a Put blocked behind a claimed but unreleased one, scans the pending
 // words of live participants between wait slices (never on the fast path);

@@ -2,6 +2,7 @@ package ring
 
 import (
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/shm"
@@ -240,8 +241,8 @@ func inspectPipe(seg *shm.Segment, name string, o shm.Object) (*PipeState, error
 		if err != nil {
 			return nil, err
 		}
-		rs.Sender = shm.Token(atomic.LoadUint32(&r.h.txLock) & shm.TokenMask)
-		rs.Receiver = shm.Token(atomic.LoadUint32(&r.h.rxLock) & shm.TokenMask)
+		rs.Sender = shm.Token(atomic.LoadUint32(&r.h.txLock) & segcore.TokenMask)
+		rs.Receiver = shm.Token(atomic.LoadUint32(&r.h.rxLock) & segcore.TokenMask)
 		ps.Rings = append(ps.Rings, *rs)
 		if i == 0 {
 			r0 = r
@@ -261,7 +262,7 @@ func inspectPipe(seg *shm.Segment, name string, o shm.Object) (*PipeState, error
 				continue
 			}
 			tok := w &^ (holderClosing | holderReserved)
-			if tok&^shm.TokenMask != 0 {
+			if tok&^segcore.TokenMask != 0 {
 				return nil, errorf(ErrCorrupt, "pipe %q: end %d holder %#x", name, end, w)
 			}
 			alive, err := seg.Alive(shm.Token(tok))
@@ -288,7 +289,7 @@ func inspectRing(r *spsc) (*RingState, error) {
 		Released:       head,
 		ProducerClosed: c&1 != 0,
 		ConsumerClosed: c&2 != 0,
-		Producer:       shm.Token(atomic.LoadUint32(&r.h.prodTok) & shm.TokenMask),
-		Consumer:       shm.Token(atomic.LoadUint32(&r.h.consTok) & shm.TokenMask),
+		Producer:       shm.Token(atomic.LoadUint32(&r.h.prodTok) & segcore.TokenMask),
+		Consumer:       shm.Token(atomic.LoadUint32(&r.h.consTok) & segcore.TokenMask),
 	}, nil
 }

@@ -3,6 +3,7 @@ package ring
 import (
 	"context"
 	"errors"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestInspectRingStates(t *testing.T) {
 	s.flags = mpmcSlotPublished
 	// A lease word in no known state is ErrCorrupt.
 	e, _ := q.q.q.lease(1)
-	atomic.StoreUint64(&e.state, uint64(7)<<shm.TokenBits)
+	atomic.StoreUint64(&e.state, uint64(7)<<segcore.TokenBits)
 	if _, err := Inspect(seg, lookup(seg, "jq")); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("queue with a scribbled lease: %v; want ErrCorrupt", err)
 	}

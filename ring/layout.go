@@ -287,7 +287,7 @@ func leaseAt(b []byte, off int) *leaseEntry  { return view.Ptr[leaseEntry](b, of
 // low half changes whenever the index does.
 func low32(p *uint64) *uint32 { return (*uint32)(unsafe.Pointer(p)) }
 
-// anchor is a race-detector anchor (shm.Segment.Anchor), named here so that
+// anchor is a race-detector anchor (segcore.Core.Anchor), named here so that
 // no other file needs to import unsafe.
 type anchor = unsafe.Pointer
 

@@ -3,6 +3,7 @@ package ring
 import (
 	"context"
 	"errors"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/race"
@@ -59,11 +60,11 @@ var testHookLease func(step int)
 var errRetry = errors.New("ring: retry")
 
 func leaseWord(state uint32, owner shm.Token, gen uint32) uint64 {
-	return uint64(gen)<<32 | uint64(state<<shm.TokenBits|uint32(owner)&shm.TokenMask)
+	return uint64(gen)<<32 | uint64(state<<segcore.TokenBits|uint32(owner)&segcore.TokenMask)
 }
 
-func leaseState(w uint64) uint32    { return uint32(w) >> shm.TokenBits }
-func leaseOwner(w uint64) shm.Token { return shm.Token(uint32(w) & shm.TokenMask) }
+func leaseState(w uint64) uint32    { return uint32(w) >> segcore.TokenBits }
+func leaseOwner(w uint64) shm.Token { return shm.Token(uint32(w) & segcore.TokenMask) }
 func leaseGen(w uint64) uint32      { return uint32(w >> 32) }
 func leaseEntrySize(maxMsg int) int {
 	return (leaseHdrSize + maxMsg + cacheLine - 1) &^ (cacheLine - 1)

@@ -3,6 +3,7 @@ package ring
 import (
 	"context"
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -51,8 +52,8 @@ func claimsFor(seg *shm.Segment) *claims {
 }
 
 // begin publishes a claim in a free pair and returns the pair's words.
-func (c *claims) begin(tag, pos uint64) (*[shm.PendingWords]uint64, int) {
-	words, err := c.seg.Pending(c.seg.Token())
+func (c *claims) begin(tag, pos uint64) (*[segcore.PendingWords]uint64, int) {
+	words, err := segcore.Of(c.seg).Pending(uint32(c.seg.Token()))
 	if err != nil {
 		return nil, -1 // a segment without our slot: nothing to publish
 	}
@@ -74,7 +75,7 @@ func (c *claims) begin(tag, pos uint64) (*[shm.PendingWords]uint64, int) {
 	}
 }
 
-func (c *claims) end(words *[shm.PendingWords]uint64, i int) {
+func (c *claims) end(words *[segcore.PendingWords]uint64, i int) {
 	if i < 0 {
 		return
 	}
@@ -148,7 +149,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		slotsB:  b[mpmcHdrSize:end],
 		leasesB: b[end : end+int(nl*ls)], nleases: int(nl), leaseSize: ls,
 		slots: slots, mask: slots - 1, slotSize: ss, maxMsg: maxMsg, maxSize: maxSize,
-		tag: uint64(obj.Offset()) << 2, anchor: seg.Anchor(obj.Offset()), claims: claimsFor(seg),
+		tag: uint64(obj.Offset()) << 2, anchor: segcore.Of(seg).Anchor(obj.Offset()), claims: claimsFor(seg),
 	}
 	q.putWS = waitSpec{
 		ready:  q.putReady,
@@ -344,11 +345,11 @@ func (q *mpmc) claimedByLive(op, pos uint64) bool {
 		if !p.Alive {
 			continue
 		}
-		words, err := q.seg.Pending(p.Token)
+		words, err := segcore.Of(q.seg).Pending(uint32(p.Token))
 		if err != nil {
 			continue
 		}
-		for i := 0; i < shm.PendingWords/2; i++ {
+		for i := 0; i < segcore.PendingWords/2; i++ {
 			t1 := atomic.LoadUint64(&words[2*i])
 			at := atomic.LoadUint64(&words[2*i+1])
 			if t1 == q.tag|op && at == pos && atomic.LoadUint64(&words[2*i]) == t1 {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"io"
 	"sync/atomic"
 
@@ -161,7 +162,7 @@ func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 	if end == 1 {
 		in, out = r1, r0
 	}
-	lockAnchor := func(r *spsc, off int) anchor { return seg.Anchor(r.base + off) }
+	lockAnchor := func(r *spsc, off int) anchor { return segcore.Of(seg).Anchor(r.base + off) }
 	if in != nil {
 		c.recv = &Consumer{r: in, cfg: cfg, peer: c.senderGone}
 		c.rx = newSideLock(seg, in.name, &in.h.rxLock, &in.h.rxPark, gateOf(seg, in.base, in.h, &in.h.rxLock), lockAnchor(in, spscRxLockOff), cfg)
@@ -825,7 +826,7 @@ func (v *pipeView) live(end int, closing bool) (bool, error) {
 			continue
 		}
 		tok := w &^ (holderClosing | holderReserved)
-		if tok&^shm.TokenMask != 0 {
+		if tok&^segcore.TokenMask != 0 {
 			return false, errorf(ErrCorrupt, "pipe %q: holder %#x", v.name, w)
 		}
 		alive, err := v.seg.Alive(shm.Token(tok))

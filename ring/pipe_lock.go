@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/gate"
@@ -41,7 +42,7 @@ type sideLock struct {
 var errTookOver = errors.New("ring: took over a dead holder's lock")
 
 func newSideLock(seg *shm.Segment, name string, word, parked *uint32, g *gate.Gate, a anchor, cfg waitCfg) *sideLock {
-	l := &sideLock{word: word, seg: seg, name: name, tok: uint32(seg.Token()) & shm.TokenMask, anchor: a, cfg: cfg}
+	l := &sideLock{word: word, seg: seg, name: name, tok: uint32(seg.Token()) & segcore.TokenMask, anchor: a, cfg: cfg}
 	l.ws = waitSpec{
 		ready:  func() (bool, error) { return l.try() || l.takeKept(), nil },
 		word:   word,
@@ -102,7 +103,7 @@ func (l *sideLock) takeOverDead() error {
 	if w == 0 {
 		return nil
 	}
-	if w&^shm.TokenMask != 0 {
+	if w&^segcore.TokenMask != 0 {
 		return errorf(ErrCorrupt, "ring %q: lock word %#x", l.name, w)
 	}
 	alive, err := l.seg.Alive(shm.Token(w))

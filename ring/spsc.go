@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"io"
 	"sync/atomic"
 
@@ -101,7 +102,7 @@ func attachSPSC(seg *shm.Segment, name string, b []byte, anchorOff int) (*spsc, 
 		name: name, seg: seg, h: h,
 		data:     b[spscHdrSize : spscHdrSize+int(c) : spscHdrSize+int(c)],
 		capacity: c, mask: c - 1, chunk: min(publishChunk, c/4),
-		base: anchorOff, anchor: seg.Anchor(anchorOff),
+		base: anchorOff, anchor: segcore.Of(seg).Anchor(anchorOff),
 	}, nil
 }
 

@@ -3,7 +3,7 @@ package shm
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 	"time"
 
@@ -92,18 +92,17 @@ func CheckObjectName(name string) error {
 	return nil
 }
 
-// Alloc reserves size bytes of the arena, 64-byte aligned, and returns their
+// alloc reserves size bytes of the arena, 64-byte aligned, and returns their
 // offset from the segment base. The allocator is an atomic bump cursor:
-// lock-free, and nothing is ever freed. Use CreateObject for anything other
-// processes must find by name.
-func (s *Segment) Alloc(size int) (off int, err error) {
+// lock-free, and nothing is ever freed; CreateObject is its only user.
+func (s *Segment) alloc(size int) (off int, err error) {
 	if size <= 0 {
 		return 0, errtext.Errorf("shm: alloc %d bytes: %w", size, ErrInvalidSize)
 	}
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return 0, errtext.Errorf("shm: alloc %d bytes: %w", size, ErrClosed)
 	}
-	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	defer s.core.Catch(&err, segcore.Arm())
 	cur := &s.hdr().cursor
 	for {
 		c := atomic.LoadUint64(cur)
@@ -134,10 +133,10 @@ func (s *Segment) CreateObject(name string, kind Kind, version uint32, size int,
 	if size <= 0 || size > MaxSize {
 		return Object{}, errtext.Errorf("shm: create object %q: size %d: %w", name, size, ErrInvalidSize)
 	}
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return Object{}, errtext.Errorf("shm: create object %q: %w", name, ErrClosed)
 	}
-	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	defer s.core.Catch(&err, segcore.Arm())
 	h := xxhash.Sum64String(name)
 	mask := s.entries - 1
 	me := uint64(s.token) << 32
@@ -194,7 +193,7 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 	atomic.StoreUint64(&e.state, me|entryNamed)
 	atomic.AddUint32(&s.hdr().objects, 1)
 
-	at, err := s.Alloc(objHdrSize + size)
+	at, err := s.alloc(objHdrSize + size)
 	if err != nil {
 		return fail(err)
 	}
@@ -208,7 +207,7 @@ func (s *Segment) fill(idx int, e *entry, name string, h uint64, kind Kind, vers
 	}
 	e.kind, e.version = uint32(kind), version
 	e.off, e.size = uint64(o.off), uint64(size)
-	race.Release(s.Anchor(s.entryOff(idx)))
+	race.Release(s.core.Anchor(s.entryOff(idx)))
 	atomic.StoreUint64(&e.state, me|entryReady) // publishes everything above
 	published = true
 	return o, nil
@@ -272,10 +271,10 @@ func (s *Segment) OpenObject(name string, kind Kind, version uint32) (obj Object
 	if err := CheckObjectName(name); err != nil {
 		return Object{}, err
 	}
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return Object{}, errtext.Errorf("shm: open object %q: %w", name, ErrClosed)
 	}
-	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	defer s.core.Catch(&err, segcore.Arm())
 	h := xxhash.Sum64String(name)
 	mask := s.entries - 1
 	retries := 0
@@ -327,7 +326,7 @@ func (s *Segment) awaitReady(idx int, e *entry, name string) (Object, error) {
 		st := atomic.LoadUint64(&e.state)
 		switch byte(st) {
 		case entryReady:
-			race.Acquire(s.Anchor(s.entryOff(idx)))
+			race.Acquire(s.core.Anchor(s.entryOff(idx)))
 			return s.entryObject(idx, e, name)
 		case entryNamed:
 		default:
@@ -376,7 +375,7 @@ type ObjectInfo struct {
 // the file was truncated the list ends with an entry whose Err is
 // ErrSegmentTruncated. After Close it is empty.
 func (s *Segment) Objects() (out []ObjectInfo) {
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return nil
 	}
 	var err error
@@ -385,7 +384,7 @@ func (s *Segment) Objects() (out []ObjectInfo) {
 			out = append(out, ObjectInfo{Err: err})
 		}
 	}()
-	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	defer s.core.Catch(&err, segcore.Arm())
 	for i := 0; i < s.entries; i++ {
 		e := s.entryAt(i)
 		st := atomic.LoadUint64(&e.state)

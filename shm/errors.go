@@ -1,6 +1,10 @@
 package shm
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/shmkit/shmkit/internal/segcore"
+)
 
 // Sentinel errors. Functions wrap them with the segment or object name
 // (errtext.Errorf("shm: open %q: %w", ...), whose text keeps one
@@ -47,7 +51,7 @@ var (
 	// ErrSegmentTruncated: the file is shorter than the mapping (a peer
 	// truncated it): Health found it, or a method's access to the missing
 	// pages faulted and was caught (see Segment.Guard).
-	ErrSegmentTruncated = errors.New("shm: segment truncated")
+	ErrSegmentTruncated = segcore.ErrSegmentTruncated
 	// ErrClosed: the Segment was closed before the call.
-	ErrClosed = errors.New("shm: segment closed")
+	ErrClosed = segcore.ErrClosed
 )

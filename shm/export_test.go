@@ -18,3 +18,6 @@ func SetCrashpoint(fn func(step string)) {
 // SetNoTmpfile makes Create take its O_CREAT|O_EXCL fallback, as on a file
 // system without O_TMPFILE.
 func SetNoTmpfile(on bool) { noTmpfile.Store(on) }
+
+// Alloc exposes the arena allocator to the external tests.
+func (s *Segment) Alloc(size int) (int, error) { return s.alloc(size) }

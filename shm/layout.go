@@ -1,13 +1,12 @@
 package shm
 
 // This file encapsulates usage of unsafe: the fixed-size structs laid over a
-// segment, their offsets pinned at compile time, and the race anchors.
+// segment, their offsets pinned at compile time.
 
 import (
-	"sync"
 	"unsafe"
 
-	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/internal/view"
 )
 
@@ -58,13 +57,13 @@ type header struct {
 
 // slot is one participant: a process attachment to the segment.
 type slot struct {
-	state   uint32    // 0: slotStateFree / slotStateAlive
-	gen     uint32    // 4: incremented by every new owner
-	pid     uint32    // 8
-	_       uint32    // 12
-	start   uint64    // 16: start time, clock ticks since boot
-	pidNS   uint64    // 24: inode of the owner's pid namespace
-	pending [4]uint64 // 32: protocol words published before a claim (ring)
+	state   uint32                       // 0: slotStateFree / slotStateAlive
+	gen     uint32                       // 4: incremented by every new owner
+	pid     uint32                       // 8
+	_       uint32                       // 12
+	start   uint64                       // 16: start time, clock ticks since boot
+	pidNS   uint64                       // 24: inode of the owner's pid namespace
+	pending [segcore.PendingWords]uint64 // 32: protocol words published before a claim (ring)
 }
 
 // entry is one directory entry naming an object.
@@ -130,37 +129,4 @@ func (s *Segment) slotAt(i int) *slot   { return view.Ptr[slot](s.data, s.slotOf
 func (s *Segment) entryAt(i int) *entry { return view.Ptr[entry](s.data, s.entryOff(i)) }
 func (s *Segment) objHdr(payload int) *objHeader {
 	return view.Ptr[objHeader](s.data, payload-objHdrSize)
-}
-
-// anchors maps (file identity, offset) to a Go-heap word, so that every
-// handle to the same shared object in this process shares one race anchor.
-var anchors struct {
-	sync.Mutex
-	m map[anchorKey]*uint64
-}
-
-type anchorKey struct {
-	dev, ino uint64
-	off      int
-}
-
-// Anchor returns the race-detector anchor for the object at off: a Go-heap
-// address shared by every handle to that object in this process (STYLE.md
-// rule 5). Without -race it returns nil and costs nothing.
-func (s *Segment) Anchor(off int) unsafe.Pointer {
-	if !race.Enabled {
-		return nil
-	}
-	anchors.Lock()
-	defer anchors.Unlock()
-	if anchors.m == nil {
-		anchors.m = make(map[anchorKey]*uint64)
-	}
-	k := anchorKey{s.dev, s.ino, off}
-	a := anchors.m[k]
-	if a == nil {
-		a = new(uint64)
-		anchors.m[k] = a
-	}
-	return unsafe.Pointer(a)
 }

@@ -2,8 +2,8 @@ package shm
 
 import (
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,13 +24,9 @@ import (
 type Token uint32
 
 const (
-	tokenSlotBits = 12
-	tokenGenBits  = 17
-	// TokenBits is the number of low bits of a word a Token occupies.
-	TokenBits = tokenSlotBits + tokenGenBits
-	// TokenMask selects a Token from a word whose high bits hold flags.
-	TokenMask = 1<<TokenBits - 1
-	genMask   = 1<<tokenGenBits - 1
+	tokenSlotBits = segcore.TokenSlotBits
+	tokenGenBits  = segcore.TokenGenBits
+	genMask       = 1<<tokenGenBits - 1
 )
 
 func makeToken(slotIdx int, gen uint32) Token {
@@ -233,7 +229,7 @@ func (s *Segment) leave() {
 		return
 	}
 	func() {
-		defer s.ignoreFault(debug.SetPanicOnFault(true))
+		defer s.core.Ignore(segcore.Arm())
 		atomic.StoreUint32(&s.slotAt(s.token.Slot()).state, slotStateFree)
 	}()
 	s.live.Close() // drops the liveness and attach locks
@@ -257,7 +253,7 @@ func (s *Segment) Token() Token { return s.token }
 // lock always belongs to the generation read after it. Alive costs one
 // fcntl system call; call it on slow paths only.
 func (s *Segment) Alive(t Token) (alive bool, err error) {
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return false, errtext.Errorf("shm: liveness of %v: %w", t, ErrClosed)
 	}
 	i := t.Slot()
@@ -267,7 +263,7 @@ func (s *Segment) Alive(t Token) (alive bool, err error) {
 	if t == s.token && s.live != nil {
 		return true, nil
 	}
-	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	defer s.core.Catch(&err, segcore.Arm())
 	sl := s.slotAt(i)
 	if atomic.LoadUint32(&sl.gen)&genMask != t.gen() {
 		return false, nil
@@ -282,15 +278,11 @@ func (s *Segment) Alive(t Token) (alive bool, err error) {
 	return atomic.LoadUint32(&sl.gen)&genMask == t.gen(), nil
 }
 
-// PendingWords is the number of protocol words in each participant slot.
-const PendingWords = 4
-
-// Pending returns the protocol words of the participant slot t names:
-// words a participant publishes before a multi-step claim (a ring producer's
-// claimed position, say), so that whoever finds the claim stuck and t dead
-// can undo or tombstone it. The words are reset when a new owner takes the
-// slot. Access them with sync/atomic.
-func (s *Segment) Pending(t Token) (*[PendingWords]uint64, error) {
+// pending returns the protocol words of the participant slot t names
+// (segcore.Core.Pending, which sibling packages call). The words are reset
+// when a new owner takes the slot.
+func (s *Segment) pending(token uint32) (*[segcore.PendingWords]uint64, error) {
+	t := Token(token)
 	i := t.Slot()
 	if i < 0 || i >= s.slots {
 		return nil, errtext.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
@@ -311,10 +303,10 @@ type Participant struct {
 // liveness. A slot whose owner died shows Alive false until reused. After
 // Close it is empty; if the file was truncated it stops at the fault.
 func (s *Segment) Participants() (out []Participant) {
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return nil
 	}
-	defer s.ignoreFault(debug.SetPanicOnFault(true))
+	defer s.core.Ignore(segcore.Arm())
 	for i := 0; i < s.slots; i++ {
 		sl := s.slotAt(i)
 		if atomic.LoadUint32(&sl.state) == slotStateFree {

@@ -3,6 +3,7 @@ package shm_test
 import (
 	"errors"
 	"fmt"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"os"
 	"strconv"
 	"strings"
@@ -294,7 +295,7 @@ func TestLivenessInProcess(t *testing.T) {
 	if _, err := s.Alive(shm.Token(0)); !errors.Is(err, shm.ErrCorrupt) {
 		t.Errorf("Alive(0) = %v; want ErrCorrupt", err)
 	}
-	if _, err := s.Alive(shm.Token(shm.TokenMask)); !errors.Is(err, shm.ErrCorrupt) {
+	if _, err := s.Alive(shm.Token(segcore.TokenMask)); !errors.Is(err, shm.ErrCorrupt) {
 		t.Errorf("Alive(out-of-range slot) = %v; want ErrCorrupt", err)
 	}
 }

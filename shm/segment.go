@@ -4,11 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"io/fs"
 	"math/bits"
 	"os"
 	"path/filepath"
-	"runtime/debug"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -90,9 +91,11 @@ func (o *Options) withDefaults() (Options, error) {
 // Segment is one process's attachment to a shared-memory segment: the
 // mapping, the file, and a participant slot whose kernel-held lock tells
 // other processes this one is alive. The zero value is not usable; a Segment
-// is safe for concurrent use by goroutines. Every handle built on a Segment
-// (locks, queues, values) must be done with before Close, which unmaps it.
-// Keep the Segment reachable for as long as its memory is in use (handles
+// is safe for concurrent use by goroutines. After Close, every handle built
+// on it (locks, queues, values) answers ErrClosed, or for an accessor with
+// no error result panics with an error wrapping ErrClosed; the mapping
+// itself stays until neither the Segment nor any handle can reach it, so a
+// late use is never a fatal fault. Keep the Segment reachable for as long as its memory is in use (handles
 // do so): one garbage-collected without Close has its descriptors closed by
 // their finalizers, which drops its liveness lock, and from then on other
 // processes rightly judge that participant dead.
@@ -105,10 +108,8 @@ type Segment struct {
 	dev  uint64
 	ino  uint64
 
-	// base and mapped describe the mapping for telling its faults from
-	// others (fault.go); they outlive Close.
-	base   uintptr
-	mapped int
+	// base keys the mapping in the registry SegmentOf searches.
+	base uintptr
 
 	slots, entries int
 	arenaOff       int
@@ -117,7 +118,12 @@ type Segment struct {
 	token Token
 
 	closeOnce sync.Once
-	closed    atomic.Bool
+
+	// core is what sibling packages see (segcore.Of); unmapCleanup unmaps
+	// once neither the Segment nor any handle (which keeps the core) can
+	// reach the mapping.
+	core         segcore.Core
+	unmapCleanup runtime.Cleanup
 }
 
 type noCopy struct{}
@@ -358,7 +364,7 @@ func initialize(f *os.File, name string, total int, opt Options) (*Segment, erro
 // first participant and publishes the magic last. A peer that truncates the
 // file meanwhile makes it fail with ErrSegmentTruncated.
 func (s *Segment) format(opt Options) (err error) {
-	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	defer s.core.Catch(&err, segcore.Arm())
 	crashpoint("create-mapped")
 	total := len(s.data)
 	h := s.hdr()
@@ -402,7 +408,6 @@ func mapFile(f *os.File, name string, total int, opt Options) (*Segment, error) 
 		file:     f,
 		data:     data,
 		base:     addrOf(data),
-		mapped:   len(data),
 		dev:      st.Dev,
 		ino:      st.Ino,
 		slots:    opt.Participants,
@@ -533,7 +538,7 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 	if err != nil {
 		return nil, errtext.Errorf("mmap %d bytes: %w", size, err)
 	}
-	s := &Segment{name: name, file: f, data: data, base: addrOf(data), mapped: len(data), dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
+	s := &Segment{name: name, file: f, data: data, base: addrOf(data), dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
 	register(s)
 	if err := s.validateAndJoin(opt); err != nil {
 		s.discard()
@@ -560,7 +565,7 @@ func awaitSize(fd int, st *unix.Stat_t, timeout time.Duration) error {
 // validateAndJoin validates the header of a segment just mapped (its file
 // may have been truncated since the fstat) and takes a participant slot.
 func (s *Segment) validateAndJoin(opt Options) (err error) {
-	defer s.catchFault(&err, debug.SetPanicOnFault(true))
+	defer s.core.Catch(&err, segcore.Arm())
 	if err := s.validate(opt.Timeout); err != nil {
 		return err
 	}
@@ -635,21 +640,23 @@ func (s *Segment) discard() {
 func (s *Segment) unmap() {
 	if s.data != nil {
 		unregister(s)
+		s.unmapCleanup.Stop()
 		unix.Munmap(s.data)
 		s.data = nil
 	}
 }
 
 // Close leaves the participant table (tokens of this attachment become
-// dead), unmaps the segment and closes its descriptors. It does not remove
-// a named segment: see Unlink. Close is idempotent; every handle built on the
-// Segment must be done with before it is called.
+// dead) and closes the segment's descriptors. Handles built on the Segment
+// answer ErrClosed from then on (see Segment); the memory is unmapped once
+// neither the Segment nor any handle can reach it. It does not remove a
+// named segment: see Unlink. Close is idempotent.
 func (s *Segment) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		s.closed.Store(true)
+		s.core.MarkClosed()
 		s.leave()
-		s.unmap()
+		unregister(s)
 		err = s.file.Close()
 	})
 	return err
@@ -686,10 +693,10 @@ func (s *Segment) File() *os.File { return s.file }
 // segment apart from a later one re-created under the same name (see
 // Options.CreationID). It is 0 after Close or if the file was truncated.
 func (s *Segment) CreationID() (id uint64) {
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return 0
 	}
-	defer s.ignoreFault(debug.SetPanicOnFault(true))
+	defer s.core.Ignore(segcore.Arm())
 	return s.hdr().creationID
 }
 
@@ -697,10 +704,10 @@ func (s *Segment) CreationID() (id uint64) {
 // process that created the segment (zeros after Close or if the file was
 // truncated).
 func (s *Segment) Creator() (pid int, start uint64) {
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return 0, 0
 	}
-	defer s.ignoreFault(debug.SetPanicOnFault(true))
+	defer s.core.Ignore(segcore.Arm())
 	h := s.hdr()
 	return int(h.creatorPid), h.creatorStart
 }
@@ -708,10 +715,10 @@ func (s *Segment) Creator() (pid int, start uint64) {
 // Free returns how many bytes of the object arena are still unallocated (0
 // after Close or if the file was truncated).
 func (s *Segment) Free() (n int) {
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return 0
 	}
-	defer s.ignoreFault(debug.SetPanicOnFault(true))
+	defer s.core.Ignore(segcore.Arm())
 	c := atomic.LoadUint64(&s.hdr().cursor)
 	if c > uint64(len(s.data)) {
 		return 0
@@ -723,7 +730,7 @@ func (s *Segment) Free() (n int) {
 // mapped (systemd RemoveIPC, rm, shmkit rm), ErrSegmentTruncated if the file
 // is now shorter than the mapping, and nil otherwise.
 func (s *Segment) Health() error {
-	if s.closed.Load() {
+	if s.core.Closed() {
 		return ErrClosed
 	}
 	var st unix.Stat_t

@@ -1,9 +1,14 @@
 package shm
 
 import (
+	"os"
 	"reflect"
+	"runtime"
 	"sync"
 	"weak"
+
+	"github.com/shmkit/shmkit/internal/segcore"
+	"golang.org/x/sys/unix"
 )
 
 // Sharer is a handle that can be passed to another process: the segment
@@ -80,6 +85,19 @@ func register(s *Segment) {
 		}
 	}
 	mapped.m[s.base] = weak.Make(s)
+	s.core.Init(s.data, s.dev, s.ino, !sealedShrink(s.file), s.pending)
+	s.unmapCleanup = runtime.AddCleanup(s, func(data []byte) { unix.Munmap(data) }, s.data)
+}
+
+// sealedShrink reports whether f is a memfd sealed against shrinking, which
+// no peer can truncate under the mapping: handles on it need no guard.
+func sealedShrink(f *os.File) bool {
+	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
+	return err == nil && seals&unix.F_SEAL_SHRINK != 0
+}
+
+func init() {
+	segcore.Register(func(seg any) *segcore.Core { return &seg.(*Segment).core })
 }
 
 // unregister drops s from the registry when it is unmapped.
@@ -109,7 +127,7 @@ func SegmentOf(p any) *Segment {
 	mapped.Lock()
 	defer mapped.Unlock()
 	for _, w := range mapped.m {
-		if s := w.Value(); s != nil && !s.closed.Load() && s.inMapping(addr) {
+		if s := w.Value(); s != nil && !s.core.Closed() && s.inMapping(addr) {
 			return s
 		}
 	}
