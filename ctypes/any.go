@@ -42,7 +42,7 @@ func createAny(seg *shm.Segment, name string, code Typecode, shape byte, sizeOrI
 		if fill == nil {
 			return nil
 		}
-		return fill(cellsOver(&object{payload: p, code: code, shape: shape, n: n}))
+		return fill(cellsOver(&object{payload: p, code: code, shape: shape, n: n, state: &noState}))
 	})
 	if err != nil {
 		return nil, nil, err

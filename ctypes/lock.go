@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/internal/errtext"
@@ -273,6 +274,9 @@ func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
 	// literal: the concrete locks' Acquire and Release fast paths inline
 	// here, where a call to do or leave costs one call more
 	// (BenchmarkUpdate). Every other locked operation goes through do.
+	if atomic.LoadUint32(v.state) != 0 {
+		return v.updateChecked(ctx, fn)
+	}
 	g := v.g
 	if g.rlock != nil {
 		err = g.rlock.Acquire(ctx)
@@ -369,6 +373,9 @@ func (a *Array[T]) GetLock() futex.Locker { return a.g.lock }
 // running fn. If a previous holder died holding the lock, fn still runs and
 // the error wraps futex.ErrOwnerDead.
 func (a *Array[T]) Update(ctx context.Context, fn func(a *RawArray[T]) error) error {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		return guarded(a.obj, func() error { return a.g.do(ctx, func() error { return fn(a.RawArray) }) })
+	}
 	return a.g.do(ctx, func() error { return fn(a.RawArray) })
 }
 

@@ -1,6 +1,7 @@
 package ctypes
 
 import (
+	"github.com/shmkit/shmkit/internal/segcore"
 	"math"
 
 	"github.com/shmkit/shmkit/internal/errtext"
@@ -32,6 +33,8 @@ type object struct {
 	n        int
 	lockName string // "" for a raw object
 	anchor   anchor
+	core     *segcore.Core // nil for a payload being initialised
+	state    *uint32       // core.State(), or &noState
 }
 
 func (o *object) data() []byte { return o.payload }
@@ -68,7 +71,7 @@ func create(seg *shm.Segment, name string, code Typecode, shape byte, n int, loc
 	if err != nil {
 		return nil, errtext.Errorf("ctypes: create %q: %w", name, err)
 	}
-	return &object{obj: o, payload: o.Bytes(), code: code, shape: shape, n: n, lockName: lockName, anchor: anchorOf(o)}, nil
+	return &object{obj: o, payload: o.Bytes(), code: code, shape: shape, n: n, lockName: lockName, anchor: anchorOf(o), core: segcore.Of(seg), state: segcore.Of(seg).State()}, nil
 }
 
 // open attaches to name and checks its header: accept says whether the
@@ -108,7 +111,7 @@ func open(seg *shm.Segment, name string, shape byte, n int, want string, accept 
 	if n != AnyLen && uint64(n) != h.length {
 		return nil, errtext.Errorf("ctypes: open %q: length %d, want %d: %w: %w", name, h.length, n, ErrTypeMismatch, shm.ErrTypeMismatch)
 	}
-	return &object{obj: o, payload: p, code: code, shape: h.shape, n: int(h.length), lockName: string(h.lockName[:h.lockLen]), anchor: anchorOf(o)}, nil
+	return &object{obj: o, payload: p, code: code, shape: h.shape, n: int(h.length), lockName: string(h.lockName[:h.lockLen]), anchor: anchorOf(o), core: segcore.Of(seg), state: segcore.Of(seg).State()}, nil
 }
 
 // paddedSize is the size of a data area of n bytes: a multiple of

@@ -2,6 +2,7 @@ package ctypes
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/shm"
@@ -37,12 +38,19 @@ func (o *RawOptions) code() Typecode {
 // The zero value is not usable; create with NewRawValue or attach with
 // OpenRawValue. A RawValue is safe for concurrent use by goroutines and
 // processes.
+//
+// Its accessors have no error result, so after Segment.Close they panic
+// with an error wrapping shm.ErrClosed, and on a named segment whose file a
+// peer truncated with one wrapping shm.ErrSegmentTruncated: a plain Go
+// panic that recover and errors.Is tell apart, never a fatal fault of the
+// process.
 type RawValue[T Scalar] struct {
 	_   noCopy
 	obj *object
 	p   *T
-	// anchor is obj.anchor, copied so that the hot path reads no obj.
+	// anchor and state are obj's, copied so that the hot path reads no obj.
 	anchor anchor
+	state  *uint32
 }
 
 // NewRawValue creates the raw value name in seg holding init.
@@ -73,7 +81,7 @@ func OpenRawValue[T Scalar](seg *shm.Segment, name string) (*RawValue[T], error)
 }
 
 func newRawValue[T Scalar](obj *object) *RawValue[T] {
-	return &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0], anchor: obj.anchor}
+	return &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0], anchor: obj.anchor, state: obj.state}
 }
 
 func typeName[T Scalar]() string {
@@ -93,16 +101,26 @@ func (v *RawValue[T]) Offset() int { return v.obj.obj.Offset() + hdrSize }
 
 // Load atomically loads the value.
 func (v *RawValue[T]) Load() T {
+	if atomic.LoadUint32(v.state) != 0 {
+		return v.loadChecked()
+	}
 	return atomicLoad(&v.anchor, v.p)
 }
 
 // Store atomically stores x.
 func (v *RawValue[T]) Store(x T) {
+	if atomic.LoadUint32(v.state) != 0 {
+		v.storeChecked(x)
+		return
+	}
 	atomicStore(&v.anchor, v.p, x)
 }
 
 // Swap atomically stores x and returns the previous value.
 func (v *RawValue[T]) Swap(x T) T {
+	if atomic.LoadUint32(v.state) != 0 {
+		return v.swapChecked(x)
+	}
 	return atomicSwap(&v.anchor, v.p, x)
 }
 
@@ -110,6 +128,9 @@ func (v *RawValue[T]) Swap(x T) T {
 // whether it did. Floats compare by bit pattern: NaN matches a NaN with the
 // same bits, and -0 does not match +0.
 func (v *RawValue[T]) CompareAndSwap(old, new T) bool {
+	if atomic.LoadUint32(v.state) != 0 {
+		return v.compareAndSwapChecked(old, new)
+	}
 	return atomicCAS(&v.anchor, v.p, old, new)
 }
 
@@ -117,6 +138,9 @@ func (v *RawValue[T]) CompareAndSwap(old, new T) bool {
 // on overflow, as sync/atomic's do; floats are added in a compare-and-swap
 // loop (lock-free, but not wait-free).
 func (v *RawValue[T]) Add(delta T) T {
+	if atomic.LoadUint32(v.state) != 0 {
+		return v.addChecked(delta)
+	}
 	return atomicAdd(&v.anchor, v.p, delta)
 }
 
@@ -127,6 +151,12 @@ func (v *RawValue[T]) Add(delta T) T {
 // The zero value is not usable; create with NewRawArray or
 // NewRawArrayFrom, attach with OpenRawArray. A RawArray is safe for
 // concurrent use by goroutines and processes.
+//
+// Its element accessors have no error result, so after Segment.Close they panic
+// with an error wrapping shm.ErrClosed, and on a named segment whose file a
+// peer truncated with one wrapping shm.ErrSegmentTruncated: a plain Go
+// panic that recover and errors.Is tell apart, never a fatal fault of the
+// process.
 type RawArray[T Scalar] struct {
 	_    noCopy
 	obj  *object
@@ -212,25 +242,49 @@ func indexError(a sized, i int) error {
 
 // Get atomically loads element i. An index outside [0, Len) panics, as a
 // slice index does (the panic value wraps ErrIndex).
-func (a *RawArray[T]) Get(i int) T { return atomicLoad(&a.obj.anchor, a.at(i)) }
+func (a *RawArray[T]) Get(i int) T {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		return checked(a.obj, func() T { return atomicLoad(&a.obj.anchor, a.at(i)) })
+	}
+	return atomicLoad(&a.obj.anchor, a.at(i))
+}
 
 // Set atomically stores x into element i (an index out of range panics, as
 // for Get).
-func (a *RawArray[T]) Set(i int, x T) { atomicStore(&a.obj.anchor, a.at(i), x) }
+func (a *RawArray[T]) Set(i int, x T) {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		checked(a.obj, func() struct{} { atomicStore(&a.obj.anchor, a.at(i), x); return struct{}{} })
+		return
+	}
+	atomicStore(&a.obj.anchor, a.at(i), x)
+}
 
 // Add atomically adds delta to element i and returns the new value
 // (integers wrap around; floats use a compare-and-swap loop). An index out
 // of range panics, as for Get.
-func (a *RawArray[T]) Add(i int, delta T) T { return atomicAdd(&a.obj.anchor, a.at(i), delta) }
+func (a *RawArray[T]) Add(i int, delta T) T {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		return checked(a.obj, func() T { return atomicAdd(&a.obj.anchor, a.at(i), delta) })
+	}
+	return atomicAdd(&a.obj.anchor, a.at(i), delta)
+}
 
 // Swap atomically stores x into element i and returns the previous value
 // (an index out of range panics, as for Get).
-func (a *RawArray[T]) Swap(i int, x T) T { return atomicSwap(&a.obj.anchor, a.at(i), x) }
+func (a *RawArray[T]) Swap(i int, x T) T {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		return checked(a.obj, func() T { return atomicSwap(&a.obj.anchor, a.at(i), x) })
+	}
+	return atomicSwap(&a.obj.anchor, a.at(i), x)
+}
 
 // CompareAndSwap atomically stores new into element i if it holds old
 // (floats by bit pattern) and reports whether it did (an index out of
 // range panics, as for Get).
 func (a *RawArray[T]) CompareAndSwap(i int, old, new T) bool {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		return checked(a.obj, func() bool { return atomicCAS(&a.obj.anchor, a.at(i), old, new) })
+	}
 	return atomicCAS(&a.obj.anchor, a.at(i), old, new)
 }
 
@@ -238,6 +292,13 @@ func (a *RawArray[T]) CompareAndSwap(i int, old, new T) bool {
 // Each element is loaded atomically; the copy as a whole is not atomic (hold
 // the lock of a locked Array for a consistent snapshot).
 func (a *RawArray[T]) CopyTo(dst []T) int {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		return checked(a.obj, func() int { return a.copyTo(dst) })
+	}
+	return a.copyTo(dst)
+}
+
+func (a *RawArray[T]) copyTo(dst []T) int {
 	n := min(len(dst), len(a.data))
 	for i := range n {
 		dst[i] = atomicLoad(&a.obj.anchor, &a.data[i])
@@ -248,6 +309,13 @@ func (a *RawArray[T]) CopyTo(dst []T) int {
 // CopyFrom copies min(Len, len(src)) elements from src and returns how
 // many; each element is stored atomically, the copy as a whole is not.
 func (a *RawArray[T]) CopyFrom(src []T) int {
+	if atomic.LoadUint32(a.obj.state) != 0 {
+		return checked(a.obj, func() int { return a.copyFrom(src) })
+	}
+	return a.copyFrom(src)
+}
+
+func (a *RawArray[T]) copyFrom(src []T) int {
 	n := min(len(src), len(a.data))
 	for i := range n {
 		atomicStore(&a.obj.anchor, &a.data[i], src[i])
@@ -265,7 +333,9 @@ func (a *RawArray[T]) Slice(i, j int) (*RawArray[T], error) {
 }
 
 // View returns the elements as a Go slice over the shared memory: no copy,
-// and no synchronisation at all. Plain reads and writes through it race
+// no synchronisation at all, and no checks: on a named segment a peer can
+// truncate, wrap accesses through it in Segment.Guard, which turns the
+// fault into shm.ErrSegmentTruncated. Plain reads and writes through it race
 // with other processes unless the caller orders them otherwise (a lock,
 // or an atomic flag elsewhere); the race detector cannot see them.
 func (a *RawArray[T]) View() []T { return a.data }

@@ -43,6 +43,8 @@ const (
 // lockCore is the state shared by Lock and RLock handles.
 type lockCore struct {
 	seg    *shm.Segment
+	core   *segcore.Core // closed and truncation checks (checked)
+	state  *uint32       // core.State(): non-zero takes the checked path
 	name   string
 	word   *uint32 // the lock word (lockState.word); the rest is reserved
 	tok    uint32
@@ -53,6 +55,8 @@ type lockCore struct {
 func newCore(seg *shm.Segment, o shm.Object) lockCore {
 	return lockCore{
 		seg:    seg,
+		core:   segcore.Of(seg),
+		state:  segcore.Of(seg).State(),
 		name:   o.Name(),
 		word:   &lockAt(o.Bytes()).word,
 		tok:    uint32(seg.Token()) & lockTokenMask,
@@ -134,7 +138,7 @@ func (c *lockCore) errorf(err error) error {
 // acquire blocks until the lock is held (nil or ErrOwnerDead), the lock is
 // unrecoverable, or ctx is done.
 func (c *lockCore) acquire(ctx context.Context) error {
-	if c.tryFast() {
+	if atomic.LoadUint32(c.state) == 0 && c.tryFast() {
 		race.Acquire(c.anchor)
 		return nil
 	}
@@ -142,6 +146,18 @@ func (c *lockCore) acquire(ctx context.Context) error {
 }
 
 func (c *lockCore) acquireSlow(ctx context.Context) error {
+	if c.core.Checked() {
+		return c.checked(func() error { return c.acquireLoop(ctx) })
+	}
+	return c.acquireLoop(ctx)
+}
+
+// checked runs f, an operation on the lock word, for a closed segment
+// (ErrClosed) or one whose file a peer may truncate (a fault on the word
+// becomes shm.ErrSegmentTruncated instead of aborting the process).
+func (c *lockCore) checked(f func() error) error { return c.core.Guard(c.errorf, f) }
+
+func (c *lockCore) acquireLoop(ctx context.Context) error {
 	for i := 0; i < spinRounds; i++ {
 		if ok, err := c.tryOnce(false); ok || err != nil {
 			return err
@@ -194,13 +210,27 @@ func (c *lockCore) acquireSlow(ctx context.Context) error {
 // release unlocks; a lock in the owner-died state becomes unrecoverable.
 func (c *lockCore) release() error {
 	race.Release(c.anchor)
-	if atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
+	if atomic.LoadUint32(c.state) == 0 && atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
 		return nil
+	}
+	return c.releaseChecked()
+}
+
+// releaseSlow handles a word with flags, another holder, or none.
+// releaseChecked is releaseSlow, checked (see checked) when the segment is
+// closed or guarded.
+func (c *lockCore) releaseChecked() error {
+	if c.core.Checked() {
+		return c.checked(func() error {
+			if atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
+				return nil
+			}
+			return c.releaseSlow()
+		})
 	}
 	return c.releaseSlow()
 }
 
-// releaseSlow handles a word with flags, another holder, or none.
 func (c *lockCore) releaseSlow() error {
 	for {
 		w := atomic.LoadUint32(c.word)
@@ -259,7 +289,10 @@ func (c *lockCore) heldByParticipant() bool {
 //
 // Robustness: the lock word records the holder's participant token. When
 // the holder dies, exactly one next acquirer obtains the lock together with
-// ErrOwnerDead; see Consistent.
+// ErrOwnerDead; see Consistent. After Segment.Close, Acquire, TryAcquire
+// and Release (of Lock and RLock) return an error wrapping shm.ErrClosed;
+// on a named segment whose file a peer truncated, one wrapping
+// shm.ErrSegmentTruncated, never a fatal fault of the process.
 type Lock struct {
 	_ noCopy
 	c lockCore
@@ -298,10 +331,13 @@ func (l *Lock) Name() string { return l.c.name }
 // without Consistent after an owner death, and ctx.Err() (not holding) when
 // ctx is done first. A Lock is not re-entrant: acquiring it twice blocks.
 func (l *Lock) Acquire(ctx context.Context) error {
-	// The fast path is written out here so that Acquire inlines
-	// (TestInlining).
-	if atomic.CompareAndSwapUint32(l.c.word, 0, l.c.tok) {
-		race.Acquire(l.c.anchor)
+	// The fast path is written out here: one load of the segment's state
+	// (non-zero when closed or guarded against truncation, see
+	// lockCore.checked) and one CAS.
+	if atomic.LoadUint32(l.c.state) == 0 && atomic.CompareAndSwapUint32(l.c.word, 0, l.c.tok) {
+		if race.Enabled { // costs the inliner nothing without -race
+			race.Acquire(l.c.anchor)
+		}
 		return nil
 	}
 	return l.c.acquireSlow(ctx)
@@ -311,12 +347,20 @@ func (l *Lock) Acquire(ctx context.Context) error {
 // it did. A lock whose holder is dead is taken over: (true, ErrOwnerDead).
 // Checking the holder's liveness costs one system call when the lock is held
 // by another process.
-func (l *Lock) TryAcquire() (bool, error) {
-	if l.c.tryFast() {
-		race.Acquire(l.c.anchor)
+func (l *Lock) TryAcquire() (ok bool, err error) {
+	if l.c.core.Checked() {
+		err = l.c.checked(func() error { ok, err = l.c.tryAcquire(); return err })
+		return ok, err
+	}
+	return l.c.tryAcquire()
+}
+
+func (c *lockCore) tryAcquire() (bool, error) {
+	if c.tryFast() {
+		race.Acquire(c.anchor)
 		return true, nil
 	}
-	return l.c.tryOnce(true)
+	return c.tryOnce(true)
 }
 
 // Release unlocks the lock; any process may release it. Releasing an
@@ -324,11 +368,13 @@ func (l *Lock) TryAcquire() (bool, error) {
 // state without Consistent succeeds and makes the lock unrecoverable: every
 // later Acquire, in every process, returns ErrNotRecoverable.
 func (l *Lock) Release() error {
-	race.Release(l.c.anchor)
-	if atomic.CompareAndSwapUint32(l.c.word, l.c.tok, 0) {
+	if race.Enabled { // costs the inliner nothing without -race
+		race.Release(l.c.anchor)
+	}
+	if atomic.LoadUint32(l.c.state) == 0 && atomic.CompareAndSwapUint32(l.c.word, l.c.tok, 0) {
 		return nil
 	}
-	return l.c.releaseSlow()
+	return l.c.releaseChecked()
 }
 
 // Consistent marks a lock obtained with ErrOwnerDead as consistent again, so

@@ -66,16 +66,25 @@ type RLock struct {
 	// thus both tells the two kinds of view apart and checks that no Owner
 	// holds, and Release stays small enough to inline.
 	slot *uint64
+	// slowAcquire is the word Acquire loads first: without an Owner the
+	// segment's state (non-zero when closed or guarded against
+	// truncation), for an Owner view ownedState, which is never 0; so one
+	// load sends both to acquireSlow and Acquire stays small enough to
+	// inline.
+	slowAcquire *uint32
 }
+
+// ownedState is the slowAcquire word of every Owner view. Only read.
+var ownedState = new(uint32(1))
 
 // ownedSlot is the slot of every Owner view (see RLock.slot). Only read.
 var ownedSlot = ^uint64(0)
 
 // view returns a view of r's lock acting for o (nil: for no Owner).
 func (r *RLock) view(o *Owner) *RLock {
-	v := &RLock{c: r.c, h: r.h, owner: o, slot: &ownedSlot}
+	v := &RLock{c: r.c, h: r.h, owner: o, slot: &ownedSlot, slowAcquire: ownedState}
 	if o == nil || o == unowned {
-		v.owner, v.slot = unowned, &r.h.owner
+		v.owner, v.slot, v.slowAcquire = unowned, &r.h.owner, r.c.state
 	}
 	return v
 }
@@ -201,7 +210,7 @@ func (r *RLock) Acquire(ctx context.Context) error {
 	// written out so that Acquire inlines (TestInlining). It stores nothing
 	// else: after a normal release the hold record is already owner 0,
 	// depth 1.
-	if r.owner == unowned && atomic.CompareAndSwapUint32(r.c.word, 0, r.c.tok) {
+	if atomic.LoadUint32(r.slowAcquire) == 0 && atomic.CompareAndSwapUint32(r.c.word, 0, r.c.tok) {
 		if race.Enabled { // costs the inliner nothing without -race
 			race.Acquire(r.c.anchor)
 		}
@@ -213,6 +222,14 @@ func (r *RLock) Acquire(ctx context.Context) error {
 // acquireSlow is Acquire for an Owner, and without an Owner when the lock
 // word is not free of flags and holders.
 func (r *RLock) acquireSlow(ctx context.Context) error {
+	if r.c.core.Checked() {
+		return r.c.checked(func() error { return r.acquireHeld(ctx) })
+	}
+	return r.acquireHeld(ctx)
+}
+
+// acquireHeld is acquireSlow's body.
+func (r *RLock) acquireHeld(ctx context.Context) error {
 	if r.owner.id != 0 && r.mine() {
 		r.h.extra.Add(1)
 		return nil
@@ -244,7 +261,15 @@ func (r *RLock) took(err error) {
 
 // TryAcquire acquires the lock without waiting if it is free, held by this
 // view's Owner, or held by a dead participant ((true, ErrOwnerDead)).
-func (r *RLock) TryAcquire() (bool, error) {
+func (r *RLock) TryAcquire() (ok bool, err error) {
+	if r.c.core.Checked() {
+		err = r.c.checked(func() error { ok, err = r.tryAcquire(); return err })
+		return ok, err
+	}
+	return r.tryAcquire()
+}
+
+func (r *RLock) tryAcquire() (bool, error) {
 	if r.owner.id != 0 && r.mine() {
 		r.h.extra.Add(1)
 		return true, nil
@@ -266,9 +291,8 @@ func (r *RLock) TryAcquire() (bool, error) {
 // Owner through this attachment. It returns ErrNotOwner if there is no
 // such hold.
 func (r *RLock) Release() error {
-	// The uncontended Release without an Owner, written out so that
-	// Release inlines (TestInlining): its slot, the hold record's owner,
-	// says no Owner holds through this participant (an Owner's hold gives
+	// The uncontended Release without an Owner, written out: its slot,
+	// the hold record's owner, says no Owner holds through this participant (an Owner's hold gives
 	// ErrNotOwner in releaseSlow; an Owner view's slot is never 0), then
 	// one CAS of this participant's token to 0. A word with flags, or not
 	// this participant's, goes to releaseSlow, which releases again.
@@ -276,9 +300,18 @@ func (r *RLock) Release() error {
 		if race.Enabled { // costs the inliner nothing without -race
 			race.Release(r.c.anchor)
 		}
-		if atomic.CompareAndSwapUint32(r.c.word, r.c.tok, 0) {
+		if atomic.LoadUint32(r.c.state) == 0 && atomic.CompareAndSwapUint32(r.c.word, r.c.tok, 0) {
 			return nil
 		}
+	}
+	return r.releaseChecked()
+}
+
+// releaseChecked is releaseSlow, checked (lockCore.checked) when the
+// segment is closed or guarded.
+func (r *RLock) releaseChecked() error {
+	if r.c.core.Checked() {
+		return r.c.checked(r.releaseSlow)
 	}
 	return r.releaseSlow()
 }

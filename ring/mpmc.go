@@ -92,6 +92,8 @@ func (c *claims) end(words *[segcore.PendingWords]uint64, i int) {
 type mpmc struct {
 	name      string
 	seg       *shm.Segment
+	core      *segcore.Core // closed and truncation checks (closed.go)
+	state     *uint32       // core.State()
 	h         *mpmcHdr
 	slotsB    []byte
 	slots     uint64
@@ -151,6 +153,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		slots: slots, mask: slots - 1, slotSize: ss, maxMsg: maxMsg, maxSize: maxSize,
 		tag: uint64(obj.Offset()) << 2, anchor: segcore.Of(seg).Anchor(obj.Offset()), claims: claimsFor(seg),
 	}
+	q.newCore()
 	q.putWS = waitSpec{
 		ready:  q.putReady,
 		word:   low32(&q.h.deq),

@@ -100,6 +100,11 @@ type QueueOptions struct {
 // happens before the Get that returns its message). Messages of one producer
 // are got in the order it put them. A Queue handle is safe for concurrent
 // use by goroutines. The zero value is not usable.
+//
+// After Segment.Close, TryPut, Put, TryGet, Get and GetInto return an error
+// wrapping shm.ErrClosed (ErrClosed is the queue's own Close); on a named
+// segment whose file a peer truncated, one wrapping
+// shm.ErrSegmentTruncated, never a fatal fault of the process.
 type Queue struct {
 	_   noCopy
 	q   *mpmc
@@ -231,12 +236,24 @@ func OpenQueue(seg *shm.Segment, name string, o *QueueOptions) (*Queue, error) {
 // TryPut puts msg without blocking (put_nowait): ErrFull when the queue
 // holds MaxSize messages, ErrClosed after Close, ErrTooLarge for a message
 // longer than MaxMessage (never truncated).
-func (q *Queue) TryPut(msg []byte) error { return q.q.tryPut(msg) }
+func (q *Queue) TryPut(msg []byte) error {
+	if q.q.isChecked() {
+		return q.q.checked(func() error { return q.q.tryPut(msg) })
+	}
+	return q.q.tryPut(msg)
+}
 
 // Put puts msg, waiting for room: ctx.Err() if ctx ends first (nothing put),
 // ErrClosed if the queue is closed. A consumer that died holding a slot is
 // detected between wait slices and its slot freed.
 func (q *Queue) Put(ctx context.Context, msg []byte) error {
+	if q.q.isChecked() {
+		return q.q.checked(func() error { return q.put(ctx, msg) })
+	}
+	return q.put(ctx, msg)
+}
+
+func (q *Queue) put(ctx context.Context, msg []byte) error {
 	for {
 		err := q.q.tryPut(msg)
 		if err != ErrFull {
@@ -251,8 +268,12 @@ func (q *Queue) Put(ctx context.Context, msg []byte) error {
 // TryGet gets the oldest message without blocking (get_nowait): ErrEmpty
 // when there is none, ErrClosed once the queue is closed and drained. A
 // message redelivered from a dead lease holder comes first.
-func (q *Queue) TryGet() ([]byte, error) {
-	b, _, err := q.tryGet(nil, true)
+func (q *Queue) TryGet() (b []byte, err error) {
+	if q.q.isChecked() {
+		err = q.q.checked(func() error { b, _, err = q.tryGet(nil, true); return err })
+		return b, err
+	}
+	b, _, err = q.tryGet(nil, true)
 	return b, err
 }
 
@@ -274,7 +295,15 @@ func (q *Queue) GetInto(ctx context.Context, buf []byte) (int, error) {
 	return n, err
 }
 
-func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, int, error) {
+func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) (b []byte, n int, err error) {
+	if q.q.isChecked() {
+		err = q.q.checked(func() error { b, n, err = q.getLoop(ctx, buf, alloc); return err })
+		return b, n, err
+	}
+	return q.getLoop(ctx, buf, alloc)
+}
+
+func (q *Queue) getLoop(ctx context.Context, buf []byte, alloc bool) ([]byte, int, error) {
 	for {
 		b, n, err := q.tryGet(buf, alloc)
 		if err != ErrEmpty {

@@ -17,4 +17,4 @@ func (s *Segment) inMapping(a uintptr) bool { return s.core.Contains(a) }
 // process; on a closed Segment it returns ErrClosed without running fn. It
 // costs two runtime calls and a deferred function: use it around a batch
 // of accesses. Anonymous segments are sealed and cannot fault this way.
-func (s *Segment) Guard(fn func() error) error { return s.core.Guard(fn) }
+func (s *Segment) Guard(fn func() error) error { return s.core.Guard(nil, fn) }

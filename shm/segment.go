@@ -62,6 +62,18 @@ type Options struct {
 	// a different segment re-created under that name after the original
 	// was unlinked (systemd RemoveIPC, rm), which would split the group.
 	CreationID uint64
+	// Unguarded (Create, Open, FromFile) makes the handles of futex,
+	// ctypes, ring and dict on this attachment skip the truncation guard.
+	// A segment whose file can shrink (a named one, or a descriptor not
+	// sealed with F_SEAL_SHRINK) is guarded by default: every operation
+	// runs with debug.SetPanicOnFault and a deferred recover, so that a
+	// peer truncating the file makes the operation fail with
+	// ErrSegmentTruncated instead of aborting this process with SIGBUS.
+	// That costs about 15 ns per operation (BenchmarkGuard in
+	// cgo-free-tests); set Unguarded only where every process that can
+	// write the file is trusted, and a truncation may kill this one. A
+	// sealed anonymous segment needs no guard and ignores this.
+	Unguarded bool
 }
 
 func (o *Options) withDefaults() (Options, error) {
@@ -415,7 +427,7 @@ func mapFile(f *os.File, name string, total int, opt Options) (*Segment, error) 
 		arenaOff: layout(opt.Participants, opt.Objects),
 		timeout:  opt.Timeout,
 	}
-	register(s)
+	register(s, opt.Unguarded)
 	return s, nil
 }
 
@@ -539,7 +551,7 @@ func attach(f *os.File, name string, o *Options, named bool) (*Segment, error) {
 		return nil, errtext.Errorf("mmap %d bytes: %w", size, err)
 	}
 	s := &Segment{name: name, file: f, data: data, base: addrOf(data), dev: st.Dev, ino: st.Ino, timeout: opt.Timeout}
-	register(s)
+	register(s, opt.Unguarded)
 	if err := s.validateAndJoin(opt); err != nil {
 		s.discard()
 		return nil, err

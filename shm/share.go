@@ -71,9 +71,11 @@ var mapped struct {
 	m map[uintptr]weak.Pointer[Segment]
 }
 
-// register records s in the registry; the mapping code calls it once s is
-// mapped.
-func register(s *Segment) {
+// register records s in the registry and sets up its core (guarded unless
+// the file is sealed against shrinking or unguarded, see
+// Options.Unguarded) and the unmapping cleanup; the mapping code calls it
+// once s is mapped.
+func register(s *Segment, unguarded bool) {
 	mapped.Lock()
 	defer mapped.Unlock()
 	if mapped.m == nil {
@@ -85,7 +87,7 @@ func register(s *Segment) {
 		}
 	}
 	mapped.m[s.base] = weak.Make(s)
-	s.core.Init(s.data, s.dev, s.ino, !sealedShrink(s.file), s.pending)
+	s.core.Init(s.data, s.dev, s.ino, !unguarded && !sealedShrink(s.file), s.pending)
 	s.unmapCleanup = runtime.AddCleanup(s, func(data []byte) { unix.Munmap(data) }, s.data)
 }
 

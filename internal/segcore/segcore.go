@@ -26,14 +26,8 @@
 //	}
 //	... fast path ...
 //
-//	func (h *H) methodChecked(...) (err error) {
-//		if err := c.Usable(); err != nil {
-//			return err
-//		}
-//		if c.Guarded() {
-//			defer c.Catch(&err, segcore.Arm())
-//		}
-//		... the same body ...
+//	func (h *H) methodChecked(...) error {
+//		return c.Guard(h.wrap, func() error { ... the same body ... })
 //	}
 //
 // so that an unguarded, open segment pays one load and a branch.
@@ -47,6 +41,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 )
 
@@ -81,7 +76,7 @@ const (
 // Core is what sibling packages know of a Segment.
 type Core struct {
 	base, size uintptr
-	state      atomic.Uint32
+	state      uint32 // guarded | closed, accessed atomically
 	dev, ino   uint64
 	pending    func(token uint32) (*[PendingWords]uint64, error)
 }
@@ -95,23 +90,28 @@ func (c *Core) Init(data []byte, dev, ino uint64, guard bool, pending func(token
 	c.dev, c.ino = dev, ino
 	c.pending = pending
 	if guard {
-		c.state.Store(guarded)
+		atomic.StoreUint32(&c.state, guarded)
 	}
 }
 
 // MarkClosed records that the Segment was closed: handles answer ErrClosed
 // from then on, while the mapping stays until no handle can reach it.
-func (c *Core) MarkClosed() { c.state.Or(closed) }
+func (c *Core) MarkClosed() { atomic.OrUint32(&c.state, closed) }
 
 // Checked reports whether accessors must take their checked path: the
 // segment is closed or guarded. It is one atomic load.
-func (c *Core) Checked() bool { return c.state.Load() != 0 }
+func (c *Core) Checked() bool { return atomic.LoadUint32(&c.state) != 0 }
+
+// State returns the word Checked loads (non-zero: closed or guarded), for
+// fast paths that must stay within the inliner's budget; load it with
+// atomic.LoadUint32.
+func (c *Core) State() *uint32 { return &c.state }
 
 // Closed reports whether the Segment was closed.
-func (c *Core) Closed() bool { return c.state.Load()&closed != 0 }
+func (c *Core) Closed() bool { return atomic.LoadUint32(&c.state)&closed != 0 }
 
 // Guarded reports whether accesses must be guarded against truncation.
-func (c *Core) Guarded() bool { return c.state.Load()&guarded != 0 }
+func (c *Core) Guarded() bool { return atomic.LoadUint32(&c.state)&guarded != 0 }
 
 // Usable returns ErrClosed if the Segment was closed, nil otherwise.
 func (c *Core) Usable() error {
@@ -153,19 +153,20 @@ func (c *Core) Catch(err *error, old bool) {
 	panic(r)
 }
 
-// Raise is deferred, as defer c.Raise(Arm()), by accessors with no error
-// result: it restores the fault setting and turns a fault inside the
-// mapping into a panic whose value is an error wrapping
-// ErrSegmentTruncated, which the caller may recover (a plain Go panic, not
-// a fatal fault). Any other panic goes on.
-func (c *Core) Raise(old bool) {
+// Raise is deferred, as defer c.Raise("ctypes", name, Arm()), by
+// accessors with no error result: it restores the fault setting and turns
+// a fault inside the mapping into a panic whose value is an error wrapping
+// ErrSegmentTruncated and naming the object (pkg: "name": ...), which the
+// caller may recover (a plain Go panic, not a fatal fault). Any other panic
+// goes on.
+func (c *Core) Raise(pkg, name string, old bool) {
 	debug.SetPanicOnFault(old)
 	r := recover()
 	if r == nil {
 		return
 	}
 	if e := c.truncation(r); e != nil {
-		panic(e)
+		panic(errtext.Errorf("%s: %q: %w", pkg, name, e))
 	}
 	panic(r)
 }
@@ -199,13 +200,28 @@ func (c *Core) truncation(r any) error {
 }
 
 // Guard runs fn, which accesses the mapping, so that a fault on it returns
-// ErrSegmentTruncated instead of aborting the process (see Catch), and a
-// closed segment ErrClosed. It suits slow paths and batches of accesses.
-func (c *Core) Guard(fn func() error) (err error) {
-	if err := c.Usable(); err != nil {
-		return err
+// an error wrapping ErrSegmentTruncated instead of aborting the process
+// (see Catch), and a closed segment an error wrapping ErrClosed without
+// running fn. wrap (nil: none) names the object in those two errors; fn's
+// own errors come back as they are. It suits checked paths and batches of
+// accesses.
+func (c *Core) Guard(wrap func(error) error, fn func() error) (err error) {
+	if wrap == nil {
+		wrap = func(e error) error { return e }
 	}
-	defer c.Catch(&err, Arm())
+	if c.Closed() {
+		return wrap(ErrClosed)
+	}
+	defer func(old bool) {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			e := c.truncation(r)
+			if e == nil {
+				panic(r)
+			}
+			err = wrap(e)
+		}
+	}(Arm())
 	return fn()
 }
 

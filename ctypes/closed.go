@@ -1,0 +1,72 @@
+package ctypes
+
+import (
+	"context"
+	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/segcore"
+	"github.com/shmkit/shmkit/shm"
+)
+
+// Closed and truncated segments. Every accessor loads its segment's state
+// word first (segcore.Core.State: non-zero when the segment was closed, or
+// when its file can shrink under the mapping) and then takes its checked
+// path, which runs the same access through checked.
+
+// noState is the state word of an object not in a segment yet (a payload
+// being initialised): never checked.
+var noState uint32
+
+// checked runs f, an access to o's elements, when o's segment is closed or
+// guarded. After Segment.Close it panics with an error wrapping
+// shm.ErrClosed. A fault because a peer truncated the named segment's file
+// panics with an error wrapping shm.ErrSegmentTruncated: a plain Go panic
+// that the caller may recover, instead of a fatal fault of the process.
+func checked[R any](o *object, f func() R) R {
+	if o.core.Closed() {
+		panic(errtext.Errorf("ctypes: %q: %w", o.obj.Name(), shm.ErrClosed))
+	}
+	defer o.core.Raise("ctypes", o.obj.Name(), segcore.Arm())
+	return f()
+}
+
+// guarded runs f, an operation with an error result on o, when o's segment
+// is closed or guarded: ErrClosed and truncation come back as errors.
+func guarded(o *object, f func() error) error {
+	return o.core.Guard(func(err error) error { return errtext.Errorf("ctypes: %q: %w", o.obj.Name(), err) }, f)
+}
+
+// The checked paths of RawValue's accessors, out of line so that the
+// accessors stay small enough to inline.
+
+func (v *RawValue[T]) loadChecked() T {
+	return checked(v.obj, func() T { return atomicLoad(&v.anchor, v.p) })
+}
+
+func (v *RawValue[T]) storeChecked(x T) {
+	checked(v.obj, func() struct{} { atomicStore(&v.anchor, v.p, x); return struct{}{} })
+}
+
+func (v *RawValue[T]) swapChecked(x T) T {
+	return checked(v.obj, func() T { return atomicSwap(&v.anchor, v.p, x) })
+}
+
+func (v *RawValue[T]) compareAndSwapChecked(old, new T) bool {
+	return checked(v.obj, func() bool { return atomicCAS(&v.anchor, v.p, old, new) })
+}
+
+func (v *RawValue[T]) addChecked(delta T) T {
+	return checked(v.obj, func() T { return atomicAdd(&v.anchor, v.p, delta) })
+}
+
+// updateChecked is Update on a closed or guarded segment: the general
+// locked path, through guarded.
+func (v *Value[T]) updateChecked(ctx context.Context, fn func(T) T) (x T, err error) {
+	err = guarded(v.obj, func() error {
+		return v.g.do(ctx, func() error {
+			x = fn(v.Load())
+			v.Store(x)
+			return nil
+		})
+	})
+	return x, err
+}
