@@ -676,3 +676,70 @@ func TestBarrierSingleThread(t *testing.T) {
 		t.Errorf("Barrier(0): %v", err)
 	}
 }
+
+// semArgs is what each TestSemaphoreProcesses child gets.
+type semArgs struct {
+	S       *futex.Semaphore
+	Inside  *ctypes.Value[int32]
+	MaxSeen *ctypes.Value[int32]
+	Total   *ctypes.Value[int32]
+	N       int
+}
+
+var useSemaphore = proc.Func("compat-use-semaphore", func(ctx context.Context, a semArgs) error {
+	for range a.N {
+		if err := a.S.Acquire(ctx); err != nil {
+			return err
+		}
+		in := a.Inside.Add(1)
+		for {
+			m := a.MaxSeen.Load()
+			if in <= m || a.MaxSeen.CompareAndSwap(m, in) {
+				break
+			}
+		}
+		a.Total.Add(1)
+		a.Inside.Add(-1)
+		if err := a.S.Release(); err != nil {
+			return err
+		}
+	}
+	return nil
+})
+
+// TestSemaphoreProcesses ports _TestSemaphore's use of a Semaphore(2)
+// across processes: 4 processes × 200 acquisitions never have more than
+// two inside at once, every acquisition happens, and the value is back to
+// 2 at the end.
+func TestSemaphoreProcesses(t *testing.T) {
+	ctx := ctxT(t)
+	m := manager(t)
+	a := semArgs{S: proc.Semaphore(m, 2), Inside: proc.Value[int32](m, 0), MaxSeen: proc.Value[int32](m, 0), Total: proc.Value[int32](m, 0), N: 200}
+	var ps []*proc.Process
+	for range 4 {
+		ps = append(ps, useSemaphore.Start(ctx, a))
+	}
+	if err := proc.JoinAll(ctx, ps...); err != nil {
+		t.Fatal(err)
+	}
+	if a.MaxSeen.Load() > 2 || a.Total.Load() != 800 || a.S.Value() != 2 {
+		t.Fatalf("max inside %d, total %d, value %d", a.MaxSeen.Load(), a.Total.Load(), a.S.Value())
+	}
+}
+
+// TestEventWakesAll ports the many-waiters half of _TestEvent.test_event
+// (CPython starts processes that wait on the event, then sets it): one
+// set() wakes every waiting process.
+func TestEventWakesAll(t *testing.T) {
+	ctx := ctxT(t)
+	m := manager(t)
+	ev := proc.Event(m)
+	var ps []*proc.Process
+	for range 4 {
+		ps = append(ps, waitThenExit.Start(ctx, ev))
+	}
+	ev.Set()
+	if err := proc.JoinAll(ctx, ps...); err != nil {
+		t.Fatal(err)
+	}
+}
