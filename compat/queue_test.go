@@ -391,7 +391,7 @@ func TestTaskDoneAfterManyGets(t *testing.T) {
 // mpArgs is what the producers and consumers of TestQueueManyProcesses get.
 type mpArgs struct {
 	Q   *ring.TypedQueue[int]
-	Out *ring.TypedQueue[int]
+	Out *ring.TypedQueue[[2]int] // a consumer's (sum, count), in one message
 	ID  int
 	N   int
 }
@@ -418,10 +418,7 @@ var (
 			sum += v
 			n++
 		}
-		if err := a.Out.Put(ctx, sum); err != nil {
-			return err
-		}
-		return a.Out.Put(ctx, n)
+		return a.Out.Put(ctx, [2]int{sum, n})
 	})
 )
 
@@ -434,7 +431,7 @@ func TestQueueManyProcesses(t *testing.T) {
 	ctx := ctxT(t)
 	m := manager(t)
 	q := proc.Must(proc.NewQueue[int](m, &ring.QueueOptions{MaxSize: 16}))
-	out := proc.Queue[int](m)
+	out := proc.Queue[[2]int](m)
 	const producers, consumers, n = 3, 2, 300
 	var prods, cons []*proc.Process
 	for id := range consumers {
@@ -454,10 +451,12 @@ func TestQueueManyProcesses(t *testing.T) {
 	}
 	sum, count := 0, 0
 	for range consumers {
-		s, _ := out.Get(ctx)
-		c, _ := out.Get(ctx)
-		sum += s
-		count += c
+		r, err := out.Get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += r[0]
+		count += r[1]
 	}
 	total := producers * n
 	if count != total || sum != total*(total-1)/2 {
