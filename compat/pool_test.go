@@ -632,3 +632,30 @@ func TestThreadPoolErrorIdentity(t *testing.T) {
 		t.Errorf("worker process: %#v", err)
 	}
 }
+
+// TestPoolTerminateDuringImap ports test_terminate for a consumer inside an
+// imap loop over an endless iterable: terminate() from another goroutine
+// ends the loop with ErrTerminated instead of leaving it waiting (CPython's
+// IMapIterator would wait for ever).
+func TestPoolTerminateDuringImap(t *testing.T) {
+	bothPools(t, 2, func(t *testing.T, p *proc.Pool) {
+		endless := func(yield func(slowArg) bool) {
+			for i := 0; yield(slowArg{i, 10}); i++ {
+			}
+		}
+		n := 0
+		var last error
+		for _, err := range sqrSlow.Imap(ctxT(t), p, endless) {
+			if n++; n == 3 {
+				go p.Terminate()
+			}
+			if err != nil {
+				last = err
+				break
+			}
+		}
+		if !errors.Is(last, proc.ErrTerminated) {
+			t.Fatalf("imap after terminate: %v after %d items", last, n)
+		}
+	})
+}
