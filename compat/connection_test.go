@@ -261,9 +261,6 @@ func TestPeerKilledEOF(t *testing.T) {
 // EPIPE at once): every send should fail with ErrBrokenPipe, since nothing
 // sent can ever be read.
 func TestSendToClosedPeer(t *testing.T) {
-	t.Skip("known bug (ring): Conn.SendBytes to a pipe end closed everywhere succeeds while the ring has room " +
-		"(about 260 sends of 1000 bytes with the default capacity) and only the send that would wait for room " +
-		"returns ErrBrokenPipe: the closed flag is checked in the wait loop only, not on the fast path")
 	ctx := ctxT(t)
 	r, w := proc.Pipe(manager(t), true)
 	if err := r.Close(); err != nil {

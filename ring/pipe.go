@@ -252,6 +252,12 @@ func (c *Conn) beginSend(ctx context.Context) error {
 		return err
 	}
 	err := c.send.resync()
+	if err == nil && c.send.r.closedBits()&2 != 0 {
+		// Nothing sent now could ever be read: CPython's first send to a
+		// closed peer raises BrokenPipeError (EPIPE), not only the one
+		// that would wait for room.
+		err = errorf(ErrBrokenPipe, "pipe %q", c.name)
+	}
 	if err == nil {
 		err = cutOpen(ctx, c.send, true)
 	}
