@@ -91,6 +91,8 @@ func (o *Options) withDefaults() (Options, error) {
 // stripe locks, this process's view of the current table, and the Watch hub.
 type core struct {
 	seg      *shm.Segment
+	sc       *segcore.Core // closed and truncation checks (closed.go)
+	state    *uint32       // sc.State()
 	name     string
 	what     string // "map", "list", "namespace": for messages
 	obj      shm.Object
@@ -207,6 +209,8 @@ func attach(seg *shm.Segment, obj shm.Object, kind shm.Kind) (*core, error) {
 		valueMax: int(atomic.LoadUint32(&r.valueMax)),
 		maxBytes: int(atomic.LoadUint64(&r.maxBytes) & (1<<62 - 1)),
 		anchor:   segcore.Of(seg).Anchor(obj.Offset()),
+		sc:       segcore.Of(seg),
+		state:    segcore.Of(seg).State(),
 	}
 	if c.stripes < 1 || c.stripes > maxStripes || c.stripes&(c.stripes-1) != 0 || len(p) < rootSize(c.stripes) {
 		return nil, bad("%d stripes in %d bytes", c.stripes, len(p))
@@ -231,6 +235,9 @@ func attach(seg *shm.Segment, obj shm.Object, kind shm.Kind) (*core, error) {
 // table returns the current table, reopening it when a writer has grown the
 // map since this process last looked: one atomic load on the fast path.
 func (c *core) table() (*table, error) {
+	if atomic.LoadUint32(c.state) != 0 && c.sc.Closed() {
+		return nil, c.wrap(shm.ErrClosed)
+	}
 	id := atomic.LoadUint64(&c.root.table)
 	if t := c.cur.Load(); t != nil && t.id == id {
 		return t, nil
@@ -289,7 +296,10 @@ func (c *core) checkValue(v []byte) error {
 // when a writer changes what it reads, and once more when the map grew
 // under it (the old table stays readable, but a write after the switch
 // lands only in the new one).
-func (c *core) get(dst []byte, key string) ([]byte, uint64, bool, error) {
+func (c *core) get(dst []byte, key string) (_ []byte, _ uint64, _ bool, err error) {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	if err := c.checkKey(key); err != nil {
 		return dst, 0, false, err
 	}
@@ -388,7 +398,10 @@ const (
 // set stores value under key according to mode. It returns the entry's
 // revision (the new one if stored, the existing one if not) and whether it
 // stored.
-func (c *core) set(ctx context.Context, key string, value []byte, mode int, want uint64) (uint64, bool, error) {
+func (c *core) set(ctx context.Context, key string, value []byte, mode int, want uint64) (_ uint64, _ bool, err error) {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	if err := c.checkKey(key); err != nil {
 		return 0, false, err
 	}
@@ -457,7 +470,10 @@ func (c *core) setLocked(s int, h uint64, key string, value []byte, mode int, wa
 }
 
 // del deletes key; with ifRev only if its revision is want.
-func (c *core) del(ctx context.Context, key string, ifRev bool, want uint64) (bool, error) {
+func (c *core) del(ctx context.Context, key string, ifRev bool, want uint64) (_ bool, err error) {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	if err := c.checkKey(key); err != nil {
 		return false, err
 	}
@@ -614,7 +630,10 @@ func (c *core) clearDeadInflight() {
 	}
 }
 
-func (c *core) len() (int, error) {
+func (c *core) len() (_ int, err error) {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	t, err := c.table()
 	if err != nil {
 		return 0, err
@@ -632,7 +651,10 @@ type entry struct {
 // rangeEntries calls fn for each entry of the table current at the start,
 // bucket by bucket; each bucket's chain is read whole and consistent before
 // any of its entries is delivered, so no key is delivered twice.
-func (c *core) rangeEntries(fn func(e entry) bool) error {
+func (c *core) rangeEntries(fn func(e entry) bool) (err error) {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	t, err := c.table()
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package dict
 import (
 	"context"
 	"encoding/binary"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
@@ -57,8 +58,13 @@ func indexKey(i int) string {
 	return string(b[:])
 }
 
-// Len returns the number of items.
-func (l *List) Len() int { return int(atomic.LoadUint64(&l.c.root.listLen) & (1<<40 - 1)) }
+// Len returns the number of items (0 on a segment a peer truncated).
+func (l *List) Len() (n int) {
+	if atomic.LoadUint32(l.c.state) != 0 {
+		defer l.c.sc.Ignore(segcore.Arm()) // 0 on a truncated segment
+	}
+	return int(atomic.LoadUint64(&l.c.root.listLen) & (1<<40 - 1))
+}
 
 // index resolves a Python-style index (negative counts from the end).
 func (l *List) index(i, n int) (int, error) {
@@ -87,8 +93,11 @@ func (l *List) Get(i int) ([]byte, error) {
 
 // withLock runs fn under the List's lock, first growing the table until it
 // has room for need more items.
-func (l *List) withLock(ctx context.Context, need int, fn func(t *table) error) error {
+func (l *List) withLock(ctx context.Context, need int, fn func(t *table) error) (err error) {
 	c := l.c
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	for {
 		if err := c.lockStripe(ctx, listStripe); err != nil {
 			return err

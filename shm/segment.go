@@ -72,7 +72,10 @@ type Options struct {
 	// That costs about 15 ns per operation (BenchmarkGuard in
 	// cgo-free-tests); set Unguarded only where every process that can
 	// write the file is trusted, and a truncation may kill this one. A
-	// sealed anonymous segment needs no guard and ignores this.
+	// sealed anonymous segment needs no guard and ignores this. The guard
+	// does not hold in a binary built with -race: the race detector
+	// performs atomic operations in its C runtime, where a fault cannot
+	// become a panic.
 	Unguarded bool
 }
 

@@ -186,9 +186,12 @@ func (c *Core) Ignore(old bool) {
 	panic(r)
 }
 
-// truncation returns the error a recovered value r stands for, if it is a
+// Truncation returns the error a recovered value r stands for, if it is a
 // fault inside the mapping or an error already wrapping
-// ErrSegmentTruncated, and nil otherwise.
+// ErrSegmentTruncated, and nil otherwise: for a deferred catcher of one's
+// own (which must restore the fault setting first, as Catch does).
+func (c *Core) Truncation(r any) error { return c.truncation(r) }
+
 func (c *Core) truncation(r any) error {
 	if f, ok := r.(interface{ Addr() uintptr }); ok && c.Contains(f.Addr()) {
 		return fmt.Errorf("%w (fault at offset %d of the mapping)", ErrSegmentTruncated, f.Addr()-c.base)
