@@ -75,7 +75,11 @@ func (o Object) Offset() int { return o.off }
 // Size returns the payload size in bytes.
 func (o Object) Size() int { return o.size }
 
-// Bytes returns the payload: a slice of the shared mapping.
+// Bytes returns the payload: a slice of the shared mapping. The slice does
+// not keep the mapping alive: keep the Object or its Segment reachable for
+// as long as it is used (runtime.KeepAlive), since the mapping goes once
+// neither is. On a named segment a peer may truncate, access it inside
+// Segment.Guard.
 func (o Object) Bytes() []byte { return o.seg.data[o.off : o.off+o.size : o.off+o.size] }
 
 // CheckObjectName reports whether name can name an object: 1 to 80 bytes
