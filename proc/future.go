@@ -12,9 +12,10 @@ import (
 
 // Outcome states.
 const (
-	outPending = iota // queued in the pool
-	outRunning        // handed to a worker
-	outDone           // finished, failed or cancelled
+	outPending  = iota // queued in the pool
+	outRunning         // handed to a worker
+	outSettling        // value set, AsyncResult callbacks running, not yet done
+	outDone            // finished, failed or cancelled
 )
 
 // outcome is the state behind a Future and an AsyncResult: one value or
@@ -25,7 +26,8 @@ type outcome[R any] struct {
 	val    R
 	err    error
 	mu     sync.Mutex
-	cbs    []func()
+	pre    []func() // run before the outcome is done (AsyncResult callbacks)
+	cbs    []func() // run after (Future done callbacks)
 	pool   *Pool
 	jobs   []*job // for Cancel and for a cancelled Map
 }
@@ -40,11 +42,22 @@ func (o *outcome[R]) started() { o.status.CompareAndSwap(outPending, outRunning)
 // callbacks in this goroutine.
 func (o *outcome[R]) complete(v R, err error) {
 	o.mu.Lock()
-	if o.status.Load() == outDone {
+	if st := o.status.Load(); st == outDone || st == outSettling {
 		o.mu.Unlock()
 		return
 	}
 	o.val, o.err = v, err
+	// As CPython's ApplyResult, an AsyncResult's callbacks run before the
+	// result is ready, so that a Get that returns finds them run; as
+	// concurrent.futures, a Future's done callbacks run after.
+	o.status.Store(outSettling)
+	pre := o.pre
+	o.pre = nil
+	o.mu.Unlock()
+	for _, f := range pre {
+		runCallback(f)
+	}
+	o.mu.Lock()
 	o.status.Store(outDone)
 	close(o.done)
 	cbs := o.cbs
@@ -68,11 +81,24 @@ func runCallback(f func()) {
 	f()
 }
 
-// onDone runs f when the outcome is set, at once if it already is.
+// onDone runs f once the outcome is done, at once if it already is.
 func (o *outcome[R]) onDone(f func()) {
 	o.mu.Lock()
 	if o.status.Load() != outDone {
 		o.cbs = append(o.cbs, f)
+		o.mu.Unlock()
+		return
+	}
+	o.mu.Unlock()
+	runCallback(f)
+}
+
+// onReady runs f once the outcome's value is set and before it is done
+// (so before a Get returns), at once if the value is already set.
+func (o *outcome[R]) onReady(f func()) {
+	o.mu.Lock()
+	if st := o.status.Load(); st != outDone && st != outSettling {
+		o.pre = append(o.pre, f)
 		o.mu.Unlock()
 		return
 	}
@@ -192,11 +218,12 @@ func (r *AsyncResult[R]) Successful() (bool, error) {
 }
 
 // OnSuccess arranges for fn(value) to run when the call succeeds
-// (apply_async's callback), in the pool goroutine that completes it, or at
-// once if it already has. A panic in fn is written to standard error and
+// (apply_async's callback), in the pool goroutine that completes it and,
+// as in CPython, before the result is ready (a Get that returns the value
+// finds fn run), or at once if it already has. A panic in fn is written to standard error and
 // ignored (see Future.AddDoneCallback).
 func (r *AsyncResult[R]) OnSuccess(fn func(R)) {
-	r.o.onDone(func() {
+	r.o.onReady(func() {
 		if r.o.err == nil {
 			fn(r.o.val)
 		}
@@ -206,7 +233,7 @@ func (r *AsyncResult[R]) OnSuccess(fn func(R)) {
 // OnError arranges for fn(err) to run when the call fails
 // (apply_async's error_callback), as OnSuccess.
 func (r *AsyncResult[R]) OnError(fn func(error)) {
-	r.o.onDone(func() {
+	r.o.onReady(func() {
 		if r.o.err != nil {
 			fn(r.o.err)
 		}
