@@ -324,6 +324,17 @@ func AsCompleted[F Awaitable](ctx context.Context, fs []F) iter.Seq2[F, error] {
 			f.addDone(func() { ch <- i })
 		}
 		for range fs {
+			// A future already done is yielded even when ctx has ended too
+			// (select would pick at random): as_completed yields the
+			// finished futures before it raises TimeoutError.
+			select {
+			case i := <-ch:
+				if !yield(fs[i], nil) {
+					return
+				}
+				continue
+			default:
+			}
 			select {
 			case i := <-ch:
 				if !yield(fs[i], nil) {
