@@ -259,6 +259,21 @@ func testAsCompletedTimeout(t *testing.T, f fixtures) {
 	if len(got) != 2 || !slices.Contains(got, f.canc) || !slices.Contains(got, f.successful) {
 		t.Fatalf("yielded %d futures before the timeout; want the 2 done", len(got))
 	}
+	// timeout=0 (test_correct_timeout_exception_msg): the finished futures
+	// still come out first, every time, then TimeoutError for the other two.
+	for range 20 {
+		got, last = nil, nil
+		for fut, err := range proc.AsCompleted(nowait(), in) {
+			if err != nil {
+				last = err
+				break
+			}
+			got = append(got, fut)
+		}
+		if len(got) != 2 || !errors.Is(last, context.Canceled) {
+			t.Fatalf("as_completed(timeout=0): %d futures, then %v; want 2, then the ctx error", len(got), last)
+		}
+	}
 }
 
 // TestAsCompletedDuplicates ports test_as_completed.py's
@@ -371,11 +386,13 @@ func TestExecutorMap(t *testing.T) {
 		}
 		i++
 	}
-	tctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	// The deadline is a watchdog for the two quick calls and far too short
+	// for the third (a minute, killed by the pool's Terminate at the end).
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var results []int
 	var last error
-	for v, err := range sqrSlow.Imap(tctx, p, slices.Values([]slowArg{{1, 0}, {2, 0}, {3, 20_000}})) {
+	for v, err := range sqrSlow.Imap(tctx, p, slices.Values([]slowArg{{1, 0}, {2, 0}, {3, 60_000}})) {
 		if err != nil {
 			last = err
 			break
