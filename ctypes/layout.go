@@ -247,7 +247,7 @@ func isFloat[T Scalar]() bool {
 }
 
 // anchor is the race-detector anchor of one object, shared by every handle
-// to it in this process (STYLE.md rule 5); nil and free without -race.
+// to it in this process (see package internal/race); nil and free without -race.
 type anchor struct{ p unsafe.Pointer }
 
 func anchorOf(o shm.Object) anchor { return anchor{segcore.Of(o.Segment()).Anchor(o.Offset())} }

@@ -2,45 +2,20 @@ package ctypes_test
 
 import (
 	"encoding/binary"
-	"go/parser"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/shmkit/shmkit/ctypes"
+	"github.com/shmkit/shmkit/internal/testseg"
 )
 
-// TestUnsafeConfined keeps unsafe in layout.go (STYLE.md rule 2).
-func TestUnsafeConfined(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		ast, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range ast.Imports {
-			if p, _ := strconv.Unquote(imp.Path.Value); p == "unsafe" && f != "layout.go" {
-				t.Errorf("%s imports unsafe; only layout.go may", f)
-			}
-		}
-	}
-	src, err := os.ReadFile("layout.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(src), "This file encapsulates usage of unsafe.") &&
-		!strings.Contains(string(src), "This file encapsulates usage of unsafe:") {
-		t.Error("layout.go lacks the \"This file encapsulates usage of unsafe\" header")
-	}
-}
+// TestUnsafeConfined: of the package's own files only layout.go imports
+// unsafe.
+func TestUnsafeConfined(t *testing.T) { testseg.UnsafeConfined(t) }
 
 // TestLayoutOffsets checks the documented layout from the outside: element
 // 0 sits 128 bytes after the shm payload and the header fields hold what

@@ -9,8 +9,8 @@ import (
 // TestRaceEdges hands a plain variable from one goroutine to another with
 // nothing but a primitive between the write and the read. The race
 // detector cannot see atomics on mmap'd memory, so under -race each case
-// reports a data race unless the primitive's annotations (internal/race,
-// STYLE.md rule 5) give it the happens-before edge (the detector reports a
+// reports a data race unless the primitive's annotations (package
+// internal/race) give it the happens-before edge (the detector reports a
 // race between the same two lines once per process, so one run shows the
 // first missing edge; each case fails alone with -run TestRaceEdges/Name).
 // Without -race it still checks the value handed over.

@@ -9,8 +9,8 @@ import (
 )
 
 // Publishing an object is a release and finding it an acquire, also for the
-// race detector, which cannot see the atomics on the mapping (STYLE.md rule
-// 5): Go memory written before CreateObject may be read after OpenObject.
+// race detector, which cannot see the atomics on the mapping (see package
+// internal/race): Go memory written before CreateObject may be read after OpenObject.
 // Under -race a missing edge fails this test with a reported race.
 func TestPublishHappensBefore(t *testing.T) {
 	s, name := newSegment(t, 1<<16, nil)

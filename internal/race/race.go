@@ -1,7 +1,7 @@
 //go:build race
 
 // Package race tells the race detector about happens-before edges that pass
-// through shared memory, which it cannot see (STYLE.md rule 5): atomics on a
+// through shared memory, which it cannot see: atomics on a
 // mapping create no edge for it. Callers pass a Go-heap anchor shared by every
 // handle to the same shared object in this process (segcore.Core.Anchor).
 package race

@@ -1,7 +1,7 @@
 //go:build !race
 
 // Package race tells the race detector about happens-before edges that pass
-// through shared memory, which it cannot see (STYLE.md rule 5). Without the
+// through shared memory, which it cannot see. Without the
 // race detector every call is an empty, inlined function.
 package race
 
