@@ -36,5 +36,5 @@
 // SHMKIT_DIR that a killed child leaves behind, and a final `shmkit gc`
 // must leave that directory empty.
 //
-// Nothing of this package is imported: the package exists for its test.
-package soak
+// The package is its test: it has no importable code.
+package soak_test
