@@ -2,11 +2,11 @@ package proc_test
 
 import (
 	"context"
-	"os/exec"
+	"errors"
 	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/shmkit/shmkit/internal/poolbench"
 	"github.com/shmkit/shmkit/proc"
 )
 
@@ -50,18 +50,12 @@ func BenchmarkStartJoin(b *testing.B) {
 // cpythonStartJoin runs b.N start+joins in CPython and reports CPython's
 // time per operation as the benchmark's ns/op.
 func cpythonStartJoin(b *testing.B, method string) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		b.Skip("no python3")
-	}
 	b.StopTimer()
-	out, err := exec.Command(py, "testdata/process_bench.py", method, strconv.Itoa(b.N)).Output()
-	if err != nil {
-		b.Fatalf("python3: %v", err)
+	per, err := poolbench.Python("testdata/process_bench.py", method, strconv.Itoa(b.N))
+	if errors.Is(err, poolbench.ErrNoPython) {
+		b.Skip(err)
+	} else if err != nil {
+		b.Fatal(err)
 	}
-	sec, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		b.Fatalf("python3 said %q", out)
-	}
-	b.ReportMetric(sec*1e9, "ns/op")
+	b.ReportMetric(float64(per.Nanoseconds()), "ns/op")
 }

@@ -113,10 +113,6 @@ var CPythonTasks = map[string]int{"map": 1000000, "map-chunk1": 20000, "apply-as
 // CPython runs n tasks of op on a CPython pool of workers processes and
 // returns CPython's own time per task (pool start excluded).
 func CPython(op string, workers, n int) (time.Duration, error) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		return 0, ErrNoPython
-	}
 	dir, err := os.MkdirTemp("", "poolbench-")
 	if err != nil {
 		return 0, err
@@ -126,13 +122,25 @@ func CPython(op string, workers, n int) (time.Duration, error) {
 	if err := os.WriteFile(path, script, 0o600); err != nil {
 		return 0, err
 	}
-	out, err := exec.Command(py, path, op, strconv.Itoa(workers), strconv.Itoa(n)).Output()
+	return Python(path, op, strconv.Itoa(workers), strconv.Itoa(n))
+}
+
+// Python runs the python3 script at path with args and returns the time
+// per operation it prints (seconds, as a float, alone on its output): the
+// protocol of every CPython comparison script of the repository.
+// ErrNoPython when python3 is not on the PATH.
+func Python(path string, args ...string) (time.Duration, error) {
+	py, err := exec.LookPath("python3")
 	if err != nil {
-		return 0, fmt.Errorf("poolbench: python3 %s: %w", op, err)
+		return 0, ErrNoPython
+	}
+	out, err := exec.Command(py, append([]string{path}, args...)...).Output()
+	if err != nil {
+		return 0, fmt.Errorf("poolbench: python3 %s %v: %w", filepath.Base(path), args, err)
 	}
 	sec, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 	if err != nil {
-		return 0, fmt.Errorf("poolbench: python3 said %q", out)
+		return 0, fmt.Errorf("poolbench: python3 %s said %q", filepath.Base(path), out)
 	}
 	return time.Duration(sec * 1e9), nil
 }
