@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -16,19 +17,21 @@ func init() {
 	testproc.Register("ring-die-in-lease", helperDieInLease)
 }
 
+// helperQueueAndStep opens the joinable queue Arg(1) in the segment
+// Arg(0) and returns it with the step Arg(2) a helper dies at.
+func helperQueueAndStep() (*JoinableQueue, int) {
+	q, err := OpenJoinableQueue(testseg.Open(testproc.Arg(0)), testproc.Arg(1), nil)
+	if err != nil {
+		testproc.Fatalf("%v", err)
+	}
+	return q, testproc.IntArg(2)
+}
+
 // helperDieInLease: Arg(0) segment, Arg(1) joinable queue, Arg(2) step of
 // the leased take (1 reserved, 2 claimed, 3 held, 4 released, 5 returned):
 // takes one task, reports ready at that step and hangs there until killed.
 func helperDieInLease() {
-	seg, err := shm.Open(testproc.Arg(0))
-	if err != nil {
-		testproc.Fatalf("%v", err)
-	}
-	q, err := OpenJoinableQueue(seg, testproc.Arg(1), nil)
-	if err != nil {
-		testproc.Fatalf("%v", err)
-	}
-	step := testproc.IntArg(2)
+	q, step := helperQueueAndStep()
 	hang := func() {
 		testproc.Ready()
 		time.Sleep(time.Hour)
@@ -128,15 +131,7 @@ func init() {
 // of the reclaim (6 or 7): runs ReclaimDead, reports ready at that step and
 // hangs there until killed.
 func helperDieInReclaim() {
-	seg, err := shm.Open(testproc.Arg(0))
-	if err != nil {
-		testproc.Fatalf("%v", err)
-	}
-	q, err := OpenJoinableQueue(seg, testproc.Arg(1), nil)
-	if err != nil {
-		testproc.Fatalf("%v", err)
-	}
-	step := testproc.IntArg(2)
+	q, step := helperQueueAndStep()
 	testHookLease = func(s int) {
 		if s == step {
 			testproc.Ready()
