@@ -217,10 +217,10 @@ func (p *Pool) Join(ctx context.Context) error {
 func (p *Pool) submit(js ...*job) error {
 	p.mu.Lock()
 	if p.state != poolRunning {
-		p.mu.Unlock()
 		for _, j := range js {
 			j.state = jobDone // never queued: not cancellable either
 		}
+		p.mu.Unlock()
 		return ErrNotRunning
 	}
 	p.q = append(p.q, js...)
