@@ -3,18 +3,23 @@ package proc_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/shmkit/shmkit/internal/benchkit"
 	"github.com/shmkit/shmkit/internal/poolbench"
 	"github.com/shmkit/shmkit/proc"
 )
 
-// Benchmark names: BenchmarkPool/op=<op>/impl=<impl>, ns/op per task of a
-// trivial function (x*x) on a pool of 2 workers started beforehand. The
-// workloads live in internal/poolbench, which `shmkit bench pool` runs
-// too.
+// Benchmark names: BenchmarkPool/op=<op>/workers=<N>/impl=<impl>, ns/op
+// per task of a trivial function (x*x) on a pool of N workers started
+// beforehand. The workloads live in internal/poolbench, which `shmkit bench
+// pool` runs too.
 //
+//	workers: 1, 2, 4, … up to runtime.NumCPU() (a pool wider than the host
+//	      only adds scheduling noise)
 //	op:   map (default chunking, ceil(n/(4·workers)))
 //	      map-chunk1 (Map with Chunksize(1))
 //	      apply-async (ApplyAsync of every task, then Get of each)
@@ -29,56 +34,61 @@ import (
 //
 // Ratios compare ns/op of the same op in the same run.
 
-const benchWorkers = 2
-
 func BenchmarkPool(b *testing.B) {
-	ctx := context.Background()
 	for _, op := range poolbench.Ops {
 		b.Run("op="+op, func(b *testing.B) {
-			for _, in := range []bool{false, true} {
-				impl := "go"
-				if in {
-					impl = "go-inprocess"
-				}
-				b.Run("impl="+impl, func(b *testing.B) {
-					p, err := proc.NewPool(benchWorkers, &proc.PoolOptions{InProcess: in})
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer func() {
-						p.Close()
-						p.Join(ctx)
-					}()
-					b.ReportAllocs()
-					b.ResetTimer()
-					d, err := poolbench.Run(ctx, p, op, b.N)
-					if err != nil {
-						b.Fatal(err)
-					}
-					reportPerTask(b, d, b.N)
-				})
+			for _, n := range benchkit.Counts(runtime.NumCPU()) {
+				b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) { benchPoolImpls(b, op, n) })
 			}
-			b.Run("impl=cpython", func(b *testing.B) {
-				// The timer runs: the wall time of the whole run keeps
-				// the framework's choice of b.N in step with CPython's
-				// speed; the figure is CPython's own time per task.
-				per, err := poolbench.CPython(op, benchWorkers, max(b.N, poolbench.CPythonTasks[op]))
-				if errors.Is(err, poolbench.ErrNoPython) {
-					b.Skip(err)
-				} else if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(per.Nanoseconds()), "ns/op")
-			})
-			if op == "apply" {
-				b.Run("impl=socket", func(b *testing.B) {
-					d, err := poolbench.Socket(ctx, b.N)
-					if err != nil {
-						b.Fatal(err)
-					}
-					reportPerTask(b, d, b.N)
-				})
+		})
+	}
+}
+
+// benchPoolImpls runs op on a pool of n workers of every impl.
+func benchPoolImpls(b *testing.B, op string, n int) {
+	ctx := context.Background()
+	for _, in := range []bool{false, true} {
+		impl := "go"
+		if in {
+			impl = "go-inprocess"
+		}
+		b.Run("impl="+impl, func(b *testing.B) {
+			p, err := proc.NewPool(n, &proc.PoolOptions{InProcess: in})
+			if err != nil {
+				b.Fatal(err)
 			}
+			defer func() {
+				p.Close()
+				p.Join(ctx)
+			}()
+			b.ReportAllocs()
+			b.ResetTimer()
+			d, err := poolbench.Run(ctx, p, op, b.N)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reportPerTask(b, d, b.N)
+		})
+	}
+	b.Run("impl=cpython", func(b *testing.B) {
+		// The timer runs: the wall time of the whole run keeps
+		// the framework's choice of b.N in step with CPython's
+		// speed; the figure is CPython's own time per task.
+		per, err := poolbench.CPython(op, n, max(b.N, poolbench.CPythonTasks[op]))
+		if errors.Is(err, poolbench.ErrNoPython) {
+			b.Skip(err)
+		} else if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(per.Nanoseconds()), "ns/op")
+	})
+	if op == "apply" {
+		b.Run("impl=socket", func(b *testing.B) {
+			d, err := poolbench.Socket(ctx, b.N)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reportPerTask(b, d, b.N)
 		})
 	}
 }
