@@ -10,6 +10,14 @@ import (
 // typecode (float64 for 'd', int32 for 'i', uint8 for 'B' and 'c') and go
 // in as any Go number that the type can represent. Each access is atomic.
 //
+// After Segment.Close, and on a named segment whose file a peer truncated,
+// the methods with an error result (Set, Add, Update) return an error
+// wrapping shm.ErrClosed or shm.ErrSegmentTruncated, and those without one
+// (Get, Float64, Int64) panic with such an error, as RawValue's do: a
+// plain Go panic that recover and errors.Is tell apart, never a fatal fault
+// of the process. Name, Typecode, Offset and GetLock read no shared memory
+// and go on answering.
+//
 // An AnyValue made by NewValueOf, or opened on a value created with a lock,
 // carries that lock (GetLock); one made by NewRawValueOf has none. The zero
 // value is not usable.
@@ -74,13 +82,28 @@ func (v *AnyValue) Get() any { return v.c.getAny(0) }
 
 // Set atomically stores x, converted to the element type: an integer that
 // does not fit gives ErrRange, a float for an integer code ErrValueType.
-func (v *AnyValue) Set(x any) error {
-	_, err := v.c.setAny(0, x)
-	return err
-}
+func (v *AnyValue) Set(x any) error { return setAt(v.obj, v.c, 0, x) }
 
 // Add atomically adds delta and returns the new value (see RawValue.Add).
-func (v *AnyValue) Add(delta any) (any, error) { return v.c.addAny(0, delta) }
+func (v *AnyValue) Add(delta any) (any, error) { return addAt(v.obj, v.c, 0, delta) }
+
+// setAt is Set of element i of c, o's elements, through run (closed and
+// truncated segments are errors).
+func setAt(o *object, c cells, i int, x any) error {
+	return o.run(func() error {
+		_, err := c.setAny(i, x)
+		return err
+	})
+}
+
+// addAt is Add of element i of c, o's elements, through run.
+func addAt(o *object, c cells, i int, delta any) (x any, err error) {
+	err = o.run(func() (err error) {
+		x, err = c.addAny(i, delta)
+		return err
+	})
+	return x, err
+}
 
 // Float64 atomically loads the value and converts it to float64.
 func (v *AnyValue) Float64() float64 { return v.c.float64At(0) }
@@ -91,7 +114,11 @@ func (v *AnyValue) Int64() int64 { return v.c.int64At(0) }
 
 // AnyArray is a shared array whose typecode is known only at run time, as
 // in Python's Array('i', range(10)). Elements travel as in AnyValue; each
-// element access is atomic. The zero value is not usable.
+// element access is atomic. After Segment.Close or a truncation by a peer,
+// its methods answer as AnyValue's do: Set, Add, CopyFrom and Update
+// return the error, Get, Float64, Int64 and CopyTo panic with it, and
+// Name, Typecode, Offset, Len, Slice and GetLock go on answering. The zero
+// value is not usable.
 type AnyArray struct {
 	_     noCopy
 	obj   *object
@@ -129,13 +156,10 @@ func (a *AnyArray) Get(i int) any { return a.c.getAny(i) }
 
 // Set atomically stores x into element i (conversions as AnyValue.Set:
 // a value that does not convert is an error, ErrRange or ErrValueType).
-func (a *AnyArray) Set(i int, x any) error {
-	_, err := a.c.setAny(i, x)
-	return err
-}
+func (a *AnyArray) Set(i int, x any) error { return setAt(a.obj, a.c, i, x) }
 
 // Add atomically adds delta to element i and returns the new value.
-func (a *AnyArray) Add(i int, delta any) (any, error) { return a.c.addAny(i, delta) }
+func (a *AnyArray) Add(i int, delta any) (any, error) { return addAt(a.obj, a.c, i, delta) }
 
 // Float64 atomically loads element i converted to float64.
 func (a *AnyArray) Float64(i int) float64 { return a.c.float64At(i) }
@@ -176,12 +200,17 @@ func (a *AnyArray) CopyFrom(src any) (int, error) {
 		return 0, errtext.Errorf("ctypes: %q (%v): copy from src%w", a.Name(), a.Typecode(), err)
 	}
 	n := min(len(vals), a.Len())
-	for i, v := range vals[:n] {
-		if _, err := a.c.setAny(i, v); err != nil {
-			return i, err
+	stored := 0
+	err = a.obj.run(func() error {
+		for _, v := range vals[:n] {
+			if _, err := a.c.setAny(stored, v); err != nil {
+				return err
+			}
+			stored++
 		}
-	}
-	return n, nil
+		return nil
+	})
+	return stored, err
 }
 
 // OpenValueOf attaches to the value name, which must have typecode code

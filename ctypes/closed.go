@@ -2,6 +2,8 @@ package ctypes
 
 import (
 	"context"
+	"sync/atomic"
+
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
@@ -33,6 +35,17 @@ func checked[R any](o *object, f func() R) R {
 // is closed or guarded: ErrClosed and truncation come back as errors.
 func guarded(o *object, f func() error) error {
 	return o.core.Guard(func(err error) error { return errtext.Errorf("ctypes: %q: %w", o.obj.Name(), err) }, f)
+}
+
+// run runs f, an operation with an error result on o's elements: through
+// guarded when o's segment is closed or guarded, directly otherwise. It
+// suits the paths that allocate anyway (the typecode-driven API, locked
+// updates of arrays); the scalar fast paths test the state word inline.
+func (o *object) run(f func() error) error {
+	if atomic.LoadUint32(o.state) != 0 {
+		return guarded(o, f)
+	}
+	return f()
 }
 
 // The checked paths of RawValue's accessors, out of line so that the

@@ -373,10 +373,7 @@ func (a *Array[T]) GetLock() futex.Locker { return a.g.lock }
 // running fn. If a previous holder died holding the lock, fn still runs and
 // the error wraps futex.ErrOwnerDead.
 func (a *Array[T]) Update(ctx context.Context, fn func(a *RawArray[T]) error) error {
-	if atomic.LoadUint32(a.obj.state) != 0 {
-		return guarded(a.obj, func() error { return a.g.do(ctx, func() error { return fn(a.RawArray) }) })
-	}
-	return a.g.do(ctx, func() error { return fn(a.RawArray) })
+	return a.obj.run(func() error { return a.g.do(ctx, func() error { return fn(a.RawArray) }) })
 }
 
 // Slice returns elements [i, j) as an Array sharing the memory and the
@@ -447,10 +444,12 @@ func (v *AnyValue) Update(ctx context.Context, fn func(cur any) any) (any, error
 		return nil, errtext.Errorf("ctypes: update %q: %w", v.Name(), ErrNoLock)
 	}
 	var x any
-	err := v.guard.do(ctx, func() error {
-		var err error
-		x, err = v.c.setAny(0, fn(v.Get()))
-		return err
+	err := v.obj.run(func() error {
+		return v.guard.do(ctx, func() error {
+			var err error
+			x, err = v.c.setAny(0, fn(v.Get()))
+			return err
+		})
 	})
 	return x, err
 }
@@ -469,5 +468,5 @@ func (a *AnyArray) Update(ctx context.Context, fn func(a *AnyArray) error) error
 	if a.guard == nil {
 		return errtext.Errorf("ctypes: update %q: %w", a.Name(), ErrNoLock)
 	}
-	return a.guard.do(ctx, func() error { return fn(a) })
+	return a.obj.run(func() error { return a.guard.do(ctx, func() error { return fn(a) }) })
 }

@@ -2,8 +2,10 @@ package dict
 
 import (
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/segcore"
 )
 
 // Closed and truncated segments. table() answers shm.ErrClosed once the
@@ -12,6 +14,8 @@ import (
 // one), the core's entry points (get, set, del, len, rangeEntries) run with
 // debug.SetPanicOnFault and catch, so that a peer truncating the file makes
 // them fail with shm.ErrSegmentTruncated instead of aborting the process.
+// Watch's steps go through guard; the figures with no error result
+// (Revision, RecoveredWriters, List.Len) read 0 from a truncated segment.
 
 // catch is deferred, as defer c.catch(&err, segcore.Arm()), on the checked
 // path: a fault on the mapping becomes an error naming the object.
@@ -26,4 +30,43 @@ func (c *core) catch(err *error, old bool) {
 		panic(r)
 	}
 	*err = errtext.Errorf("dict: %s %q: %w", c.what, c.name, e)
+}
+
+// guard runs f, which accesses the mapping, for a method with an error
+// result: directly on an open segment that cannot shrink, otherwise through
+// the segment's Guard (an error naming the object, wrapping shm.ErrClosed
+// without running f once the segment was closed, or
+// shm.ErrSegmentTruncated if f faults on the mapping).
+func (c *core) guard(f func() error) error {
+	if atomic.LoadUint32(c.state) == 0 {
+		return f()
+	}
+	return c.sc.Guard(c.wrap, f)
+}
+
+// revisionErr is revision through guard, for Watch.
+func (c *core) revisionErr() (r uint64, err error) {
+	err = c.guard(func() error {
+		r = c.revision()
+		return nil
+	})
+	return r, err
+}
+
+// revisionOr0 is revision for the public Revision methods: 0 from a
+// segment a peer truncated (a figure, like List.Len).
+func (c *core) revisionOr0() uint64 {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.sc.Ignore(segcore.Arm())
+	}
+	return c.revision()
+}
+
+// recoveredOr0 is the RecoveredWriters counter: 0 from a segment a peer
+// truncated.
+func (c *core) recoveredOr0() uint64 {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.sc.Ignore(segcore.Arm())
+	}
+	return atomic.LoadUint64(&c.root.recovered)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -97,6 +98,7 @@ type core struct {
 	what     string // "map", "list", "namespace": for messages
 	obj      shm.Object
 	root     *rootHdr
+	notifyW  *uint32 // &root.notify, formed once: forming it touches root (a nil check), which may fault
 	inflight []*uint64
 	locks    []*futex.Lock
 	stripes  int
@@ -204,6 +206,7 @@ func attach(seg *shm.Segment, obj shm.Object, kind shm.Kind) (*core, error) {
 		what:     kindWord(kind),
 		obj:      obj,
 		root:     r,
+		notifyW:  &r.notify,
 		stripes:  int(atomic.LoadUint32(&r.stripes)),
 		keyMax:   int(atomic.LoadUint32(&r.keyMax)),
 		valueMax: int(atomic.LoadUint32(&r.valueMax)),
@@ -275,7 +278,7 @@ func (c *core) fail(sentinel error, format string, args ...any) error {
 
 // wrap names the object in another package's error.
 func (c *core) wrap(err error) error {
-	return fmt.Errorf("dict: %s %q: %w", c.what, c.name, err)
+	return errtext.Errorf("dict: %s %q: %w", c.what, c.name, err)
 }
 
 func (c *core) checkKey(key string) error {

@@ -231,7 +231,7 @@ func (l *List) Copy() ([][]byte, error) {
 // Revision, Watch, Stats and RecoveredWriters are as for Map.
 
 // Revision returns the list's revision (see Map.Revision).
-func (l *List) Revision() uint64 { return l.c.revision() }
+func (l *List) Revision() uint64 { return l.c.revisionOr0() }
 
 // Watch waits until the list's Revision is above since (see Map.Watch).
 func (l *List) Watch(ctx context.Context, since uint64) (uint64, error) {
@@ -246,4 +246,4 @@ func (l *List) Stats() (Stats, error) {
 }
 
 // RecoveredWriters returns how many dead writers were recovered.
-func (l *List) RecoveredWriters() uint64 { return atomic.LoadUint64(&l.c.root.recovered) }
+func (l *List) RecoveredWriters() uint64 { return l.c.recoveredOr0() }

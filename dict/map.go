@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -157,14 +158,17 @@ func (m *Map) Clear(ctx context.Context) error { return m.c.clear(ctx) }
 // Revision returns the map's revision: every write gets the next revision
 // when it starts, and Revision is the highest r such that every write with a
 // revision up to r has been published. Entries' revisions (Lookup, Set) come
-// from the same counter.
-func (m *Map) Revision() uint64 { return m.c.revision() }
+// from the same counter. It reads 0 from a segment a peer truncated.
+func (m *Map) Revision() uint64 { return m.c.revisionOr0() }
 
 // Watch waits until the map's Revision is above since, or ctx is done, and
 // returns the new Revision (since and ctx.Err() on cancellation). Any write
 // by any process counts: Set, Delete, Clear, growth. Pass the revision of
 // the state you last read, so that no change falls between reading and
-// watching.
+// watching. Once the segment is closed (Segment.Close, also while Watch
+// is parked) it returns an error wrapping shm.ErrClosed, and on a named
+// segment a peer truncated one wrapping shm.ErrSegmentTruncated, within
+// about 50 ms (the parked thread's time slice).
 func (m *Map) Watch(ctx context.Context, since uint64) (uint64, error) {
 	return m.c.watch(ctx, since)
 }
@@ -188,10 +192,13 @@ func (m *Map) Stats() (Stats, error) { return m.c.stats() }
 // RecoveredWriters returns how many times a writer found its stripe's
 // previous lock holder dead and repaired the stripe, over the map's life. A
 // writer that died holding several stripes (during growth) counts once per
-// stripe.
-func (m *Map) RecoveredWriters() uint64 { return atomic.LoadUint64(&m.c.root.recovered) }
+// stripe. It reads 0 from a segment a peer truncated.
+func (m *Map) RecoveredWriters() uint64 { return m.c.recoveredOr0() }
 
-func (c *core) clear(ctx context.Context) error {
+func (c *core) clear(ctx context.Context) (err error) {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	for s := 0; s < c.stripes; s++ {
 		if err := c.lockStripe(ctx, s); err != nil {
 			return err
@@ -205,7 +212,10 @@ func (c *core) clear(ctx context.Context) error {
 	return nil
 }
 
-func (c *core) stats() (Stats, error) {
+func (c *core) stats() (_ Stats, err error) {
+	if atomic.LoadUint32(c.state) != 0 {
+		defer c.catch(&err, segcore.Arm())
+	}
 	t, err := c.table()
 	if err != nil {
 		return Stats{}, err

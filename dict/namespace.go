@@ -7,7 +7,6 @@ import (
 	"math"
 	"reflect"
 	"strings"
-	"sync/atomic"
 
 	"github.com/shmkit/shmkit/shm"
 )
@@ -115,7 +114,7 @@ func (n *Namespace) Attrs() (map[string]any, error) {
 }
 
 // Revision returns the namespace's revision (see Map.Revision).
-func (n *Namespace) Revision() uint64 { return n.c.revision() }
+func (n *Namespace) Revision() uint64 { return n.c.revisionOr0() }
 
 // Watch waits until the namespace's Revision is above since (see Map.Watch).
 func (n *Namespace) Watch(ctx context.Context, since uint64) (uint64, error) {
@@ -126,7 +125,7 @@ func (n *Namespace) Watch(ctx context.Context, since uint64) (uint64, error) {
 func (n *Namespace) Stats() (Stats, error) { return n.c.stats() }
 
 // RecoveredWriters returns how many dead writers were recovered.
-func (n *Namespace) RecoveredWriters() uint64 { return atomic.LoadUint64(&n.c.root.recovered) }
+func (n *Namespace) RecoveredWriters() uint64 { return n.c.recoveredOr0() }
 
 // encodeScalar appends a value's encoding: its reflect.Kind byte, then 8
 // little-endian bytes for scalars or the bytes of a string or []byte.

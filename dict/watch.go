@@ -11,12 +11,16 @@ import (
 
 // watchSlice bounds one park on the notify word: after it the parker wakes
 // the process's watchers anyway, so that they re-check their condition
-// (and the liveness of writers that hold Revision back).
+// (and the liveness of writers that hold Revision back, and whether the
+// segment was closed or truncated).
 const watchSlice = 50 * time.Millisecond
 
 // hub multiplexes one handle's Watch callers onto at most one OS thread
 // parked in FUTEX_WAIT: the parker goroutine runs while callers wait and
 // closes the current channel after each wake-up or slice.
+//
+// No access to the mapping happens under mu: on a guarded segment such an
+// access may fault, and the recovery must not leave mu locked.
 type hub struct {
 	mu      sync.Mutex
 	waiters int
@@ -26,14 +30,28 @@ type hub struct {
 	exited  chan struct{} // closed when the running parker returns
 }
 
+// loadNotify loads the notify word through guard: an error once the
+// segment was closed or truncated.
+func (c *core) loadNotify() (n uint32, err error) {
+	err = c.guard(func() error {
+		n = atomic.LoadUint32(&c.root.notify)
+		return nil
+	})
+	return n, err
+}
+
 // register adds a waiter and returns the channel closed at the next change.
-func (c *core) register() chan struct{} {
+func (c *core) register() (chan struct{}, error) {
+	seen, err := c.loadNotify()
+	if err != nil {
+		return nil, err
+	}
 	h := &c.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ch == nil {
 		h.ch = make(chan struct{})
-		h.seen = atomic.LoadUint32(&c.root.notify)
+		h.seen = seen
 	}
 	h.waiters++
 	if !h.running {
@@ -41,13 +59,12 @@ func (c *core) register() chan struct{} {
 		h.exited = make(chan struct{})
 		go c.park()
 	}
-	return h.ch
+	return h.ch, nil
 }
 
 // unregister removes a waiter. The last one out waits for the parker to
 // return (waking it with FUTEX_WAKE until it does), so that no goroutine
-// touches the mapping after Watch returns: the caller may Close the segment
-// next.
+// touches the mapping after Watch returns.
 func (c *core) unregister() {
 	h := &c.hub
 	h.mu.Lock()
@@ -62,8 +79,9 @@ func (c *core) unregister() {
 	defer tick.Stop()
 	for {
 		// A wake that comes before the parker sleeps is lost; the next
-		// tick repeats it.
-		futex.Wake(&c.root.notify, 1<<30)
+		// tick repeats it. (FUTEX_WAKE never faults: on a truncated
+		// segment the kernel refuses it.)
+		futex.Wake(c.notifyW, 1<<30)
 		select {
 		case <-exited:
 			return
@@ -78,7 +96,9 @@ func (c *core) unregister() {
 	}
 }
 
-// park is the hub's parker goroutine.
+// park is the hub's parker goroutine. It returns when no waiter is left,
+// or after closing the channel one last time when the segment was closed
+// or truncated (the waiters then find the error themselves).
 func (c *core) park() {
 	h := &c.hub
 	for {
@@ -91,34 +111,68 @@ func (c *core) park() {
 		}
 		seen := h.seen
 		h.mu.Unlock()
-		if atomic.LoadUint32(&c.root.notify) == seen {
-			atomic.AddUint32(&c.root.watchers, 1)
-			_ = futex.Wait(&c.root.notify, seen, watchSlice)
-			atomic.AddUint32(&c.root.watchers, ^uint32(0))
-		}
+		next, err := c.parkOnce(seen)
 		h.mu.Lock()
 		close(h.ch)
 		h.ch = make(chan struct{})
-		h.seen = atomic.LoadUint32(&c.root.notify)
+		h.seen = next
+		if err != nil {
+			h.running = false
+			close(h.exited)
+			h.mu.Unlock()
+			return
+		}
 		h.mu.Unlock()
 	}
 }
 
-// watch waits until Revision is above since, or ctx is done.
+// parkOnce sleeps on the notify word for at most watchSlice unless it has
+// moved past seen, and returns its value afterwards.
+func (c *core) parkOnce(seen uint32) (next uint32, err error) {
+	err = c.guard(func() error {
+		if atomic.LoadUint32(&c.root.notify) == seen {
+			atomic.AddUint32(&c.root.watchers, 1)
+			werr := futex.Wait(&c.root.notify, seen, watchSlice)
+			atomic.AddUint32(&c.root.watchers, ^uint32(0))
+			if werr != nil && werr != futex.ErrTimeout {
+				return werr // the word's page is gone: truncated
+			}
+		}
+		next = atomic.LoadUint32(&c.root.notify)
+		return nil
+	})
+	return next, err
+}
+
+// watch waits until Revision is above since, or ctx is done. On a closed
+// or truncated segment it returns the error, also when it finds it parked.
 func (c *core) watch(ctx context.Context, since uint64) (uint64, error) {
 	for stale := 0; ; stale++ {
-		if r := c.revision(); r > since {
+		r, err := c.revisionErr()
+		if err != nil {
+			return since, err
+		}
+		if r > since {
 			return r, nil
 		}
 		if err := ctx.Err(); err != nil {
 			return since, err
 		}
-		ch := c.register()
-		if stale > 0 {
-			c.clearDeadInflight()
+		ch, err := c.register()
+		if err != nil {
+			return since, err
 		}
-		if r := c.revision(); r > since {
+		if stale > 0 {
+			err = c.guard(func() error { c.clearDeadInflight(); return nil })
+		}
+		if err == nil {
+			r, err = c.revisionErr()
+		}
+		if err != nil || r > since {
 			c.unregister()
+			if err != nil {
+				return since, err
+			}
 			return r, nil
 		}
 		select {
