@@ -35,14 +35,17 @@
 // passes it before ctx's timer fires (ctx.Err() still nil): Conn.Poll then
 // returns (false, nil), never true. Options.Wait picks the strategy:
 // Hybrid (default: spin up to SpinTime with back-off, sched_yield up to
-// YieldTime, then park on a futex), Spin, Yield or Futex. Hybrid's spin
-// budget adapts per handle: it halves whenever a spin ends empty-handed and
-// doubles whenever one succeeds, so two processes sharing one core (where
-// spinning only delays the peer until the scheduler preempts the spinner:
-// milliseconds per round trip, see BenchmarkPingPong/wait=spin) stop spinning within a few waits and hand the core over with
-// sched_yield, while processes on separate cores keep the full budget.
-// Every 128th wait without a budget spins the full SpinTime once, so that a
-// budget lost to a passing preemption comes back. A waiter parks on
+// YieldTime, then park on a futex), Spin, Yield or Futex. Hybrid's two
+// budgets adapt per handle: each halves whenever its phase ends
+// empty-handed and doubles whenever it succeeds. Two processes sharing one
+// core (where spinning only delays the peer until the scheduler preempts
+// the spinner: milliseconds per round trip, see BenchmarkPingPong/wait=spin)
+// stop spinning within a few waits and hand the core over with
+// sched_yield, while processes on separate cores keep the full spin budget;
+// a waiter whose messages come seldom (an idle consumer) loses both and
+// parks at once, so waiting costs it no more CPU than the futex alone.
+// Every 128th wait without a budget runs the phase with its full budget
+// once, so that a budget lost to a passing preemption comes back. A waiter parks on
 // the low 32 bits of the index it waits for, after setting a parked flag
 // that the other side reads after each publish; FUTEX_WAKE is called only
 // when the flag is set, and the waker clears it (waking every waiter on
@@ -55,8 +58,11 @@
 // has on the queue or pipe: the others wait in Go until its sleep ends (a
 // per-process gate shared by every handle on the object, freed with the
 // last of them), so 10,000 blocked goroutines cost one OS thread, not one
-// per handle. Parking is done in slices of 1 ms doubling to
-// MaxSlice (50 ms); between slices, and never on the fast path, the waiter
+// per handle. The sleeper parks without a timeout (a timed FUTEX_WAIT arms
+// a kernel timer on every sleep); a per-process heartbeat, running only
+// while some goroutine of the process sleeps, wakes it every MaxSlice
+// (50 ms), and the end of its context wakes it at once. After each
+// wake-up (between slices), and never on the fast path, the waiter
 // checks the peer: closed flags, and the liveness of the peer's participant
 // token (shm.Segment.Alive) that each end records in the ring header when it
 // attaches (for pipes, of every handle in the other end's holder table). A consumer whose producer died gets ErrPeerDead once the ring is

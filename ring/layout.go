@@ -287,6 +287,11 @@ func leaseAt(b []byte, off int) *leaseEntry  { return view.Ptr[leaseEntry](b, of
 // low half changes whenever the index does.
 func low32(p *uint64) *uint32 { return (*uint32)(unsafe.Pointer(p)) }
 
+// wordOffset returns the offset of word, a field of *hdr, from hdr.
+func wordOffset[H any](hdr *H, word *uint32) int {
+	return int(uintptr(unsafe.Pointer(word)) - uintptr(unsafe.Pointer(hdr)))
+}
+
 // anchor is a race-detector anchor (segcore.Core.Anchor), named here so that
 // no other file needs to import unsafe.
 type anchor = unsafe.Pointer

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -19,8 +18,11 @@ import (
 type WaitStrategy int
 
 const (
-	// Hybrid spins for Options.SpinTime, then yields the CPU with
-	// sched_yield for Options.YieldTime, then parks on a futex. The default.
+	// Hybrid spins for up to Options.SpinTime, then yields the CPU with
+	// sched_yield for up to Options.YieldTime, then parks on a futex. The
+	// default. Each phase's budget adapts: it shrinks while the phase keeps
+	// failing (a peer on the same core, an idle peer) and grows back when
+	// it succeeds.
 	Hybrid WaitStrategy = iota
 	// Spin busy-waits (checking the deadline and the peer's liveness every
 	// wait slice). Lowest latency while each process has its own core;
@@ -53,8 +55,9 @@ func (w WaitStrategy) String() string {
 const (
 	DefaultSpinTime  = 20 * time.Microsecond
 	DefaultYieldTime = 100 * time.Microsecond
-	// MaxSlice bounds one futex sleep (and, for Spin and Yield, the time
-	// between checks of the peer's liveness): the owner-death budget D of
+	// MaxSlice bounds the time between checks of the peer's liveness: a
+	// sleeper is woken at least this often by its process's heartbeat, and
+	// Spin and Yield check as often. The owner-death budget D of
 	// docs/robustness.md is one slice plus one liveness check.
 	MaxSlice = 50 * time.Millisecond
 )
@@ -64,43 +67,80 @@ const (
 // in shared memory: the two ends of a ring may wait differently.
 type Options struct {
 	Wait WaitStrategy
-	// SpinTime is Hybrid's busy-wait budget before yielding. The spin backs
+	// SpinTime is Hybrid's largest busy-wait budget before yielding. The spin backs
 	// off (exponentially longer pauses between checks of the shared word),
 	// so it costs little memory traffic. Negative means none.
 	SpinTime time.Duration
-	// YieldTime is Hybrid's sched_yield budget before parking. Negative
-	// means none.
+	// YieldTime is Hybrid's largest sched_yield budget before parking;
+	// like the spin budget it adapts. Negative means none.
 	YieldTime time.Duration
 }
 
 type waitCfg struct {
 	strategy WaitStrategy
-	spin     time.Duration
-	yield    time.Duration
-	// Adaptive spin budget (Hybrid), in ns, accessed atomically: it halves
-	// each time a spin ends empty-handed (to zero once below minSpin) and
-	// doubles (up to spin) each time one succeeds. Two processes sharing
-	// one core never succeed (the peer cannot run while we spin), so their
-	// budget falls to zero within a few waits and they hand the core over
-	// with sched_yield at once. Every probeEvery-th wait with a zero budget
-	// probes with the full budget, so that a budget lost to a passing
-	// preemption, or a later move to separate cores, is noticed: a probe
-	// shorter than the peer's time per message (a 64 KiB copy takes a few
-	// microseconds) would never succeed, leaving every later wait to
-	// sched_yield, which hands the CPU to any other runnable process for a
-	// whole time slice (measured: 64 KiB throughput fell from 200k to 30k
-	// messages/s, the consumer's budget stuck at zero).
-	spinCur int64
-	waits   uint32
+	spin     budget // Hybrid's spin phase
+	yield    budget // Hybrid's sched_yield phase
+}
+
+// budget is one adaptive phase of Hybrid (spin or yield), in ns, accessed
+// atomically: it halves each time the phase ends empty-handed (to zero once
+// below minPhase) and doubles (up to max) each time it succeeds.
+//
+// Two processes sharing one core never succeed in spinning (the peer cannot
+// run while we spin), so their spin budget falls to zero within a few waits
+// and they go on to yield, which hands the core to the peer and succeeds. A
+// waiter whose messages come seldom (an idle consumer, a pool worker between
+// tasks) never succeeds in either phase, so both fall to zero and it parks
+// at once: a fixed 100 µs yield phase cost such a waiter at one message per
+// millisecond 13% of a core, the futex alone 7%.
+//
+// Every probeEvery-th wait with a zero budget probes with the full budget,
+// so that a budget lost to a passing preemption, or a later move to
+// separate cores, is noticed: a probe shorter than the peer's time per
+// message (a 64 KiB copy takes a few microseconds) would never succeed,
+// leaving every later wait to the next phase (measured with the spin phase
+// going straight to sched_yield: 64 KiB throughput fell from 200k to 30k
+// messages/s, the consumer's budget stuck at zero).
+type budget struct {
+	max   time.Duration
+	cur   int64
+	waits uint32
 }
 
 const (
 	probeEvery = 128
-	minSpin    = 2 * time.Microsecond
+	minPhase   = 2 * time.Microsecond
 )
 
+func newBudget(d time.Duration) budget { return budget{max: d, cur: int64(d)} }
+
+// take returns this wait's budget for the phase.
+func (b *budget) take() time.Duration {
+	d := time.Duration(atomic.LoadInt64(&b.cur))
+	if d == 0 && atomic.AddUint32(&b.waits, 1)%probeEvery == 0 {
+		d = b.max
+	}
+	return d
+}
+
+// won records that a phase given used succeeded.
+func (b *budget) won(used time.Duration) {
+	atomic.StoreInt64(&b.cur, int64(min(max(2*used, minPhase), b.max)))
+}
+
+// lost records that a phase given used ended empty-handed; a failed probe
+// (the budget was zero before it) or a budget that small stops the phase
+// at once.
+func (b *budget) lost(used time.Duration) {
+	next := used / 2
+	if next < minPhase || atomic.LoadInt64(&b.cur) == 0 {
+		next = 0
+	}
+	atomic.StoreInt64(&b.cur, int64(next))
+}
+
 func (o *Options) cfg() (waitCfg, error) {
-	c := waitCfg{strategy: Hybrid, spin: DefaultSpinTime, yield: DefaultYieldTime, spinCur: int64(DefaultSpinTime)}
+	c := waitCfg{strategy: Hybrid, spin: newBudget(DefaultSpinTime), yield: newBudget(DefaultYieldTime)}
 	if o == nil {
 		return c, nil
 	}
@@ -109,12 +149,11 @@ func (o *Options) cfg() (waitCfg, error) {
 	}
 	c.strategy = o.Wait
 	if o.SpinTime != 0 {
-		c.spin = max(o.SpinTime, 0)
+		c.spin = newBudget(max(o.SpinTime, 0))
 	}
 	if o.YieldTime != 0 {
-		c.yield = max(o.YieldTime, 0)
+		c.yield = newBudget(max(o.YieldTime, 0))
 	}
-	c.spinCur = int64(c.spin)
 	return c, nil
 }
 
@@ -127,6 +166,8 @@ type waitSpec struct {
 	parked *uint32              // parked-waiter count, read by the waker
 	peer   func() error         // slow: may call seg.Alive; nil error = keep waiting
 	gate   *gate.Gate           // one kernel waiter per word and process (docs/robustness.md V7)
+
+	sleeper sleeper // the gate's sleeper's registration (park.go)
 }
 
 // isDeadline reports whether err is a context's error (from ctx.Err() or
@@ -183,21 +224,16 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 		return false, nil
 	}
 
-	spinFor, yieldFor := c.spin, c.yield
-	adaptive := c.strategy == Hybrid && c.spin > 0
-	if adaptive {
-		spinFor = time.Duration(atomic.LoadInt64(&c.spinCur))
-		if spinFor == 0 && atomic.AddUint32(&c.waits, 1)%probeEvery == 0 {
-			spinFor = c.spin
-		}
-	}
+	// Spin and Yield run their phase until ctx ends (-1); Hybrid runs
+	// each phase for its adaptive budget.
+	var spinFor, yieldFor time.Duration
 	switch c.strategy {
+	case Hybrid:
+		spinFor, yieldFor = c.spin.take(), c.yield.take()
 	case Spin:
-		spinFor, yieldFor = -1, 0
+		spinFor = -1
 	case Yield:
-		spinFor, yieldFor = 0, -1
-	case Futex:
-		spinFor, yieldFor = 0, 0
+		yieldFor = -1
 	}
 
 	// Spin with back-off: 1, 2, 4 ... 16 empty iterations between loads of
@@ -212,8 +248,8 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 				pause <<= 1
 			}
 			if ok, err := s.ready(); ok || err != nil {
-				if adaptive && err == nil {
-					atomic.StoreInt64(&c.spinCur, int64(min(max(2*spinFor, minSpin), c.spin)))
+				if spinFor > 0 && err == nil {
+					c.spin.won(spinFor)
 				}
 				return err
 			}
@@ -227,19 +263,16 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 				}
 			}
 		}
-		if adaptive {
-			next := spinFor / 2
-			if next < minSpin {
-				next = 0 // a failed probe (or a budget that small) stops spinning at once
-			}
-			atomic.StoreInt64(&c.spinCur, int64(next))
-		}
+		c.spin.lost(spinFor)
 	}
 	if yieldFor != 0 {
 		ystart := time.Now()
 		for n := 0; ; n++ {
 			schedYield()
 			if ok, err := s.ready(); ok || err != nil {
+				if yieldFor > 0 && err == nil {
+					c.yield.won(yieldFor)
+				}
 				return err
 			}
 			if n&3 == 3 {
@@ -252,34 +285,26 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 				}
 			}
 		}
+		c.yield.lost(yieldFor)
 	}
 
-	// Park in slices of 1 ms doubling to MaxSlice, checking the peer after
-	// each. The parked flag is set before the final check of ready, and the
-	// waker changes the word before reading the flag, so a wake-up is never
-	// lost (both sides use sequentially consistent atomics). The waker, not
-	// the waiter, clears the flag: a wake-up takes tens of microseconds to
+	// Park until woken: by the peer's publish, by the heartbeat each
+	// MaxSlice (then the peer is checked), or by ctx's end (park.go). The
+	// parked flag is set before the final check of ready, and the waker
+	// changes the word before reading the flag, so a wake-up is never lost
+	// (both sides use sequentially consistent atomics). The waker, not the
+	// waiter, clears the flag: a wake-up takes tens of microseconds to
 	// reach a sleeping process, and a flag the waiter cleared itself would
 	// make every publish in that time another FUTEX_WAKE.
-	slice := time.Millisecond
-	var timer *time.Timer
 	for {
-		d := slice
-		if hasDeadline {
-			left := time.Until(deadline)
-			if left <= 0 {
-				// The clock can pass the deadline before ctx's timer fires.
-				return ctxDone(ctx, deadline)
-			}
-			d = min(d, left)
-		}
 		val := atomic.LoadUint32(s.word)
 		if sleeper, ended, _ := s.gate.BeginRound(val); sleeper {
 			atomic.StoreUint32(s.parked, 1)
 			ok, err := s.ready()
 			if !ok && err == nil {
-				werr := futex.Wait(s.word, val, d)
-				_ = werr // nil or ErrTimeout: both mean "re-check"
+				if err = ctxDone(ctx, time.Now()); err == nil {
+					s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline)
+				}
 			}
 			s.gate.EndRound()
 			if ok || err != nil {
@@ -287,17 +312,11 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 			}
 		} else {
 			// Another goroutine of this process sleeps on the word; wait
-			// in Go for its round to end (or for our own slice).
-			if timer == nil {
-				timer = time.NewTimer(d)
-				defer timer.Stop()
-			} else {
-				timer.Reset(d)
-			}
+			// in Go for its round to end (the heartbeat ends it within
+			// MaxSlice) or for ctx.
 			select {
 			case <-ended:
 			case <-ctx.Done():
-			case <-timer.C:
 			}
 		}
 		if ok, err := s.ready(); ok || err != nil {
@@ -306,7 +325,6 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 		if done, err := checkSlow(time.Now(), true); done {
 			return err
 		}
-		slice = min(2*slice, MaxSlice)
 	}
 }
 
@@ -327,7 +345,7 @@ func wake(word, parked *uint32) {
 // on the same word in this process shares it (docs/robustness.md V7: at most
 // one OS thread parked per word and process, however many handles).
 func gateOf[H any](seg *shm.Segment, base int, hdr *H, word *uint32) *gate.Gate {
-	off := base + int(uintptr(unsafe.Pointer(word))-uintptr(unsafe.Pointer(hdr)))
+	off := base + wordOffset(hdr, word)
 	return gate.For(gate.Key{ID: seg.CreationID(), Off: off})
 }
 

@@ -1,0 +1,143 @@
+package ring
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/shmkit/shmkit/futex"
+)
+
+// A sleeper parks in FUTEX_WAIT with no timeout: a timed wait arms and
+// cancels a kernel timer on every sleep, which cost 10-16% of a futex
+// round trip here. What a timeout used to notice is woken instead:
+//
+//   - a message, a close or a released lock: the peer changes the word and
+//     wakes it;
+//   - a dead peer, a truncated segment, anything else the periodic check
+//     of waitSpec.peer finds: a per-process heartbeat goroutine, running
+//     only while some goroutine of this process sleeps, wakes every
+//     registered word each MaxSlice, and the sleeper runs its checks and
+//     sleeps again;
+//   - ctx's cancellation or deadline: context.AfterFunc marks the sleeper
+//     urgent and wakes its word; the heartbeat then wakes it every
+//     urgentSlice until it has left, which covers a wake-up that lands
+//     between the sleeper's last check of ctx and its FUTEX_WAIT.
+//
+// A word is woken only while its sleeper is registered, under the
+// registry's lock, so a wake-up never touches a segment that its sleeper
+// has already left (and may have unmapped).
+
+// urgentSlice is the heartbeat's period while a cancelled sleeper has not
+// left yet.
+const urgentSlice = time.Millisecond
+
+// sleeper is one registered sleep: the word and whether ctx has ended.
+// One lives in each waitSpec; the gate lets at most one goroutine per word
+// and process sleep, so it is never registered twice at once.
+type sleeper struct {
+	word   *uint32
+	urgent bool // under heartbeat.mu
+}
+
+var heartbeat struct {
+	mu      sync.Mutex
+	set     map[*sleeper]struct{}
+	running bool
+	urgent  int           // registered sleepers marked urgent
+	kick    chan struct{} // room for one: an urgent sleeper appeared
+}
+
+// sleep parks on word while it holds val, until woken (by the peer, the
+// heartbeat or ctx's end: the caller re-checks everything). hasDeadline
+// without a Done channel (a context that never fires) sleeps with a
+// timeout up to the deadline instead.
+func (sl *sleeper) sleep(ctx context.Context, word *uint32, val uint32, deadline time.Time, hasDeadline bool) {
+	sl.word = word
+	sl.register()
+	var stop func() bool
+	timeout := time.Duration(-1)
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, sl.hurry)
+	} else if hasDeadline {
+		timeout = max(time.Until(deadline), 0)
+	}
+	_ = futex.Wait(word, val, timeout) // nil or ErrTimeout: both mean "re-check"
+	sl.unregister()
+	if stop != nil {
+		stop()
+	}
+}
+
+func (sl *sleeper) register() {
+	h := &heartbeat
+	h.mu.Lock()
+	if h.set == nil {
+		h.set = make(map[*sleeper]struct{})
+		h.kick = make(chan struct{}, 1)
+	}
+	sl.urgent = false
+	h.set[sl] = struct{}{}
+	if !h.running {
+		h.running = true
+		go beat()
+	}
+	h.mu.Unlock()
+}
+
+func (sl *sleeper) unregister() {
+	h := &heartbeat
+	h.mu.Lock()
+	delete(h.set, sl)
+	if sl.urgent {
+		sl.urgent = false
+		h.urgent--
+	}
+	h.mu.Unlock()
+}
+
+// hurry runs when ctx ends: it wakes the sleeper now and asks the
+// heartbeat to keep waking it until it has left.
+func (sl *sleeper) hurry() {
+	h := &heartbeat
+	h.mu.Lock()
+	if _, ok := h.set[sl]; ok && !sl.urgent {
+		sl.urgent = true
+		h.urgent++
+		futex.Wake(sl.word, 1<<30)
+		select {
+		case h.kick <- struct{}{}:
+		default:
+		}
+	}
+	h.mu.Unlock()
+}
+
+// beat wakes every registered word each MaxSlice (urgentSlice while a
+// sleeper is urgent) and returns once none is registered.
+func beat() {
+	h := &heartbeat
+	t := time.NewTimer(MaxSlice)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-h.kick:
+		}
+		h.mu.Lock()
+		if len(h.set) == 0 {
+			h.running = false
+			h.mu.Unlock()
+			return
+		}
+		for sl := range h.set {
+			futex.Wake(sl.word, 1<<30)
+		}
+		d := MaxSlice
+		if h.urgent > 0 {
+			d = urgentSlice
+		}
+		h.mu.Unlock()
+		t.Reset(d)
+	}
+}
