@@ -384,7 +384,11 @@ func openWake(seg *shm.Segment, prim string, create bool) (ping, pong wakeSide) 
 					e.Clear()
 					return nil
 				},
-				wake: e.Set,
+				wake: func() {
+					if err := e.Set(); err != nil {
+						panic(err)
+					}
+				},
 			}
 		case "semaphore":
 			var s *futex.Semaphore

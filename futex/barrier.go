@@ -68,8 +68,17 @@ func barrierNext(s uint64, reset bool) uint64 {
 //
 // Memory model: everything a party did before its Wait happens before every
 // party's return from that generation's Wait.
+//
+// Closed and truncated segments: after Segment.Close, Wait, Abort and
+// Reset return an error wrapping shm.ErrClosed; on a named segment whose
+// file a peer truncated, one wrapping shm.ErrSegmentTruncated, never a
+// fatal fault of the process. NWaiting and Broken, which have no error
+// result, panic with that error instead (a Go panic the caller may
+// recover).
 type Barrier struct {
 	_       noCopy
+	core    *segcore.Core // closed and truncation checks (closed.go)
+	state   *uint32       // core.State(): non-zero takes the checked path
 	seg     *shm.Segment
 	name    string
 	st      *barrierState
@@ -113,7 +122,9 @@ func OpenBarrier(seg *shm.Segment, name string) (*Barrier, error) {
 }
 
 func newBarrier(seg *shm.Segment, o shm.Object, parties int) *Barrier {
+	core := segcore.Of(seg)
 	return &Barrier{
+		core: core, state: core.State(),
 		seg: seg, name: o.Name(), st: barrierAt(o.Bytes()), slots: barrierSlots(o.Bytes(), parties),
 		parties: parties, anchor: segcore.Of(seg).Anchor(o.Offset()), relay: gateFor(seg, o.Offset()),
 	}
@@ -126,8 +137,16 @@ func (b *Barrier) Name() string { return b.name }
 func (b *Barrier) Parties() int { return b.parties }
 
 // NWaiting returns the number of parties waiting in the current generation
-// (0 when broken).
+// (0 when broken). It panics with an error wrapping shm.ErrClosed or
+// shm.ErrSegmentTruncated on a closed or truncated segment.
 func (b *Barrier) NWaiting() int {
+	if b.checked() {
+		return query(b.core, b.errorf, b.nWaiting)
+	}
+	return b.nWaiting()
+}
+
+func (b *Barrier) nWaiting() int {
 	s := atomic.LoadUint64(&b.st.state)
 	if s&barrierBroken != 0 {
 		return 0
@@ -135,8 +154,18 @@ func (b *Barrier) NWaiting() int {
 	return int(s & barrierCount)
 }
 
-// Broken reports whether the barrier is broken.
-func (b *Barrier) Broken() bool { return atomic.LoadUint64(&b.st.state)&barrierBroken != 0 }
+// Broken reports whether the barrier is broken. It panics as NWaiting does.
+func (b *Barrier) Broken() bool {
+	if b.checked() {
+		return query(b.core, b.errorf, b.broken)
+	}
+	return b.broken()
+}
+
+func (b *Barrier) broken() bool { return atomic.LoadUint64(&b.st.state)&barrierBroken != 0 }
+
+// checked reports whether the segment is closed or guarded.
+func (b *Barrier) checked() bool { return atomic.LoadUint32(b.state) != 0 }
 
 func (b *Barrier) errorf(err error) error {
 	return errtext.Errorf("futex: barrier %q: %w", b.name, err)
@@ -155,8 +184,21 @@ func (b *Barrier) wake() {
 // Parties()-1), or ErrBrokenBarrier when the barrier is or becomes broken
 // or is Reset. If ctx ends first, Wait breaks the barrier and returns an
 // error matching both ErrBrokenBarrier and ctx.Err(). A ctx already done
-// on entry returns ctx.Err() without arriving.
+// on entry returns ctx.Err() without arriving. A closed or truncated
+// segment gives an error (see Barrier).
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
+	if b.checked() {
+		return b.waitChecked(ctx)
+	}
+	return b.wait(ctx)
+}
+
+func (b *Barrier) waitChecked(ctx context.Context) (idx int, err error) {
+	err = checkedRun(b.core, b.errorf, func() error { idx, err = b.wait(ctx); return err })
+	return idx, err
+}
+
+func (b *Barrier) wait(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err // not arrived: nothing changes
 	}
@@ -270,8 +312,16 @@ func (b *Barrier) breakGen(gen uint64) {
 }
 
 // Abort breaks the barrier: current and future Waits return
-// ErrBrokenBarrier until Reset.
-func (b *Barrier) Abort() {
+// ErrBrokenBarrier until Reset. Its error reports a closed or truncated
+// segment (see Barrier).
+func (b *Barrier) Abort() error {
+	if b.checked() {
+		return checkedRun(b.core, b.errorf, b.abort)
+	}
+	return b.abort()
+}
+
+func (b *Barrier) abort() error {
 	for {
 		s := atomic.LoadUint64(&b.st.state)
 		if s&barrierBroken != 0 || atomic.CompareAndSwapUint64(&b.st.state, s, s|barrierBroken) {
@@ -279,11 +329,20 @@ func (b *Barrier) Abort() {
 		}
 	}
 	b.wake()
+	return nil
 }
 
 // Reset returns the barrier to its empty, unbroken state; parties waiting
-// in the current generation return ErrBrokenBarrier.
-func (b *Barrier) Reset() {
+// in the current generation return ErrBrokenBarrier. Its error reports a
+// closed or truncated segment (see Barrier).
+func (b *Barrier) Reset() error {
+	if b.checked() {
+		return checkedRun(b.core, b.errorf, b.reset)
+	}
+	return b.reset()
+}
+
+func (b *Barrier) reset() error {
 	for {
 		s := atomic.LoadUint64(&b.st.state)
 		if atomic.CompareAndSwapUint64(&b.st.state, s, barrierNext(s, true)) {
@@ -291,4 +350,5 @@ func (b *Barrier) Reset() {
 		}
 	}
 	b.wake()
+	return nil
 }

@@ -47,8 +47,16 @@ const (
 //
 // Memory model: a Notify happens before the return of a Wait that takes the
 // notification; the lock gives the rest.
+//
+// Closed and truncated segments: after Segment.Close, Wait, WaitFor,
+// Notify and NotifyAll (and the lock's methods) return an error wrapping
+// shm.ErrClosed; on a named segment whose file a peer truncated, one
+// wrapping shm.ErrSegmentTruncated, never a fatal fault of the process. A
+// Wait that fails so does not restore the lock: its word is gone too.
 type Condition struct {
 	_      noCopy
+	core   *segcore.Core // closed and truncation checks (closed.go)
+	state  *uint32       // core.State(): non-zero takes the checked path
 	name   string
 	st     *condState
 	anchor anchor
@@ -110,14 +118,15 @@ func OpenCondition(seg *shm.Segment, name string) (*Condition, error) {
 }
 
 func newCondition(seg *shm.Segment, o shm.Object, lock Locker) *Condition {
-	return &Condition{name: o.Name(), st: condAt(o.Bytes()), anchor: segcore.Of(seg).Anchor(o.Offset()), relay: gateFor(seg, o.Offset()), lock: lock}
+	core := segcore.Of(seg)
+	return &Condition{core: core, state: core.State(), name: o.Name(), st: condAt(o.Bytes()), anchor: core.Anchor(o.Offset()), relay: gateFor(seg, o.Offset()), lock: lock}
 }
 
 // As returns a view of the Condition whose lock acts for owner o (for an
 // RLock, whose Owner may then re-enter it and Wait at any depth; As(nil):
 // for no Owner; a Lock has no owners and the view is equivalent).
 func (c *Condition) As(o *Owner) *Condition {
-	v := &Condition{name: c.name, st: c.st, anchor: c.anchor, relay: c.relay, lock: c.lock}
+	v := &Condition{core: c.core, state: c.state, name: c.name, st: c.st, anchor: c.anchor, relay: c.relay, lock: c.lock}
 	if r, ok := c.lock.(*RLock); ok {
 		v.lock = r.As(o)
 	}
@@ -142,6 +151,9 @@ func (c *Condition) Release() error { return c.lock.Release() }
 func (c *Condition) errorf(err error) error {
 	return errtext.Errorf("futex: condition %q: %w", c.name, err)
 }
+
+// checked reports whether the segment is closed or guarded.
+func (c *Condition) checked() bool { return atomic.LoadUint32(c.state) != 0 }
 
 // held reports whether the caller holds the lock: for an RLock its Owner
 // (or a hold without one by this participant), for a Lock this participant
@@ -183,6 +195,13 @@ func (c *Condition) restore(ctx context.Context, depth uint32) error {
 // lock held) if re-acquiring reported one. Like CPython's, a Wait may
 // return nil without the caller's predicate being true: use WaitFor.
 func (c *Condition) Wait(ctx context.Context) error {
+	if c.checked() {
+		return checkedRun(c.core, c.errorf, func() error { return c.wait(ctx) })
+	}
+	return c.wait(ctx)
+}
+
+func (c *Condition) wait(ctx context.Context) error {
 	if !c.held() {
 		return c.errorf(ErrNotHeld)
 	}
@@ -278,6 +297,13 @@ func (c *Condition) WaitFor(ctx context.Context, pred func() bool) (bool, error)
 // must hold the lock (ErrNotHeld otherwise). Unlike CPython's, it does not
 // wait for the woken waiters to run.
 func (c *Condition) Notify(n int) error {
+	if c.checked() {
+		return checkedRun(c.core, c.errorf, func() error { return c.notify(n) })
+	}
+	return c.notify(n)
+}
+
+func (c *Condition) notify(n int) error {
 	if !c.held() {
 		return c.errorf(ErrNotHeld)
 	}

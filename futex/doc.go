@@ -44,9 +44,10 @@
 //
 // An uncontended Acquire or Release is one atomic compare-and-swap and no
 // system call; FUTEX_WAKE is issued only when the word (or a sleeper count)
-// shows a sleeper. For Lock and for an RLock without an Owner both fast
-// paths inline into the caller (TestInlining), so an uncontended
-// Acquire+Release costs about what sync.Mutex's Lock+Unlock does; an
+// shows a sleeper. Lock's Acquire and Release and the Acquire of an RLock
+// without an Owner inline into the caller (TestInlining), so an
+// uncontended Acquire+Release on an unguarded segment (see "Closed and
+// truncated segments") costs about what sync.Mutex's Lock+Unlock does; an
 // Owner's view of an RLock, which stores its id in a process-local slot,
 // adds two calls. BenchmarkUncontended measures each primitive beside its
 // sync counterpart in one run (go test -run '^$' -bench Uncontended
@@ -65,6 +66,40 @@
 // ring's queues and pipes use the same gates). 10,000 goroutines blocked on
 // one Lock cost one thread, not 10,000 (a runtime that exceeds 10,000
 // threads dies).
+//
+// # Closed and truncated segments
+//
+// The rules are the same for every primitive. Each handle keeps its
+// segment's state word, non-zero when the Segment was closed or when it is
+// guarded: a named segment, whose file a peer may truncate under the
+// mapping (an anonymous segment is a sealed memfd that cannot shrink; one
+// opened with shm.Options.Unguarded gives the guard up). A method that
+// touches shared memory loads that word first: zero takes the fast path
+// (one load and a branch more than an unchecked one), anything else a
+// checked path out of line, which runs the same code with faults turned
+// into errors.
+//
+//   - After Segment.Close, every such method returns an error wrapping
+//     shm.ErrClosed; the mapping stays until no handle can reach it, so a
+//     handle used after Close never faults.
+//   - On a named segment whose file a peer truncated, it returns an error
+//     wrapping shm.ErrSegmentTruncated instead of the SIGBUS that would
+//     abort the process; a waiter blocked in the kernel sees it within one
+//     wait slice. A Condition's Wait that fails so does not re-acquire the
+//     lock, whose word is gone too.
+//   - Methods with an error result return these errors, naming the object
+//     once (futex: semaphore "s": segment truncated). That includes
+//     TryAcquire of every type, Consistent, and the mutators Event.Set,
+//     Event.Clear, Barrier.Abort and Barrier.Reset.
+//   - Queries with no error result (Lock and RLock Locked, Holder and
+//     Depth, Semaphore and BoundedSemaphore Value, Locked and Max,
+//     Event.IsSet, Barrier.NWaiting and Broken) panic with that error
+//     instead, as ctypes' RawValue.Load does: a plain Go panic, which the
+//     caller may recover, never a fatal fault. Name and Parties read
+//     nothing shared and never fail.
+//
+// Under the race detector the atomic operations run in C, where a fault
+// cannot be turned into a panic: there a truncation still aborts.
 //
 // # Owner death (Lock, RLock)
 //

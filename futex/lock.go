@@ -43,7 +43,7 @@ const (
 // lockCore is the state shared by Lock and RLock handles.
 type lockCore struct {
 	seg    *shm.Segment
-	core   *segcore.Core // closed and truncation checks (checked)
+	core   *segcore.Core // closed and truncation checks (checkedRun)
 	state  *uint32       // core.State(): non-zero takes the checked path
 	name   string
 	word   *uint32 // the lock word (lockState.word); the rest is reserved
@@ -146,16 +146,38 @@ func (c *lockCore) acquire(ctx context.Context) error {
 }
 
 func (c *lockCore) acquireSlow(ctx context.Context) error {
-	if c.core.Checked() {
-		return c.checked(func() error { return c.acquireLoop(ctx) })
+	if c.checked() {
+		return c.checkedRun(func() error { return c.acquireLoop(ctx) })
 	}
 	return c.acquireLoop(ctx)
 }
 
-// checked runs f, an operation on the lock word, for a closed segment
+// checkedRun runs f, an operation on the lock word, for a closed segment
 // (ErrClosed) or one whose file a peer may truncate (a fault on the word
 // becomes shm.ErrSegmentTruncated instead of aborting the process).
-func (c *lockCore) checked(f func() error) error { return c.core.Guard(c.errorf, f) }
+func (c *lockCore) checkedRun(f func() error) error { return checkedRun(c.core, c.errorf, f) }
+
+// checked reports whether the segment is closed or guarded.
+func (c *lockCore) checked() bool { return atomic.LoadUint32(c.state) != 0 }
+
+// locked and holder are the queries of Lock and RLock (see query).
+func (c *lockCore) locked() bool {
+	if c.checked() {
+		return query(c.core, c.errorf, c.lockedNow)
+	}
+	return c.lockedNow()
+}
+
+func (c *lockCore) lockedNow() bool { return atomic.LoadUint32(c.word)&lockTokenMask != 0 }
+
+func (c *lockCore) holder() shm.Token {
+	if c.checked() {
+		return query(c.core, c.errorf, c.holderNow)
+	}
+	return c.holderNow()
+}
+
+func (c *lockCore) holderNow() shm.Token { return shm.Token(atomic.LoadUint32(c.word) & lockTokenMask) }
 
 func (c *lockCore) acquireLoop(ctx context.Context) error {
 	for i := 0; i < spinRounds; i++ {
@@ -217,11 +239,11 @@ func (c *lockCore) release() error {
 }
 
 // releaseSlow handles a word with flags, another holder, or none.
-// releaseChecked is releaseSlow, checked (see checked) when the segment is
+// releaseChecked is releaseSlow, checked (see checkedRun) when the segment is
 // closed or guarded.
 func (c *lockCore) releaseChecked() error {
-	if c.core.Checked() {
-		return c.checked(func() error {
+	if c.checked() {
+		return c.checkedRun(func() error {
 			if atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
 				return nil
 			}
@@ -289,14 +311,20 @@ func (c *lockCore) heldByParticipant() bool {
 //
 // Robustness: the lock word records the holder's participant token. When
 // the holder dies, exactly one next acquirer obtains the lock together with
-// ErrOwnerDead; see Consistent. After Segment.Close, Acquire, TryAcquire
-// and Release (of Lock and RLock) return an error wrapping shm.ErrClosed;
-// on a named segment whose file a peer truncated, one wrapping
-// shm.ErrSegmentTruncated, never a fatal fault of the process.
+// ErrOwnerDead; see Consistent.
+//
+// Closed and truncated segments: after Segment.Close, Acquire, TryAcquire,
+// Release and Consistent (of Lock and RLock) return an error wrapping
+// shm.ErrClosed; on a named segment whose file a peer truncated, one
+// wrapping shm.ErrSegmentTruncated, never a fatal fault of the process.
+// Locked and Holder (and RLock's Depth), which have no error result, panic
+// with that error instead (a Go panic the caller may recover).
 type Lock struct {
 	_ noCopy
 	c lockCore
 }
+
+func newLock(seg *shm.Segment, o shm.Object) *Lock { return &Lock{c: newCore(seg, o)} }
 
 type noCopy struct{}
 
@@ -309,7 +337,7 @@ func NewLock(seg *shm.Segment, name string) (*Lock, error) {
 	if err != nil {
 		return nil, errtext.Errorf("futex: new lock %q: %w", name, err)
 	}
-	return &Lock{c: newCore(seg, o)}, nil
+	return newLock(seg, o), nil
 }
 
 // OpenLock attaches to the Lock named name in seg. Another kind under that
@@ -319,7 +347,7 @@ func OpenLock(seg *shm.Segment, name string) (*Lock, error) {
 	if err != nil {
 		return nil, errtext.Errorf("futex: open lock %q: %w", name, err)
 	}
-	return &Lock{c: newCore(seg, o)}, nil
+	return newLock(seg, o), nil
 }
 
 // Name returns the lock's object name.
@@ -333,7 +361,7 @@ func (l *Lock) Name() string { return l.c.name }
 func (l *Lock) Acquire(ctx context.Context) error {
 	// The fast path is written out here: one load of the segment's state
 	// (non-zero when closed or guarded against truncation, see
-	// lockCore.checked) and one CAS.
+	// lockCore.checkedRun) and one CAS.
 	if atomic.LoadUint32(l.c.state) == 0 && atomic.CompareAndSwapUint32(l.c.word, 0, l.c.tok) {
 		if race.Enabled { // costs the inliner nothing without -race
 			race.Acquire(l.c.anchor)
@@ -348,8 +376,8 @@ func (l *Lock) Acquire(ctx context.Context) error {
 // Checking the holder's liveness costs one system call when the lock is held
 // by another process.
 func (l *Lock) TryAcquire() (ok bool, err error) {
-	if l.c.core.Checked() {
-		err = l.c.checked(func() error { ok, err = l.c.tryAcquire(); return err })
+	if l.c.checked() {
+		err = l.c.checkedRun(func() error { ok, err = l.c.tryAcquire(); return err })
 		return ok, err
 	}
 	return l.c.tryAcquire()
@@ -381,16 +409,20 @@ func (l *Lock) Release() error {
 // that Release returns it to normal use. It returns ErrNotOwner unless this
 // participant (the process's attachment to the segment) holds the lock, and
 // nil for a lock that needs no recovery.
-func (l *Lock) Consistent() error { return l.c.consistent() }
+func (l *Lock) Consistent() error {
+	if l.c.checked() {
+		return l.c.checkedRun(l.c.consistent)
+	}
+	return l.c.consistent()
+}
 
 // Locked reports whether the lock is held by anyone, at the moment of the
-// call.
-func (l *Lock) Locked() bool {
-	return atomic.LoadUint32(l.c.word)&lockTokenMask != 0
-}
+// call. After Segment.Close it panics with an error wrapping shm.ErrClosed,
+// on a truncated segment with one wrapping shm.ErrSegmentTruncated (a Go
+// panic the caller may recover, never a fatal fault).
+func (l *Lock) Locked() bool { return l.c.locked() }
 
 // Holder returns the participant token of the lock's holder (0 when free),
-// for tools such as shmkit inspect; seg.Alive tells whether it lives.
-func (l *Lock) Holder() shm.Token {
-	return shm.Token(atomic.LoadUint32(l.c.word) & lockTokenMask)
-}
+// for tools such as shmkit inspect; seg.Alive tells whether it lives. It
+// panics as Locked does on a closed or truncated segment.
+func (l *Lock) Holder() shm.Token { return l.c.holder() }

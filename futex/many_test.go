@@ -82,7 +82,11 @@ func TestManyWaitersThreads(t *testing.T) {
 					}
 					return err
 				}, func() bool { return in.Load() == int64(n) && atomic.LoadUint32(&e.st.sleepers) != 0 },
-				e.Set
+				func() {
+					if err := e.Set(); err != nil {
+						t.Error(err)
+					}
+				}
 		}},
 		{"Condition", func(t *testing.T) (func() error, func() bool, func()) {
 			seg, _ := newSegment(t)

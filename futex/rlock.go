@@ -64,7 +64,7 @@ type RLock struct {
 	// &h.owner, which is 0 unless an Owner holds the lock through this
 	// participant; for an Owner view ownedSlot, which is never 0. One load
 	// thus both tells the two kinds of view apart and checks that no Owner
-	// holds, and Release stays small enough to inline.
+	// holds.
 	slot *uint64
 	// slowAcquire is the word Acquire loads first: without an Owner the
 	// segment's state (non-zero when closed or guarded against
@@ -222,8 +222,8 @@ func (r *RLock) Acquire(ctx context.Context) error {
 // acquireSlow is Acquire for an Owner, and without an Owner when the lock
 // word is not free of flags and holders.
 func (r *RLock) acquireSlow(ctx context.Context) error {
-	if r.c.core.Checked() {
-		return r.c.checked(func() error { return r.acquireHeld(ctx) })
+	if r.c.checked() {
+		return r.c.checkedRun(func() error { return r.acquireHeld(ctx) })
 	}
 	return r.acquireHeld(ctx)
 }
@@ -262,8 +262,8 @@ func (r *RLock) took(err error) {
 // TryAcquire acquires the lock without waiting if it is free, held by this
 // view's Owner, or held by a dead participant ((true, ErrOwnerDead)).
 func (r *RLock) TryAcquire() (ok bool, err error) {
-	if r.c.core.Checked() {
-		err = r.c.checked(func() error { ok, err = r.tryAcquire(); return err })
+	if r.c.checked() {
+		err = r.c.checkedRun(func() error { ok, err = r.tryAcquire(); return err })
 		return ok, err
 	}
 	return r.tryAcquire()
@@ -310,8 +310,8 @@ func (r *RLock) Release() error {
 // releaseChecked is releaseSlow, checked (lockCore.checked) when the
 // segment is closed or guarded.
 func (r *RLock) releaseChecked() error {
-	if r.c.core.Checked() {
-		return r.c.checked(r.releaseSlow)
+	if r.c.checked() {
+		return r.c.checkedRun(r.releaseSlow)
 	}
 	return r.releaseSlow()
 }
@@ -340,6 +340,13 @@ func (r *RLock) releaseSlow() error {
 // It returns ErrNotOwner unless this view's Owner (or, without an Owner, a
 // hold without one through this attachment) holds the lock.
 func (r *RLock) Consistent() error {
+	if r.c.checked() {
+		return r.c.checkedRun(r.consistent)
+	}
+	return r.consistent()
+}
+
+func (r *RLock) consistent() error {
 	if !r.mine() {
 		return r.c.errorf(ErrNotOwner)
 	}
@@ -348,8 +355,16 @@ func (r *RLock) Consistent() error {
 
 // Depth returns how many times this view's Owner holds the lock (0 if it
 // does not); without an Owner, 1 while a hold without an Owner is taken
-// through this attachment, else 0.
+// through this attachment, else 0. It panics as Locked does on a closed or
+// truncated segment.
 func (r *RLock) Depth() int {
+	if r.c.checked() {
+		return query(r.c.core, r.c.errorf, r.depth)
+	}
+	return r.depth()
+}
+
+func (r *RLock) depth() int {
 	if !r.mine() {
 		return 0
 	}
@@ -357,12 +372,12 @@ func (r *RLock) Depth() int {
 }
 
 // Locked reports whether anyone holds the lock, at the moment of the call.
-func (r *RLock) Locked() bool {
-	return atomic.LoadUint32(r.c.word)&lockTokenMask != 0
-}
+// After Segment.Close it panics with an error wrapping shm.ErrClosed, on a
+// truncated segment with one wrapping shm.ErrSegmentTruncated (a Go panic
+// the caller may recover, never a fatal fault).
+func (r *RLock) Locked() bool { return r.c.locked() }
 
 // Holder returns the participant token of the process holding the lock (0
-// when free), for tools; seg.Alive tells whether it lives.
-func (r *RLock) Holder() shm.Token {
-	return shm.Token(atomic.LoadUint32(r.c.word) & lockTokenMask)
-}
+// when free), for tools; seg.Alive tells whether it lives. It panics as
+// Locked does on a closed or truncated segment.
+func (r *RLock) Holder() shm.Token { return r.c.holder() }

@@ -26,6 +26,8 @@ const SemValueMax = 1<<31 - 1
 // before re-reading the value and a releaser adds to the value before
 // reading sleepers (both sequentially consistent), so no wake is lost.
 type semCore struct {
+	core   *segcore.Core // closed and truncation checks (closed.go)
+	state  *uint32       // core.State(): non-zero takes the checked path
 	name   string
 	st     *semState
 	anchor anchor
@@ -33,11 +35,44 @@ type semCore struct {
 }
 
 func newSemCore(seg *shm.Segment, o shm.Object) semCore {
-	return semCore{name: o.Name(), st: semAt(o.Bytes()), anchor: segcore.Of(seg).Anchor(o.Offset()), gate: gateFor(seg, o.Offset())}
+	core := segcore.Of(seg)
+	return semCore{core: core, state: core.State(), name: o.Name(), st: semAt(o.Bytes()), anchor: core.Anchor(o.Offset()), gate: gateFor(seg, o.Offset())}
 }
 
 func (c *semCore) errorf(err error) error {
 	return errtext.Errorf("futex: semaphore %q: %w", c.name, err)
+}
+
+// checked reports whether the segment is closed or guarded.
+func (c *semCore) checked() bool { return atomic.LoadUint32(c.state) != 0 }
+
+// acquire is Acquire: on an open, unguarded segment one load of the state
+// and tryAcquire inline, the rest out of line.
+func (c *semCore) acquire(ctx context.Context) error {
+	if atomic.LoadUint32(c.state) == 0 && c.tryAcquire() {
+		return nil
+	}
+	return c.acquireSlow(ctx)
+}
+
+func (c *semCore) acquireSlow(ctx context.Context) error {
+	if c.checked() {
+		return checkedRun(c.core, c.errorf, func() error { return c.acquireWait(ctx) })
+	}
+	return c.acquireWait(ctx)
+}
+
+// try is TryAcquire.
+func (c *semCore) try() (bool, error) {
+	if c.checked() {
+		return c.tryChecked()
+	}
+	return c.tryAcquire(), nil
+}
+
+func (c *semCore) tryChecked() (ok bool, err error) {
+	err = checkedRun(c.core, c.errorf, func() error { ok = c.tryAcquire(); return nil })
+	return ok, err
 }
 
 func (c *semCore) tryAcquire() bool {
@@ -53,7 +88,7 @@ func (c *semCore) tryAcquire() bool {
 	}
 }
 
-func (c *semCore) acquire(ctx context.Context) error {
+func (c *semCore) acquireWait(ctx context.Context) error {
 	if c.tryAcquire() {
 		return nil
 	}
@@ -84,9 +119,22 @@ func (c *semCore) acquire(ctx context.Context) error {
 	}
 }
 
-func (c *semCore) release(n int, limit uint32) error {
+// release adds n permits, up to SemValueMax or, bounded, the initial
+// value.
+func (c *semCore) release(n int, bounded bool) error {
 	if n < 1 {
 		return c.errorf(ErrInvalidArgument)
+	}
+	if c.checked() {
+		return checkedRun(c.core, c.errorf, func() error { return c.add(n, bounded) })
+	}
+	return c.add(n, bounded)
+}
+
+func (c *semCore) add(n int, bounded bool) error {
+	limit := uint32(SemValueMax)
+	if bounded {
+		limit = atomic.LoadUint32(&c.st.max)
 	}
 	race.ReleaseMerge(c.anchor)
 	for {
@@ -104,7 +152,15 @@ func (c *semCore) release(n int, limit uint32) error {
 	return nil
 }
 
+// value is Value (see query).
 func (c *semCore) value() int {
+	if c.checked() {
+		return query(c.core, c.errorf, c.load)
+	}
+	return c.load()
+}
+
+func (c *semCore) load() int {
 	v := atomic.LoadUint32(&c.st.value)
 	if v > SemValueMax {
 		return 0
@@ -151,6 +207,13 @@ func openSem(seg *shm.Segment, name string, kind shm.Kind) (semCore, error) {
 //
 // Memory model: a Release happens before an Acquire that takes the permit
 // it added.
+//
+// Closed and truncated segments: after Segment.Close every method that
+// touches the semaphore returns an error wrapping shm.ErrClosed; on a named
+// segment whose file a peer truncated, one wrapping
+// shm.ErrSegmentTruncated, never a fatal fault of the process. Value and
+// Locked, which have no error result, panic with that error instead (a Go
+// panic the caller may recover).
 type Semaphore struct {
 	_ noCopy
 	c semCore
@@ -182,28 +245,32 @@ func (s *Semaphore) Name() string { return s.c.name }
 // (ctx.Err(), nothing taken).
 func (s *Semaphore) Acquire(ctx context.Context) error { return s.c.acquire(ctx) }
 
-// TryAcquire takes a permit if one is available now.
-func (s *Semaphore) TryAcquire() (bool, error) { return s.c.tryAcquire(), nil }
+// TryAcquire takes a permit if one is available now. Its error reports a
+// closed or truncated segment (see Semaphore).
+func (s *Semaphore) TryAcquire() (bool, error) { return s.c.try() }
 
 // Release adds one permit. Beyond SemValueMax it returns
 // ErrReleasedTooManyTimes.
-func (s *Semaphore) Release() error { return s.c.release(1, SemValueMax) }
+func (s *Semaphore) Release() error { return s.c.release(1, false) }
 
 // ReleaseN adds n permits at once.
-func (s *Semaphore) ReleaseN(n int) error { return s.c.release(n, SemValueMax) }
+func (s *Semaphore) ReleaseN(n int) error { return s.c.release(n, false) }
 
 // Value returns the number of available permits at the moment of the call
-// (CPython's get_value).
+// (CPython's get_value). It panics with an error wrapping shm.ErrClosed or
+// shm.ErrSegmentTruncated on a closed or truncated segment.
 func (s *Semaphore) Value() int { return s.c.value() }
 
-// Locked reports whether no permit is available (CPython's locked).
+// Locked reports whether no permit is available (CPython's locked). It
+// panics as Value does.
 func (s *Semaphore) Locked() bool { return s.c.value() == 0 }
 
 // BoundedSemaphore is a Semaphore whose Release fails with
 // ErrReleasedTooManyTimes when it would raise the value above the initial
 // value, as multiprocessing.BoundedSemaphore. Permits of a process that
 // dies holding them are lost, as for Semaphore: the bound then stays
-// unreachable. The zero value is not usable.
+// unreachable. Closed and truncated segments are handled as for
+// Semaphore; Max panics as Value does. The zero value is not usable.
 type BoundedSemaphore struct {
 	_ noCopy
 	c semCore
@@ -234,20 +301,28 @@ func (s *BoundedSemaphore) Name() string { return s.c.name }
 // Acquire takes one permit, waiting until one is available or ctx is done.
 func (s *BoundedSemaphore) Acquire(ctx context.Context) error { return s.c.acquire(ctx) }
 
-// TryAcquire takes a permit if one is available now.
-func (s *BoundedSemaphore) TryAcquire() (bool, error) { return s.c.tryAcquire(), nil }
+// TryAcquire takes a permit if one is available now. Its error reports a
+// closed or truncated segment (see Semaphore).
+func (s *BoundedSemaphore) TryAcquire() (bool, error) { return s.c.try() }
 
 // Release returns one permit; above the initial value it returns
 // ErrReleasedTooManyTimes and changes nothing.
-func (s *BoundedSemaphore) Release() error {
-	return s.c.release(1, atomic.LoadUint32(&s.c.st.max))
-}
+func (s *BoundedSemaphore) Release() error { return s.c.release(1, true) }
 
-// Value returns the number of available permits.
+// Value returns the number of available permits. It panics with an error
+// wrapping shm.ErrClosed or shm.ErrSegmentTruncated on a closed or
+// truncated segment.
 func (s *BoundedSemaphore) Value() int { return s.c.value() }
 
-// Max returns the bound: the initial value.
-func (s *BoundedSemaphore) Max() int { return int(atomic.LoadUint32(&s.c.st.max)) }
+// Max returns the bound: the initial value. It panics as Value does.
+func (s *BoundedSemaphore) Max() int {
+	if s.c.checked() {
+		return query(s.c.core, s.c.errorf, s.c.max)
+	}
+	return s.c.max()
+}
 
-// Locked reports whether no permit is available.
+func (c *semCore) max() int { return int(atomic.LoadUint32(&c.st.max)) }
+
+// Locked reports whether no permit is available. It panics as Value does.
 func (s *BoundedSemaphore) Locked() bool { return s.c.value() == 0 }
