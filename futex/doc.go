@@ -150,7 +150,10 @@
 // 0 before the releasing one, so that no other goroutine of the process
 // ever reads its own id while another holds); without an Owner, the two
 // compare-and-swaps and one load of that slot before the releasing CAS (an
-// Owner's hold gives ErrNotOwner).
+// Owner's hold gives ErrNotOwner). That process-local record is shared by
+// every handle of the lock through one attachment and goes with the last
+// of them, so a process that creates and drops many locks, attachments or
+// Owners does not accumulate records.
 //
 // # Semantics as in CPython (multiprocessing.synchronize)
 //

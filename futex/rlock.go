@@ -2,8 +2,10 @@ package futex
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
@@ -100,6 +102,12 @@ func (r *RLock) view(o *Owner) *RLock {
 // takes the lock over). Keyed by the token as well, such a stale record
 // belongs to a token no live handle carries, and the record of a live
 // participant is non-zero only while that participant holds the lock.
+//
+// Every handle and view of the lock through one participant shares the
+// record (holdFor), and the registry holds it weakly: it goes with the last
+// handle that can reach it, and with it the hold it records, which no
+// handle can release any more. A process that creates and drops many locks
+// or attachments does not accumulate records.
 type rlockHold struct {
 	// owner is the id of the Owner holding the lock through this
 	// participant, or 0 (free, held by another participant, or held
@@ -117,24 +125,41 @@ type holdKey struct {
 
 var holds struct {
 	sync.Mutex
-	m map[holdKey]*rlockHold
+	m map[holdKey]weak.Pointer[rlockHold]
 }
 
 // holdFor returns the hold record of the RLock at off in seg for this
-// participant. Records live as long as the process.
+// participant: the one its live handles share, or a new one.
 func holdFor(seg *shm.Segment, off int, tok uint32) *rlockHold {
 	holds.Lock()
 	defer holds.Unlock()
-	if holds.m == nil {
-		holds.m = make(map[holdKey]*rlockHold)
-	}
 	k := holdKey{gate.Key{ID: seg.CreationID(), Off: off}, tok}
-	h := holds.m[k]
-	if h == nil {
-		h = new(rlockHold)
-		holds.m[k] = h
+	if h := holds.m[k].Value(); h != nil {
+		return h
 	}
+	if holds.m == nil {
+		holds.m = make(map[holdKey]weak.Pointer[rlockHold])
+	}
+	h := new(rlockHold)
+	wp := weak.Make(h)
+	holds.m[k] = wp
+	runtime.AddCleanup(h, forgetHold, holdEntry{k, wp})
 	return h
+}
+
+type holdEntry struct {
+	k  holdKey
+	wp weak.Pointer[rlockHold]
+}
+
+// forgetHold removes a collected record's entry, unless holdFor has
+// already replaced it with a new record for the same key.
+func forgetHold(e holdEntry) {
+	holds.Lock()
+	if holds.m[e.k] == e.wp {
+		delete(holds.m, e.k)
+	}
+	holds.Unlock()
 }
 
 func newRLock(seg *shm.Segment, o shm.Object) *RLock {

@@ -1,0 +1,10 @@
+package futex
+
+// holdRecords returns the number of entries in the RLock hold registry:
+// records some handle still reaches, and collected ones whose cleanup has
+// not run yet.
+func holdRecords() int {
+	holds.Lock()
+	defer holds.Unlock()
+	return len(holds.m)
+}
