@@ -19,6 +19,7 @@ func TestInlining(t *testing.T) {
 		t.Fatalf("go build -gcflags=-m: %v\n%s", err, out)
 	}
 	for _, fn := range []string{
+		"(*Lock).Acquire",
 		"(*Lock).Release",
 		"(*RLock).Acquire", // the fast path without an Owner
 		"(*lockCore).tryFast",
