@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/internal/view"
 )
 
@@ -32,10 +33,14 @@ func init() {
 	testproc.Register("futex-pong-unix", helperPongUnix)
 }
 
+// BenchmarkUncontended measures each primitive's uncontended fast path,
+// on an anonymous segment (unguarded: the default of proc.Manager), beside
+// its sync counterpart. cgo-free-tests' BenchmarkGuard measures the
+// truncation guard of named segments.
 func BenchmarkUncontended(b *testing.B) {
 	ctx := context.Background()
 	b.Run("prim=Lock/impl=futex", func(b *testing.B) {
-		seg, _ := newSegment(b)
+		seg := testseg.Anon(b, 1<<20)
 		l, err := NewLock(seg, "l")
 		if err != nil {
 			b.Fatal(err)
@@ -55,7 +60,7 @@ func BenchmarkUncontended(b *testing.B) {
 		}
 	})
 	b.Run("prim=RLock/impl=futex", func(b *testing.B) {
-		seg, _ := newSegment(b)
+		seg := testseg.Anon(b, 1<<20)
 		r, err := NewRLock(seg, "r")
 		if err != nil {
 			b.Fatal(err)
@@ -68,7 +73,7 @@ func BenchmarkUncontended(b *testing.B) {
 	})
 	b.Run("prim=RLockOwner/impl=futex", func(b *testing.B) {
 		// An Owner's view: re-entrant, stores its id in the owner slot.
-		seg, _ := newSegment(b)
+		seg := testseg.Anon(b, 1<<20)
 		r, err := NewRLock(seg, "r")
 		if err != nil {
 			b.Fatal(err)
@@ -81,7 +86,7 @@ func BenchmarkUncontended(b *testing.B) {
 		}
 	})
 	b.Run("prim=Semaphore/impl=futex", func(b *testing.B) {
-		seg, _ := newSegment(b)
+		seg := testseg.Anon(b, 1<<20)
 		s, err := NewSemaphore(seg, "s", 1)
 		if err != nil {
 			b.Fatal(err)

@@ -49,12 +49,12 @@
 // uncontended Acquire+Release on an unguarded segment (see "Closed and
 // truncated segments") costs about what sync.Mutex's Lock+Unlock does; an
 // Owner's view of an RLock, which stores its id in a process-local slot,
-// adds two calls. BenchmarkUncontended measures each primitive beside its
-// sync counterpart in one run (go test -run '^$' -bench Uncontended
-// ./futex/). A contended acquirer spins for a few microseconds with a
-// yield between rounds, then sleeps in FUTEX_WAIT in slices of 1 ms doubling
-// to 50 ms, re-checking its context and, for Lock and RLock, the liveness of
-// the holder between slices.
+// adds two calls. BenchmarkUncontended measures each primitive, on an
+// anonymous segment, beside its sync counterpart in one run (go test -run
+// '^$' -bench Uncontended ./futex/). A contended acquirer spins for a few
+// microseconds with a yield between rounds, then sleeps in FUTEX_WAIT in
+// slices of 1 ms doubling to 50 ms, re-checking its context and, for Lock
+// and RLock, the liveness of the holder between slices.
 //
 // Inside one process at most one OS thread sleeps in the kernel per
 // primitive: other goroutines queue in Go on the primitive's per-process
