@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -51,7 +52,19 @@ type RawValue[T Scalar] struct {
 	// anchor and state are obj's, copied so that the hot path reads no obj.
 	anchor anchor
 	state  *uint32
+	// Load's inlined path (see Load): w is the 8-byte word holding the
+	// value in its low bytes (a value starts its 8-aligned data area);
+	// loadState is state for an integer T and alwaysSlow for a float T
+	// (and under the race detector);
+	// slowLoad is (*RawValue[T]).loadSlow.
+	w         *uint64
+	loadState *uint32
+	slowLoad  func(*RawValue[T]) T
 }
+
+// alwaysSlow is the loadState of a RawValue whose Load always takes
+// loadSlow: never 0.
+var alwaysSlow uint32 = 1
 
 // NewRawValue creates the raw value name in seg holding init.
 func NewRawValue[T Scalar](seg *shm.Segment, name string, init T, o *RawOptions) (*RawValue[T], error) {
@@ -81,7 +94,12 @@ func OpenRawValue[T Scalar](seg *shm.Segment, name string) (*RawValue[T], error)
 }
 
 func newRawValue[T Scalar](obj *object) *RawValue[T] {
-	return &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0], anchor: obj.anchor, state: obj.state}
+	v := &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0], anchor: obj.anchor, state: obj.state, loadState: obj.state, slowLoad: (*RawValue[T]).loadSlow}
+	v.w, _ = word(v.p) // the shift is 0
+	if isFloat[T]() || race.Enabled {
+		v.loadState = &alwaysSlow
+	}
+	return v
 }
 
 func typeName[T Scalar]() string {
@@ -101,6 +119,20 @@ func (v *RawValue[T]) Offset() int { return v.obj.obj.Offset() + hdrSize }
 
 // Load atomically loads the value.
 func (v *RawValue[T]) Load() T {
+	// Within the inliner's budget: one load of the state, a conversion
+	// (which takes the low bytes of the word for an integer T, and is why
+	// a float T always takes loadSlow), and an indirect call (a method call
+	// of a generic type costs more) out of line. Under the race detector
+	// every Load takes loadSlow, which tells the detector of the
+	// acquire.
+	if atomic.LoadUint32(v.loadState) != 0 {
+		return v.slowLoad(v)
+	}
+	return T(atomic.LoadUint64(v.w))
+}
+
+// loadSlow is Load of a float T, or of a closed or guarded segment.
+func (v *RawValue[T]) loadSlow() T {
 	if atomic.LoadUint32(v.state) != 0 {
 		return v.loadChecked()
 	}
