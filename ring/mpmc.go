@@ -92,8 +92,7 @@ func (c *claims) end(words *[segcore.PendingWords]uint64, i int) {
 type mpmc struct {
 	name      string
 	seg       *shm.Segment
-	core      *segcore.Core // closed and truncation checks (closed.go)
-	state     *uint32       // core.State()
+	g         guard // closed and truncation checks (closed.go)
 	h         *mpmcHdr
 	slotsB    []byte
 	slots     uint64
@@ -153,7 +152,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		slots: slots, mask: slots - 1, slotSize: ss, maxMsg: maxMsg, maxSize: maxSize,
 		tag: uint64(obj.Offset()) << 2, anchor: segcore.Of(seg).Anchor(obj.Offset()), claims: claimsFor(seg),
 	}
-	q.newCore()
+	q.g = guardOf(seg, "queue", name)
 	q.putWS = waitSpec{
 		ready:  q.putReady,
 		word:   low32(&q.h.deq),

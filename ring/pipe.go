@@ -112,6 +112,10 @@ func NewPipe(seg *shm.Segment, name string, o *PipeOptions) (c0, c1 *Conn, err e
 // was closed or its process died. Opening an end that every handle has
 // already closed gives ErrClosed.
 func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, error) {
+	return attach(seg, "pipe", name, func() (*Conn, error) { return openPipe(seg, name, end, o) })
+}
+
+func openPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, error) {
 	if end != 0 && end != 1 {
 		return nil, errorf(ErrInvalid, "pipe %q: end %d", name, end)
 	}
@@ -146,7 +150,7 @@ func OpenPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 		off := pipeHdrSize + i*int(region)
 		return attachSPSC(seg, fmt.Sprintf("%s[%d]", name, i), b[off:off+int(region)], obj.Offset()+off)
 	}
-	c := &Conn{name: name, v: &pipeView{seg: seg, name: name, h: h}, end: end}
+	c := &Conn{name: name, v: &pipeView{seg: seg, name: name, h: h}, end: end, g: guardOf(seg, "pipe", name)}
 	// Ring 0 carries end 1 -> end 0; ring 1 (duplex only) end 0 -> end 1.
 	r0, err := ringAt(0)
 	if err != nil {
@@ -208,6 +212,7 @@ type Conn struct {
 	tx, rx *sideLock // the end's send and receive sides, shared by its holders
 	frag   int       // largest single record a message is sent as
 	closed atomic.Bool
+	g      guard // closed and truncation checks (closed.go)
 
 	// Receive state, guarded by the end's receive side (rx).
 	skip    bool   // discarding the rest of a message a receiver left open
@@ -276,7 +281,7 @@ func cutOpen(ctx context.Context, p *Producer, wait bool) error {
 	}
 	var err error
 	if wait {
-		_, err = p.Reserve(ctx, 0)
+		_, err = p.reserve(ctx, 0)
 	} else {
 		_, err = p.tryReserve(0)
 	}
@@ -284,14 +289,14 @@ func cutOpen(ctx context.Context, p *Producer, wait bool) error {
 		return err
 	}
 	p.stage(0, recCut)
-	p.Flush()
+	p.flush()
 	atomic.StoreUint32(&p.r.h.txOpen, 0)
 	return nil
 }
 
 // endSend publishes what was staged and lets the next sender in.
 func (c *Conn) endSend() {
-	c.send.Flush()
+	c.send.flush()
 	c.tx.unlock()
 }
 
@@ -304,6 +309,13 @@ func (c *Conn) endSend() {
 // file during message" (so it does if the sending process dies mid-message).
 // Messages larger than MaxMessage give ErrTooLarge.
 func (c *Conn) SendBytes(ctx context.Context, msg []byte) error {
+	if c.g.isChecked() {
+		return c.g.run(func() error { return c.sendBytes(ctx, msg) })
+	}
+	return c.sendBytes(ctx, msg)
+}
+
+func (c *Conn) sendBytes(ctx context.Context, msg []byte) error {
 	if len(msg) > MaxMessage {
 		return errorf(ErrTooLarge, "pipe %q: message of %d bytes, max %d", c.name, len(msg), MaxMessage)
 	}
@@ -312,11 +324,11 @@ func (c *Conn) SendBytes(ctx context.Context, msg []byte) error {
 	}
 	defer c.endSend()
 	if len(msg) <= c.frag {
-		return c.send.Write(ctx, msg)
+		return c.send.write(ctx, msg)
 	}
 	p := c.send
 	first := c.frag - 8
-	b, err := p.Reserve(ctx, c.frag)
+	b, err := p.reserve(ctx, c.frag)
 	if err != nil {
 		return err
 	}
@@ -328,13 +340,13 @@ func (c *Conn) SendBytes(ctx context.Context, msg []byte) error {
 	// open is skipped).
 	atomic.StoreUint32(&p.r.h.txOpen, 1)
 	p.stage(c.frag, recFirst)
-	p.Flush()
+	p.flush()
 	for rest := msg[first:]; len(rest) > 0; {
 		n, kind := min(len(rest), c.frag), uint32(recMiddle)
 		if n == len(rest) {
 			kind = recLast
 		}
-		b, err := p.Reserve(ctx, n)
+		b, err := p.reserve(ctx, n)
 		if err != nil {
 			// Cut the message now if there is room, else the next send
 			// (through any handle on this end) does.
@@ -343,7 +355,7 @@ func (c *Conn) SendBytes(ctx context.Context, msg []byte) error {
 		}
 		copyChunked(b, rest[:n])
 		p.stage(n, kind)
-		p.Flush()
+		p.flush()
 		rest = rest[n:]
 	}
 	atomic.StoreUint32(&p.r.h.txOpen, 0)
@@ -415,7 +427,7 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 		}
 		if c.skip {
 			if kind == recMiddle || kind == recLast || kind == recCut {
-				c.recv.Release()
+				c.recv.release()
 				if kind != recMiddle {
 					c.skip = false
 					atomic.StoreUint32(open, 0)
@@ -443,7 +455,7 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 		case recCut:
 			// A sender cut its message short (context, or death); with
 			// no message open here it is nothing.
-			c.recv.Release()
+			c.recv.release()
 			atomic.StoreUint32(open, 0)
 			if c.inMsg {
 				c.partial, c.want, c.inMsg = c.partial[:0], 0, false
@@ -477,7 +489,7 @@ func (c *Conn) next(ctx context.Context, wait bool) ([]byte, bool, error) {
 			}
 			c.partial = append(c.partial, b...)
 		}
-		c.recv.Release()
+		c.recv.release()
 		if kind == recLast {
 			atomic.StoreUint32(open, 0)
 			if uint64(len(c.partial)) != c.want {
@@ -495,7 +507,7 @@ func isPeerDead(err error) bool { return errors.Is(err, ErrPeerDead) }
 // done consumes the message next returned.
 func (c *Conn) done(inPlace bool) {
 	if inPlace {
-		c.recv.Release()
+		c.recv.release()
 		return
 	}
 	c.partial, c.want, c.full, c.inMsg = c.partial[:0], 0, false, false
@@ -507,6 +519,13 @@ func (c *Conn) done(inPlace bool) {
 // processes holding the other end died without closing it and everything
 // was read, ctx.Err() if ctx ends first.
 func (c *Conn) RecvBytes(ctx context.Context) ([]byte, error) {
+	if c.g.isChecked() {
+		return run1(&c.g, func() ([]byte, error) { return c.recvBytes(ctx) })
+	}
+	return c.recvBytes(ctx)
+}
+
+func (c *Conn) recvBytes(ctx context.Context) ([]byte, error) {
 	if err := c.enterRecv(ctx); err != nil {
 		return nil, err
 	}
@@ -533,6 +552,13 @@ func (c *Conn) RecvBytes(ctx context.Context) ([]byte, error) {
 // pipe, for any receiver; a fragmented one has been taken out of the ring
 // and waits in this Conn.)
 func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
+	if c.g.isChecked() {
+		return run1(&c.g, func() (int, error) { return c.recvBytesInto(ctx, buf) })
+	}
+	return c.recvBytesInto(ctx, buf)
+}
+
+func (c *Conn) recvBytesInto(ctx context.Context, buf []byte) (int, error) {
 	if err := c.enterRecv(ctx); err != nil {
 		return 0, err
 	}
@@ -572,6 +598,13 @@ func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
 // as CPython's poll(timeout) gives False. Use context.Background() to wait
 // without a limit and an already-cancelled context for a non-blocking check.
 func (c *Conn) Poll(ctx context.Context) (bool, error) {
+	if c.g.isChecked() {
+		return run1(&c.g, func() (bool, error) { return c.poll(ctx) })
+	}
+	return c.poll(ctx)
+}
+
+func (c *Conn) poll(ctx context.Context) (bool, error) {
 	if err := c.enterRecv(ctx); err != nil {
 		if isDeadline(err) {
 			return false, nil
@@ -617,6 +650,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 // is kept for the next Read. It returns io.EOF once the peer closed and
 // everything was read.
 func (c *Conn) Read(p []byte) (int, error) {
+	if c.g.isChecked() {
+		return run1(&c.g, func() (int, error) { return c.read(p) })
+	}
+	return c.read(p)
+}
+
+func (c *Conn) read(p []byte) (int, error) {
 	if err := c.enterRecv(context.Background()); err != nil {
 		return 0, err
 	}
@@ -653,6 +693,13 @@ func (c *Conn) Reserve() (ticket int, err error) {
 	if c.closed.Load() {
 		return 0, errorf(ErrClosed, "pipe %q", c.name)
 	}
+	if c.g.isChecked() {
+		return run1(&c.g, c.reserve)
+	}
+	return c.reserve()
+}
+
+func (c *Conn) reserve() (ticket int, err error) {
 	slot, err := c.v.join(c.end, uint32(c.v.seg.Token())|holderReserved)
 	if err != nil {
 		return 0, err
@@ -673,11 +720,20 @@ const closeWait = 4 * MaxSlice
 // died, as closing a CPython Connection closes only the calling process's
 // copy. A fragmented message this handle was receiving is dropped (the next
 // receiver skips its rest). Every later call on this handle gives
-// ErrClosed.
+// ErrClosed. After the Segment's Close it marks only this handle closed
+// and returns an error wrapping shm.ErrClosed (the segment left the
+// participant table: the other end already counts this process gone).
 func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	if c.g.isChecked() {
+		return c.g.run(c.close)
+	}
+	return c.close()
+}
+
+func (c *Conn) close() error {
 	if c.rx != nil {
 		c.rx.dropKept()
 	}
@@ -699,7 +755,7 @@ func (c *Conn) Close() error {
 						p.stage(0, recEOF)
 					}
 				}
-				p.Flush()
+				p.flush()
 			}
 			c.tx.unlock()
 		}
@@ -837,7 +893,7 @@ func (v *pipeView) live(end int, closing bool) (bool, error) {
 		}
 		alive, err := v.seg.Alive(shm.Token(tok))
 		if err != nil {
-			return false, errorf(fmt.Errorf("%w: %w", ErrCorrupt, err), "pipe %q: holder", v.name)
+			return false, errorf(aliveErr(err), "pipe %q: holder", v.name)
 		}
 		if alive {
 			return true, nil

@@ -3,7 +3,6 @@ package ring
 import (
 	"context"
 	"errors"
-	"fmt"
 	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
@@ -108,7 +107,7 @@ func (l *sideLock) takeOverDead() error {
 	}
 	alive, err := l.seg.Alive(shm.Token(w))
 	if err != nil {
-		return errorf(fmt.Errorf("%w: %w", ErrCorrupt, err), "ring %q: lock holder", l.name)
+		return errorf(aliveErr(err), "ring %q: lock holder", l.name)
 	}
 	if alive || !atomic.CompareAndSwapUint32(l.word, w, l.tok) {
 		return nil

@@ -31,6 +31,13 @@ func (c *Conn) Send(ctx context.Context, v any) error {
 // message does not decode into v (the message is consumed, as an
 // unpickling error consumes it in CPython).
 func (c *Conn) Recv(ctx context.Context, v any) error {
+	if c.g.isChecked() {
+		return c.g.run(func() error { return c.recv1(ctx, v) })
+	}
+	return c.recv1(ctx, v)
+}
+
+func (c *Conn) recv1(ctx context.Context, v any) error {
 	if err := c.enterRecv(ctx); err != nil {
 		return err
 	}
@@ -69,18 +76,25 @@ func NewTypedConn[T any](c *Conn, codec Codec[T]) *TypedConn[T] {
 
 // Send encodes v and sends it as one message (see Conn.SendBytes).
 func (t *TypedConn[T]) Send(ctx context.Context, v T) error {
+	if t.C.g.isChecked() {
+		return t.C.g.run(func() error { return t.send(ctx, v) })
+	}
+	return t.send(ctx, v)
+}
+
+func (t *TypedConn[T]) send(ctx context.Context, v T) error {
 	c := t.C
 	if fc, ok := t.Codec.(FixedCodec[T]); ok && fc.FixedSize() <= c.frag {
 		if err := c.beginSend(ctx); err != nil {
 			return err
 		}
 		defer c.endSend()
-		b, err := c.send.Reserve(ctx, fc.FixedSize())
+		b, err := c.send.reserve(ctx, fc.FixedSize())
 		if err != nil {
 			return err
 		}
 		fc.Put(b, &v)
-		return c.send.Stage(len(b))
+		return c.send.stage(len(b), recData)
 	}
 	bp := scratch.Get().(*[]byte)
 	defer scratch.Put(bp)
@@ -89,11 +103,18 @@ func (t *TypedConn[T]) Send(ctx context.Context, v T) error {
 		return err
 	}
 	*bp = b
-	return c.SendBytes(ctx, b)
+	return c.sendBytes(ctx, b)
 }
 
 // Recv receives a message and decodes it in place (see Conn.RecvBytes).
 func (t *TypedConn[T]) Recv(ctx context.Context) (T, error) {
+	if t.C.g.isChecked() {
+		return run1(&t.C.g, func() (T, error) { return t.recv(ctx) })
+	}
+	return t.recv(ctx)
+}
+
+func (t *TypedConn[T]) recv(ctx context.Context) (T, error) {
 	var v T
 	c := t.C
 	if err := c.enterRecv(ctx); err != nil {

@@ -173,6 +173,10 @@ func (o *QueueOptions) waitCfg() (waitCfg, error) {
 
 // newQueue creates the ring of any queue kind.
 func newQueue(seg *shm.Segment, name string, o *QueueOptions, flags uint32) (*Queue, error) {
+	return attach(seg, "queue", name, func() (*Queue, error) { return newQueueIn(seg, name, o, flags) })
+}
+
+func newQueueIn(seg *shm.Segment, name string, o *QueueOptions, flags uint32) (*Queue, error) {
 	g, err := o.geometry()
 	if err != nil {
 		return nil, err
@@ -202,6 +206,10 @@ func newQueue(seg *shm.Segment, name string, o *QueueOptions, flags uint32) (*Qu
 
 // openQueue attaches to the ring of a queue kind: joinable or not.
 func openQueue(seg *shm.Segment, name string, o *QueueOptions, joinable bool) (*Queue, error) {
+	return attach(seg, "queue", name, func() (*Queue, error) { return openQueueIn(seg, name, o, joinable) })
+}
+
+func openQueueIn(seg *shm.Segment, name string, o *QueueOptions, joinable bool) (*Queue, error) {
 	cfg, err := o.waitCfg()
 	if err != nil {
 		return nil, err
@@ -237,8 +245,8 @@ func OpenQueue(seg *shm.Segment, name string, o *QueueOptions) (*Queue, error) {
 // holds MaxSize messages, ErrClosed after Close, ErrTooLarge for a message
 // longer than MaxMessage (never truncated).
 func (q *Queue) TryPut(msg []byte) error {
-	if q.q.isChecked() {
-		return q.q.checked(func() error { return q.q.tryPut(msg) })
+	if q.q.g.isChecked() {
+		return q.q.g.run(func() error { return q.q.tryPut(msg) })
 	}
 	return q.q.tryPut(msg)
 }
@@ -247,8 +255,8 @@ func (q *Queue) TryPut(msg []byte) error {
 // ErrClosed if the queue is closed. A consumer that died holding a slot is
 // detected between wait slices and its slot freed.
 func (q *Queue) Put(ctx context.Context, msg []byte) error {
-	if q.q.isChecked() {
-		return q.q.checked(func() error { return q.put(ctx, msg) })
+	if q.q.g.isChecked() {
+		return q.q.g.run(func() error { return q.put(ctx, msg) })
 	}
 	return q.put(ctx, msg)
 }
@@ -269,8 +277,8 @@ func (q *Queue) put(ctx context.Context, msg []byte) error {
 // when there is none, ErrClosed once the queue is closed and drained. A
 // message redelivered from a dead lease holder comes first.
 func (q *Queue) TryGet() (b []byte, err error) {
-	if q.q.isChecked() {
-		err = q.q.checked(func() error { b, _, err = q.tryGet(nil, true); return err })
+	if q.q.g.isChecked() {
+		err = q.q.g.run(func() error { b, _, err = q.tryGet(nil, true); return err })
 		return b, err
 	}
 	b, _, err = q.tryGet(nil, true)
@@ -296,8 +304,8 @@ func (q *Queue) GetInto(ctx context.Context, buf []byte) (int, error) {
 }
 
 func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) (b []byte, n int, err error) {
-	if q.q.isChecked() {
-		err = q.q.checked(func() error { b, n, err = q.getLoop(ctx, buf, alloc); return err })
+	if q.q.g.isChecked() {
+		err = q.q.g.run(func() error { b, n, err = q.getLoop(ctx, buf, alloc); return err })
 		return b, n, err
 	}
 	return q.getLoop(ctx, buf, alloc)
@@ -349,8 +357,16 @@ type Lease struct {
 func (l *Lease) Bytes() []byte { return l.msg }
 
 // Done ends the lease: the message is finished with. A second Done is
-// ErrTaskDone. On a JoinableQueue it is TaskDone for this message.
-func (l *Lease) Done() error { return l.q.done(l.t.e, l.t.gen) }
+// ErrTaskDone. On a JoinableQueue it is TaskDone for this message. After
+// the Segment's Close it is an error wrapping shm.ErrClosed, on a segment a
+// peer truncated one wrapping shm.ErrSegmentTruncated (the lease ends with
+// this process, as a dead holder's).
+func (l *Lease) Done() error {
+	if l.q.g.isChecked() {
+		return l.q.g.run(func() error { return l.q.done(l.t.e, l.t.gen) })
+	}
+	return l.q.done(l.t.e, l.t.gen)
+}
 
 // GetLease gets the oldest message (a redelivered one first) under a lease,
 // waiting for one: ctx.Err() if ctx ends first, ErrClosed once the queue
@@ -358,17 +374,35 @@ func (l *Lease) Done() error { return l.q.done(l.t.e, l.t.gen) }
 // to end. Dead holders' leases are reclaimed between wait slices under the
 // queue's DeadHolder rule.
 func (q *Queue) GetLease(ctx context.Context) (*Lease, error) {
-	t, msg, err := q.q.getLease(ctx, &q.cfg)
+	t, msg, err := q.getLease(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &Lease{q: q.q, t: t, msg: msg}, nil
 }
 
+// getLease and tryGetLease are mpmc's, through the checked path when the
+// segment is closed or guarded.
+func (q *Queue) getLease(ctx context.Context) (t take, msg []byte, err error) {
+	if q.q.g.isChecked() {
+		err = q.q.g.run(func() error { t, msg, err = q.q.getLease(ctx, &q.cfg); return err })
+		return t, msg, err
+	}
+	return q.q.getLease(ctx, &q.cfg)
+}
+
+func (q *Queue) tryGetLease() (t take, msg []byte, err error) {
+	if q.q.g.isChecked() {
+		err = q.q.g.run(func() error { t, msg, err = q.q.tryGetLease(); return err })
+		return t, msg, err
+	}
+	return q.q.tryGetLease()
+}
+
 // TryGetLease is GetLease without waiting: ErrEmpty when there is no
 // message, ErrNoLease when every lease entry is in use.
 func (q *Queue) TryGetLease() (*Lease, error) {
-	t, msg, err := q.q.tryGetLease()
+	t, msg, err := q.tryGetLease()
 	if err != nil {
 		return nil, err
 	}
@@ -387,26 +421,43 @@ func (q *Queue) ReclaimDead(fn func(msg []byte, holder shm.Token) (redeliver boo
 	if fn == nil {
 		fn = func([]byte, shm.Token) bool { return false }
 	}
+	if q.q.g.isChecked() {
+		return run1(&q.q.g, func() (int, error) { return q.q.reclaim(fn, false) })
+	}
 	return q.q.reclaim(fn, false)
 }
 
 // Lost returns how many leased messages were counted lost because their
-// holder died.
-func (q *Queue) Lost() uint64 { return atomic.LoadUint64(&q.q.h.lost) }
+// holder died (0 after the Segment's Close or a truncation).
+func (q *Queue) Lost() uint64 { return q.counter(&q.q.h.lost) }
 
 // Redelivered returns how many leased messages were returned to the queue
-// because their holder died.
-func (q *Queue) Redelivered() uint64 { return atomic.LoadUint64(&q.q.h.redelivered) }
+// because their holder died (0 after the Segment's Close or a truncation).
+func (q *Queue) Redelivered() uint64 { return q.counter(&q.q.h.redelivered) }
+
+func (q *Queue) counter(p *uint64) uint64 {
+	if q.q.g.isChecked() {
+		return snapshot(&q.q.g, func() uint64 { return atomic.LoadUint64(p) })
+	}
+	return atomic.LoadUint64(p)
+}
 
 // Len returns the number of messages in the queue (qsize): a snapshot that
-// counts messages being put or got.
-func (q *Queue) Len() int { return q.q.length() }
+// counts messages being put or got (0 after the Segment's Close or a
+// truncation).
+func (q *Queue) Len() int {
+	if q.q.g.isChecked() {
+		return snapshot(&q.q.g, q.q.length)
+	}
+	return q.q.length()
+}
 
 // Empty reports whether Len is zero (a snapshot).
-func (q *Queue) Empty() bool { return q.q.length() == 0 }
+func (q *Queue) Empty() bool { return q.Len() == 0 }
 
-// Full reports whether Len has reached MaxSize (a snapshot).
-func (q *Queue) Full() bool { return q.q.length() >= int(q.q.maxSize) }
+// Full reports whether Len has reached MaxSize (a snapshot; false after
+// the Segment's Close or a truncation).
+func (q *Queue) Full() bool { return q.Len() >= int(q.q.maxSize) }
 
 // MaxSize returns the capacity in messages.
 func (q *Queue) MaxSize() int { return int(q.q.maxSize) }
@@ -416,15 +467,24 @@ func (q *Queue) MaxMessage() int { return q.q.maxMsg }
 
 // Tombstoned returns how many claims of dead processes were undone: slots a
 // producer died in before publishing (no message lost: none was published)
-// plus slots a consumer died holding (that message is lost).
-func (q *Queue) Tombstoned() uint64 { return atomic.LoadUint64(&q.q.h.tombstoned) }
+// plus slots a consumer died holding (that message is lost). 0 after the
+// Segment's Close or a truncation.
+func (q *Queue) Tombstoned() uint64 { return q.counter(&q.q.h.tombstoned) }
 
 // Close closes the queue for every process: later Puts get ErrClosed; Gets
 // drain the messages left and then get ErrClosed. Parked waiters are woken.
 // (CPython's close is per process; a shared close is what a queue in shared
 // memory can offer, and what consumers need to stop.) A Put racing with
-// Close may still land after a Get saw the queue closed and empty.
+// Close may still land after a Get saw the queue closed and empty. After
+// the Segment's Close it is an error wrapping shm.ErrClosed.
 func (q *Queue) Close() error {
+	if q.q.g.isChecked() {
+		return q.q.g.run(q.close)
+	}
+	return q.close()
+}
+
+func (q *Queue) close() error {
 	atomic.StoreUint32(&q.q.h.closed, 1)
 	futex.Wake(low32(&q.q.h.enq), 1<<30)
 	futex.Wake(low32(&q.q.h.deq), 1<<30)
@@ -510,14 +570,14 @@ func (j *JoinableQueue) Put(ctx context.Context, msg []byte) error { return j.q.
 // Get takes the next task under a lease of this process, waiting for one
 // (see Queue.GetLease); TaskDone ends it.
 func (j *JoinableQueue) Get(ctx context.Context) ([]byte, error) {
-	_, msg, err := j.q.q.getLease(ctx, &j.q.cfg)
+	_, msg, err := j.q.getLease(ctx)
 	return msg, err
 }
 
 // TryGet is Get without waiting: ErrEmpty when there is no task,
 // ErrNoLease when every lease entry is in use.
 func (j *JoinableQueue) TryGet() ([]byte, error) {
-	_, msg, err := j.q.q.tryGetLease()
+	_, msg, err := j.q.tryGetLease()
 	return msg, err
 }
 
@@ -528,17 +588,31 @@ func (j *JoinableQueue) GetLease(ctx context.Context) (*Lease, error) { return j
 // TaskDone marks one task that this process got as done (ending one of its
 // leases): ErrTaskDone if it holds none (CPython's "task_done() called too
 // many times"; a task is done by the process that got it).
-func (j *JoinableQueue) TaskDone() error { return j.q.q.doneAny() }
+func (j *JoinableQueue) TaskDone() error {
+	if j.q.q.g.isChecked() {
+		return j.q.q.g.run(j.q.q.doneAny)
+	}
+	return j.q.q.doneAny()
+}
 
 // Unfinished returns the number of tasks put and not yet done (queued or
-// held under a lease): a snapshot.
-func (j *JoinableQueue) Unfinished() int { return j.q.q.unfinished() }
+// held under a lease): a snapshot (0 after the Segment's Close or a
+// truncation).
+func (j *JoinableQueue) Unfinished() int {
+	if j.q.q.g.isChecked() {
+		return snapshot(&j.q.q.g, j.q.q.unfinished)
+	}
+	return j.q.q.unfinished()
+}
 
 // Join waits until every task put has been marked done, or counted lost
 // because its holder died: ctx.Err() if ctx ends first (a passed deadline
 // is context.DeadlineExceeded). Between wait slices it reclaims dead
 // holders' leases under the queue's DeadHolder rule.
 func (j *JoinableQueue) Join(ctx context.Context) error {
+	if j.q.q.g.isChecked() {
+		return j.q.q.g.run(func() error { return j.q.cfg.wait(ctx, &j.q.q.joinWS) })
+	}
 	return j.q.cfg.wait(ctx, &j.q.q.joinWS)
 }
 

@@ -69,6 +69,7 @@ type spsc struct {
 	chunk    uint64 // batches publish at least every chunk bytes
 	base     int    // offset of the region in the segment
 	anchor   anchor
+	g        guard // closed and truncation checks (closed.go)
 }
 
 func spscRegionSize(capacity int) int { return spscHdrSize + capacity }
@@ -103,6 +104,7 @@ func attachSPSC(seg *shm.Segment, name string, b []byte, anchorOff int) (*spsc, 
 		data:     b[spscHdrSize : spscHdrSize+int(c) : spscHdrSize+int(c)],
 		capacity: c, mask: c - 1, chunk: min(publishChunk, c/4),
 		base: anchorOff, anchor: segcore.Of(seg).Anchor(anchorOff),
+		g: guardOf(seg, "ring", name),
 	}, nil
 }
 
@@ -134,7 +136,7 @@ func (r *spsc) alive(tok *uint32) error {
 	}
 	ok, err := r.seg.Alive(t)
 	if err != nil {
-		return errorf(fmt.Errorf("%w: %w", ErrCorrupt, err), "ring %q: peer token", r.name)
+		return errorf(aliveErr(err), "ring %q: peer token", r.name)
 	}
 	if !ok {
 		return errorf(ErrPeerDead, "ring %q", r.name)
@@ -191,7 +193,7 @@ func OpenRing(seg *shm.Segment, name string, o *Options) (*Ring, error) {
 }
 
 func ringFromObject(seg *shm.Segment, name string, obj shm.Object, o *Options) (*Ring, error) {
-	r, err := attachSPSC(seg, name, obj.Bytes(), obj.Offset())
+	r, err := attach(seg, "ring", name, func() (*spsc, error) { return attachSPSC(seg, name, obj.Bytes(), obj.Offset()) })
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +210,13 @@ func (r *Ring) MaxRecord() int { return r.r.maxRecord() }
 // Len returns the bytes published and not yet released (record headers and
 // padding included): a snapshot.
 func (r *Ring) Len() (int, error) {
+	if r.r.g.isChecked() {
+		return run1(&r.r.g, r.len)
+	}
+	return r.len()
+}
+
+func (r *Ring) len() (int, error) {
 	h, t, err := r.r.indices()
 	return int(t - h), err
 }
@@ -218,6 +227,13 @@ func (r *Ring) Len() (int, error) {
 // active at a time; a new Producer takes over from a previous one (which must
 // no longer write).
 func (r *Ring) Producer() (*Producer, error) {
+	if r.r.g.isChecked() {
+		return run1(&r.r.g, r.producer)
+	}
+	return r.producer()
+}
+
+func (r *Ring) producer() (*Producer, error) {
 	cfg, _ := r.opt.cfg()
 	_, t, err := r.r.indices()
 	if err != nil {
@@ -231,6 +247,13 @@ func (r *Ring) Producer() (*Producer, error) {
 // Consumer attaches this process as the ring's consumer, recording its token
 // so that a producer blocked on a full ring learns when this process dies.
 func (r *Ring) Consumer() (*Consumer, error) {
+	if r.r.g.isChecked() {
+		return run1(&r.r.g, r.consumer)
+	}
+	return r.consumer()
+}
+
+func (r *Ring) consumer() (*Consumer, error) {
 	cfg, _ := r.opt.cfg()
 	h, _, err := r.r.indices()
 	if err != nil {
@@ -312,6 +335,13 @@ func (p *Producer) check(n int) error {
 // room (after publishing staged records, so the consumer can make room). The
 // record stays invisible until Commit or Stage and Flush.
 func (p *Producer) TryReserve(n int) ([]byte, error) {
+	if p.r.g.isChecked() {
+		return run1(&p.r.g, func() ([]byte, error) { return p.reserveNow(n) })
+	}
+	return p.reserveNow(n)
+}
+
+func (p *Producer) reserveNow(n int) ([]byte, error) {
 	if err := p.check(n); err != nil {
 		return nil, err
 	}
@@ -334,14 +364,14 @@ func (p *Producer) tryReserve(n int) ([]byte, error) {
 			} else if ok {
 				p.pad(off, toEnd)
 			}
-			p.Flush()
+			p.flush()
 			return nil, ErrFull
 		}
 		p.pad(off, toEnd)
 		off = 0
 	} else if ok, err := p.room(need); err != nil || !ok {
 		if err == nil {
-			p.Flush()
+			p.flush()
 			err = ErrFull
 		}
 		return nil, err
@@ -359,6 +389,13 @@ func (p *Producer) pad(off, toEnd uint64) {
 // first). It returns ctx.Err() if ctx ends first, ErrBrokenPipe if the
 // consumer closed, ErrPeerDead if it died.
 func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
+	if p.r.g.isChecked() {
+		return run1(&p.r.g, func() ([]byte, error) { return p.reserve(ctx, n) })
+	}
+	return p.reserve(ctx, n)
+}
+
+func (p *Producer) reserve(ctx context.Context, n int) ([]byte, error) {
 	if err := p.check(n); err != nil {
 		return nil, err
 	}
@@ -422,7 +459,12 @@ func (p *Producer) resync() error {
 // a quarter of a smaller ring) are staged, so that the consumer copies out
 // one part of the ring while the producer fills the next (a batch as large
 // as the ring would otherwise leave each side idle while the other works).
-func (p *Producer) Stage(n int) error { return p.stage(n, recData) }
+func (p *Producer) Stage(n int) error {
+	if p.r.g.isChecked() {
+		return p.r.g.run(func() error { return p.stage(n, recData) })
+	}
+	return p.stage(n, recData)
+}
 
 func (p *Producer) stage(n int, kind uint32) error {
 	if p.resN < 0 || n < 0 || n > p.resN {
@@ -432,23 +474,41 @@ func (p *Producer) stage(n int, kind uint32) error {
 	p.tail = p.resOff + recHdrSize + align8(uint64(n))
 	p.resN = -1
 	if p.tail-p.pub >= p.r.chunk {
-		p.Flush()
+		p.flush()
 	}
 	return nil
 }
 
 // Commit is Stage followed by Flush.
 func (p *Producer) Commit(n int) error {
+	if p.r.g.isChecked() {
+		return p.r.g.run(func() error { return p.commit(n) })
+	}
+	return p.commit(n)
+}
+
+func (p *Producer) commit(n int) error {
 	if err := p.stage(n, recData); err != nil {
 		return err
 	}
-	p.Flush()
+	p.flush()
 	return nil
 }
 
 // Flush publishes the staged records (release-store of the tail) and wakes
-// the consumer if it is parked.
+// the consumer if it is parked. Having no error result, it panics (a plain
+// Go panic, which the caller may recover) with an error wrapping
+// shm.ErrClosed after the Segment's Close, or shm.ErrSegmentTruncated when
+// a peer truncated the segment's file.
 func (p *Producer) Flush() {
+	if p.r.g.isChecked() {
+		p.r.g.must(p.flush)
+		return
+	}
+	p.flush()
+}
+
+func (p *Producer) flush() {
 	if p.tail == p.pub {
 		return
 	}
@@ -460,45 +520,66 @@ func (p *Producer) Flush() {
 
 // TryWrite copies msg into a new record and publishes it, or returns ErrFull.
 func (p *Producer) TryWrite(msg []byte) error {
-	b, err := p.TryReserve(len(msg))
+	if p.r.g.isChecked() {
+		return p.r.g.run(func() error { return p.tryWrite(msg) })
+	}
+	return p.tryWrite(msg)
+}
+
+func (p *Producer) tryWrite(msg []byte) error {
+	b, err := p.reserveNow(len(msg))
 	if err != nil {
 		return err
 	}
 	copyChunked(b, msg)
-	return p.Commit(len(msg))
+	return p.commit(len(msg))
 }
 
 // Write copies msg into a new record and publishes it, waiting for room.
 func (p *Producer) Write(ctx context.Context, msg []byte) error {
-	b, err := p.Reserve(ctx, len(msg))
+	if p.r.g.isChecked() {
+		return p.r.g.run(func() error { return p.write(ctx, msg) })
+	}
+	return p.write(ctx, msg)
+}
+
+func (p *Producer) write(ctx context.Context, msg []byte) error {
+	b, err := p.reserve(ctx, len(msg))
 	if err != nil {
 		return err
 	}
 	copyChunked(b, msg)
-	return p.Commit(len(msg))
+	return p.commit(len(msg))
 }
 
 // WriteBatch copies every message into its own record and publishes them
 // with one store of the tail index per 32 KiB (or quarter of a smaller
 // ring; one store, when they fit in that), and before any wait for room.
 func (p *Producer) WriteBatch(ctx context.Context, msgs [][]byte) error {
+	if p.r.g.isChecked() {
+		return p.r.g.run(func() error { return p.writeBatch(ctx, msgs) })
+	}
+	return p.writeBatch(ctx, msgs)
+}
+
+func (p *Producer) writeBatch(ctx context.Context, msgs [][]byte) error {
 	for _, m := range msgs {
 		if err := p.check(len(m)); err != nil {
-			p.Flush()
+			p.flush()
 			return err
 		}
 		b, err := p.tryReserve(len(m))
 		if err == ErrFull {
-			b, err = p.Reserve(ctx, len(m))
+			b, err = p.reserve(ctx, len(m))
 		}
 		if err != nil {
-			p.Flush()
+			p.flush()
 			return err
 		}
 		copyChunked(b, m)
 		p.stage(len(m), recData)
 	}
-	p.Flush()
+	p.flush()
 	return nil
 }
 
@@ -509,13 +590,20 @@ func (p *Producer) Close() error {
 	if p.closed {
 		return nil
 	}
+	if p.r.g.isChecked() {
+		return p.r.g.run(p.close)
+	}
+	return p.close()
+}
+
+func (p *Producer) close() error {
 	p.resN = -1
 	if p.err == nil {
 		if _, err := p.tryReserve(0); err == nil {
 			p.stage(0, recEOF)
 		}
 	}
-	p.Flush()
+	p.flush()
 	p.closed = true
 	atomic.OrUint32(&p.r.h.closed, 1)
 	futex.Wake(low32(&p.r.h.tail), 1<<30)
@@ -685,16 +773,33 @@ func (c *Consumer) user(b []byte, kind uint32, err error) ([]byte, error) {
 // TryPeek returns the next record in place without blocking: ErrEmpty when
 // there is none, io.EOF when the producer closed and everything was read.
 // The record stays until Release.
-func (c *Consumer) TryPeek() ([]byte, error) { return c.user(c.next()) }
+func (c *Consumer) TryPeek() ([]byte, error) {
+	if c.r.g.isChecked() {
+		return run1(&c.r.g, func() ([]byte, error) { return c.user(c.next()) })
+	}
+	return c.user(c.next())
+}
 
 // Peek is TryPeek that waits: ctx.Err() when ctx ends, io.EOF once the
 // producer closed and the ring is drained, ErrPeerDead once the producer
 // died and the ring is drained.
-func (c *Consumer) Peek(ctx context.Context) ([]byte, error) { return c.user(c.peek(ctx)) }
+func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
+	if c.r.g.isChecked() {
+		return run1(&c.r.g, func() ([]byte, error) { return c.user(c.peek(ctx)) })
+	}
+	return c.user(c.peek(ctx))
+}
 
 // Release frees the record returned by the last Peek and publishes the new
 // head (the release-store that hands its bytes back to the producer).
 func (c *Consumer) Release() error {
+	if c.r.g.isChecked() {
+		return c.r.g.run(c.release)
+	}
+	return c.release()
+}
+
+func (c *Consumer) release() error {
 	if c.peekN == 0 {
 		return errorf(ErrNoReservation, "ring %q: release without peek", c.r.name)
 	}
@@ -707,7 +812,14 @@ func (c *Consumer) Release() error {
 // ReadInto copies the next record into buf and releases it, waiting for one.
 // A record longer than buf gives ErrBufferTooShort and stays in the ring.
 func (c *Consumer) ReadInto(ctx context.Context, buf []byte) (int, error) {
-	b, err := c.Peek(ctx)
+	if c.r.g.isChecked() {
+		return run1(&c.r.g, func() (int, error) { return c.readInto(ctx, buf) })
+	}
+	return c.readInto(ctx, buf)
+}
+
+func (c *Consumer) readInto(ctx context.Context, buf []byte) (int, error) {
+	b, err := c.user(c.peek(ctx))
 	if err != nil {
 		return 0, err
 	}
@@ -716,18 +828,25 @@ func (c *Consumer) ReadInto(ctx context.Context, buf []byte) (int, error) {
 		return len(b), errorf(ErrBufferTooShort, "ring %q: record of %d bytes, buffer %d", c.r.name, len(b), len(buf))
 	}
 	n := copyChunked(buf, b)
-	return n, c.Release()
+	return n, c.release()
 }
 
 // ReadBytes returns a copy of the next record, waiting for one.
 func (c *Consumer) ReadBytes(ctx context.Context) ([]byte, error) {
-	b, err := c.Peek(ctx)
+	if c.r.g.isChecked() {
+		return run1(&c.r.g, func() ([]byte, error) { return c.readBytes(ctx) })
+	}
+	return c.readBytes(ctx)
+}
+
+func (c *Consumer) readBytes(ctx context.Context) ([]byte, error) {
+	b, err := c.user(c.peek(ctx))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]byte, len(b))
 	copyChunked(out, b)
-	return out, c.Release()
+	return out, c.release()
 }
 
 // Consume waits for at least one record, then passes up to max available
@@ -735,8 +854,17 @@ func (c *Consumer) ReadBytes(ctx context.Context) ([]byte, error) {
 // index (one per 32 KiB, or quarter of a smaller ring, for batches that
 // large, so that the producer refills the ring while fn works through the
 // rest). It returns how many records fn accepted; a record on which fn
-// returns an error is not released and the error is returned.
+// returns an error is not released and the error is returned. On a guarded
+// segment fn runs inside the guard: a truncation while it reads a record
+// ends Consume with shm.ErrSegmentTruncated.
 func (c *Consumer) Consume(ctx context.Context, max int, fn func(rec []byte) error) (int, error) {
+	if c.r.g.isChecked() {
+		return run1(&c.r.g, func() (int, error) { return c.consume(ctx, max, fn) })
+	}
+	return c.consume(ctx, max, fn)
+}
+
+func (c *Consumer) consume(ctx context.Context, max int, fn func(rec []byte) error) (int, error) {
 	if max < 1 {
 		return 0, errorf(ErrInvalid, "ring %q: consume %d records", c.r.name, max)
 	}
@@ -778,6 +906,13 @@ func (c *Consumer) Close() error {
 	if c.closed {
 		return nil
 	}
+	if c.r.g.isChecked() {
+		return c.r.g.run(c.close)
+	}
+	return c.close()
+}
+
+func (c *Consumer) close() error {
 	c.peekN = 0
 	c.publish()
 	c.closed = true
