@@ -40,6 +40,15 @@ func (g *guard) isChecked() bool { return atomic.LoadUint32(g.state) != 0 }
 // wrap names the object in an error of the checked path.
 func (g *guard) wrap(err error) error { return errorf(err, "%s %q", g.kind, g.name) }
 
+// usable is the check of a wait between slices: an error wrapping
+// shm.ErrClosed once the Segment was closed, so that a blocked call ends.
+func (g *guard) usable() error {
+	if err := g.core.Usable(); err != nil {
+		return g.wrap(err)
+	}
+	return nil
+}
+
 // run runs f, an operation on the object's shared memory, guarded:
 // ErrClosed without running f after Segment.Close, ErrSegmentTruncated for
 // a fault in the mapping, both naming the object; f's own errors as they

@@ -228,3 +228,39 @@ func TestClosedErrorText(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockedSegmentClose: a pipe receive, an SPSC read and a Queue Get
+// blocked on an empty ring, and a Put on a full Queue, when the Segment is
+// closed come back with shm.ErrClosed (the check of the peer between wait
+// slices sees the segment closed).
+func TestBlockedSegmentClose(t *testing.T) {
+	seg := testseg.Anon(t, 1<<20)
+	c0, _, err := ring.NewPipe(seg, "p", &ring.PipeOptions{Capacity: 4096})
+	mustNil(t, err)
+	r, err := ring.NewRing(seg, "r", 4096, nil)
+	mustNil(t, err)
+	_, err = r.Producer()
+	mustNil(t, err)
+	c, err := r.Consumer()
+	mustNil(t, err)
+	empty, err := ring.NewQueue(seg, "empty", &ring.QueueOptions{MaxSize: 2, MaxMessage: 8})
+	mustNil(t, err)
+	full, err := ring.NewQueue(seg, "full", &ring.QueueOptions{MaxSize: 2, MaxMessage: 8})
+	mustNil(t, err)
+	for range 2 {
+		mustNil(t, full.TryPut([]byte("x")))
+	}
+	ctx := closeCtx(t)
+	errs := make(chan error, 4)
+	go func() { _, err := c0.RecvBytes(ctx); errs <- err }()
+	go func() { _, err := c.ReadBytes(ctx); errs <- err }()
+	go func() { _, err := empty.Get(ctx); errs <- err }()
+	go func() { errs <- full.Put(ctx, []byte("y")) }()
+	time.Sleep(50 * time.Millisecond) // let them block; the assertions hold either way
+	mustNil(t, seg.Close())
+	for range 4 {
+		if err := <-errs; !errors.Is(err, shm.ErrClosed) {
+			t.Errorf("blocked call after the Segment's Close = %v; want shm.ErrClosed", err)
+		}
+	}
+}

@@ -85,6 +85,47 @@
 // copies; Peek's slice is for trusted peers only (the producer could
 // rewrite it while it is read).
 //
+// # Closed and truncated segments
+//
+// A named segment's file can be truncated by any process that can write
+// it, and touching a page past the new end raises SIGBUS, which would
+// abort the process. On such a segment (guarded: every named segment not
+// opened with shm.Options.Unguarded) each operation of every handle runs
+// under the truncation guard, and a fault in the mapping becomes an error
+// wrapping shm.ErrSegmentTruncated that names the object once ("ring:
+// pipe "p": segment truncated (fault at offset N of the mapping)"). After
+// shm.Segment.Close the handles built on it answer an error wrapping
+// shm.ErrClosed and touch nothing (the mapping stays until no handle can
+// reach it); a call blocked in a wait when the segment is closed or
+// truncated comes back with the same error within a wait slice. Per type:
+//
+//   - Queue, SimpleQueue, JoinableQueue and the typed queues: every
+//     operation with an error result (Put, Get, GetLease, TaskDone, Join,
+//     ReclaimDead, Close ...) returns the error; Lease.Done too. The
+//     snapshots Len, Empty, Full, Lost, Redelivered, Tombstoned and
+//     Unfinished have no error result and answer 0 (Empty true).
+//   - Conn and TypedConn: every send, receive, Poll, Read, Write, Reserve
+//     and Close returns the error; a Close after Segment.Close marks the
+//     handle closed (the segment already left the participant table, so
+//     the other end counts this process gone).
+//   - Ring, Producer, Consumer: Len, Producer, Consumer and every read,
+//     write, reserve, commit, release, Consume and Close return the error;
+//     Flush, which has no error result, panics with it (a plain Go panic,
+//     recoverable). Consume runs fn inside the guard.
+//
+// The slices that alias shared memory (Producer.Reserve and TryReserve,
+// Consumer.Peek and TryPeek, the record Consume passes to fn after fn
+// returns) are outside the guard once the call has returned: a truncation
+// while the caller fills or reads one is a fatal fault unless the caller
+// guards that code itself (shm.Segment.Guard). Use Write, ReadInto and
+// ReadBytes, which copy under the guard, where a peer may truncate.
+//
+// An anonymous segment (a sealed memfd that cannot shrink) that is open
+// pays one atomic load of the segment's state word and a branch per call
+// (BenchmarkSPSCGuard, BenchmarkPipeGuard compare the three kinds of
+// segment). The guard does not hold in a binary built with -race (the race
+// detector's atomics run in C, where a fault cannot become a panic).
+//
 // # Memory layout
 //
 // All integers little-endian; offsets from the start of the object payload

@@ -157,7 +157,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		ready:  q.putReady,
 		word:   low32(&q.h.deq),
 		parked: &q.h.putWait,
-		peer:   func() error { q.reclaim(nil, true); q.recoverConsumer(); return nil },
+		peer:   q.putPeer,
 		gate:   gateOf(seg, obj.Offset(), q.h, low32(&q.h.deq)),
 	}
 	q.getWS = waitSpec{
@@ -172,14 +172,14 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		ready:  q.joinReady,
 		word:   &q.h.ended,
 		parked: &q.h.joinWait,
-		peer:   func() error { q.reclaim(nil, true); q.recoverProducer(); q.skipTombstone(); return nil },
+		peer:   q.joinPeer,
 		gate:   joinGate,
 	}
 	q.leaseWS = waitSpec{
 		ready:  q.leaseReady,
 		word:   &q.h.ended,
 		parked: &q.h.joinWait,
-		peer:   func() error { q.reclaim(nil, true); return nil },
+		peer:   q.leasePeer,
 		gate:   joinGate,
 	}
 	return q, nil
@@ -190,9 +190,46 @@ func (q *mpmc) slot(pos uint64) (*mpmcSlot, []byte) {
 	return mpmcSlotAt(q.slotsB, int(off)), q.slotsB[off+mpmcSlotHdrSize : off+q.slotSize]
 }
 
-// getPeer is a Get's check between wait slices: dead holders' leases (which
-// may become orphans to take), dead producers' claims.
+// putPeer is a Put's check between wait slices: the segment closed, dead
+// holders' leases, dead consumers' claims.
+func (q *mpmc) putPeer() error {
+	if err := q.g.usable(); err != nil {
+		return err
+	}
+	q.reclaim(nil, true)
+	q.recoverConsumer()
+	return nil
+}
+
+// joinPeer is Join's: the segment closed, dead holders' leases, dead
+// producers' claims and a tombstone at the head.
+func (q *mpmc) joinPeer() error {
+	if err := q.g.usable(); err != nil {
+		return err
+	}
+	q.reclaim(nil, true)
+	q.recoverProducer()
+	q.skipTombstone()
+	return nil
+}
+
+// leasePeer is that of a leased Get waiting for a free entry: the segment
+// closed, dead holders' leases.
+func (q *mpmc) leasePeer() error {
+	if err := q.g.usable(); err != nil {
+		return err
+	}
+	q.reclaim(nil, true)
+	return nil
+}
+
+// getPeer is a Get's check between wait slices: the segment closed, dead
+// holders' leases (which may become orphans to take), dead producers'
+// claims.
 func (q *mpmc) getPeer() error {
+	if err := q.g.usable(); err != nil {
+		return err
+	}
 	q.reclaim(nil, true)
 	q.recoverProducer()
 	if q.orphans() && q.hasOrphan() { // the hint alone could be stale
