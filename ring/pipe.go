@@ -169,11 +169,11 @@ func openPipe(seg *shm.Segment, name string, end int, o *PipeOptions) (*Conn, er
 	lockAnchor := func(r *spsc, off int) anchor { return segcore.Of(seg).Anchor(r.base + off) }
 	if in != nil {
 		c.recv = &Consumer{r: in, cfg: cfg, peer: c.senderGone}
-		c.rx = newSideLock(seg, in.name, &in.h.rxLock, &in.h.rxPark, gateOf(seg, in.base, in.h, &in.h.rxLock), lockAnchor(in, spscRxLockOff), cfg)
+		c.rx = newSideLock(seg, &c.g, in.name, &in.h.rxLock, &in.h.rxPark, gateOf(seg, in.base, in.h, &in.h.rxLock), lockAnchor(in, spscRxLockOff), cfg)
 	}
 	if out != nil {
 		c.send = &Producer{r: out, cfg: cfg, resN: -1, peer: c.receiverGone}
-		c.tx = newSideLock(seg, out.name, &out.h.txLock, &out.h.txPark, gateOf(seg, out.base, out.h, &out.h.txLock), lockAnchor(out, spscTxLockOff), cfg)
+		c.tx = newSideLock(seg, &c.g, out.name, &out.h.txLock, &out.h.txPark, gateOf(seg, out.base, out.h, &out.h.txLock), lockAnchor(out, spscTxLockOff), cfg)
 		c.frag = out.maxRecord() / 4 &^ (recAlign - 1)
 	}
 	// The end's closed state lives in ring 0's flags: bit 0 for end 1 (its

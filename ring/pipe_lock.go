@@ -29,6 +29,7 @@ type sideLock struct {
 	word   *uint32
 	kept   atomic.Bool // held by this handle between its calls (keep)
 	seg    *shm.Segment
+	g      *guard // the pipe's, for the segment's closed state
 	name   string
 	tok    uint32
 	anchor anchor
@@ -40,8 +41,8 @@ type sideLock struct {
 // lock.
 var errTookOver = errors.New("ring: took over a dead holder's lock")
 
-func newSideLock(seg *shm.Segment, name string, word, parked *uint32, g *gate.Gate, a anchor, cfg waitCfg) *sideLock {
-	l := &sideLock{word: word, seg: seg, name: name, tok: uint32(seg.Token()) & segcore.TokenMask, anchor: a, cfg: cfg}
+func newSideLock(seg *shm.Segment, sg *guard, name string, word, parked *uint32, g *gate.Gate, a anchor, cfg waitCfg) *sideLock {
+	l := &sideLock{word: word, seg: seg, g: sg, name: name, tok: uint32(seg.Token()) & segcore.TokenMask, anchor: a, cfg: cfg}
 	l.ws = waitSpec{
 		ready:  func() (bool, error) { return l.try() || l.takeKept(), nil },
 		word:   word,
@@ -96,8 +97,12 @@ func (l *sideLock) dropKept() {
 	}
 }
 
-// takeOverDead replaces a dead holder with this participant.
+// takeOverDead replaces a dead holder with this participant; it ends the
+// wait once the segment was closed.
 func (l *sideLock) takeOverDead() error {
+	if err := l.g.usable(); err != nil {
+		return err
+	}
 	w := atomic.LoadUint32(l.word)
 	if w == 0 {
 		return nil

@@ -418,6 +418,9 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 			word:   low32(&p.r.h.head),
 			parked: &p.r.h.prodWait,
 			peer: func() error {
+				if err := p.r.g.usable(); err != nil {
+					return err
+				}
 				if p.peer != nil {
 					return p.peer()
 				}
@@ -732,6 +735,9 @@ func (c *Consumer) waitData(ctx context.Context) error {
 			word:   low32(&c.r.h.tail),
 			parked: &c.r.h.consWait,
 			peer: func() error {
+				if err := c.r.g.usable(); err != nil {
+					return err
+				}
 				if c.peer != nil {
 					return c.peer()
 				}

@@ -101,16 +101,7 @@ func ringTruncVictim() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	step := ringTruncStep(ctx, seg, op)
-	err := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				e, ok := r.(error)
-				if !ok {
-					panic(r)
-				}
-				err = e
-			}
-		}()
+	err := panicked(func() error {
 		if err := step(true); err != nil {
 			return err
 		}
@@ -120,7 +111,7 @@ func ringTruncVictim() {
 				return err
 			}
 		}
-	}()
+	})
 	if errors.Is(err, shm.ErrSegmentTruncated) {
 		testproc.Send("truncated %v", err)
 	} else {
