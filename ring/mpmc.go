@@ -154,6 +154,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 	}
 	q.g = guardOf(seg, "queue", name)
 	q.putWS = waitSpec{
+		state:  q.g.state,
 		ready:  q.putReady,
 		word:   low32(&q.h.deq),
 		parked: &q.h.putWait,
@@ -161,6 +162,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		gate:   gateOf(seg, obj.Offset(), q.h, low32(&q.h.deq)),
 	}
 	q.getWS = waitSpec{
+		state:  q.g.state,
 		ready:  q.getReady,
 		word:   low32(&q.h.enq),
 		parked: &q.h.getWait,
@@ -169,6 +171,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 	}
 	joinGate := gateOf(seg, obj.Offset(), q.h, &q.h.ended)
 	q.joinWS = waitSpec{
+		state:  q.g.state,
 		ready:  q.joinReady,
 		word:   &q.h.ended,
 		parked: &q.h.joinWait,
@@ -176,6 +179,7 @@ func attachMPMC(seg *shm.Segment, name string, obj shm.Object) (*mpmc, error) {
 		gate:   joinGate,
 	}
 	q.leaseWS = waitSpec{
+		state:  q.g.state,
 		ready:  q.leaseReady,
 		word:   &q.h.ended,
 		parked: &q.h.joinWait,

@@ -51,8 +51,9 @@ var heartbeat struct {
 // sleep parks on word while it holds val, until woken (by the peer, the
 // heartbeat or ctx's end: the caller re-checks everything). hasDeadline
 // without a Done channel (a context that never fires) sleeps with a
-// timeout up to the deadline instead.
-func (sl *sleeper) sleep(ctx context.Context, word *uint32, val uint32, deadline time.Time, hasDeadline bool) {
+// timeout up to the deadline instead. bounded sleeps at most MaxSlice (a
+// word that no wake-up may reach: waitSpec.state).
+func (sl *sleeper) sleep(ctx context.Context, word *uint32, val uint32, deadline time.Time, hasDeadline, bounded bool) {
 	sl.word = word
 	sl.register()
 	var stop func() bool
@@ -61,6 +62,9 @@ func (sl *sleeper) sleep(ctx context.Context, word *uint32, val uint32, deadline
 		stop = context.AfterFunc(ctx, sl.hurry)
 	} else if hasDeadline {
 		timeout = max(time.Until(deadline), 0)
+	}
+	if bounded && (timeout < 0 || timeout > MaxSlice) {
+		timeout = MaxSlice
 	}
 	_ = futex.Wait(word, val, timeout) // nil or ErrTimeout: both mean "re-check"
 	sl.unregister()

@@ -44,6 +44,7 @@ var errTookOver = errors.New("ring: took over a dead holder's lock")
 func newSideLock(seg *shm.Segment, sg *guard, name string, word, parked *uint32, g *gate.Gate, a anchor, cfg waitCfg) *sideLock {
 	l := &sideLock{word: word, seg: seg, g: sg, name: name, tok: uint32(seg.Token()) & segcore.TokenMask, anchor: a, cfg: cfg}
 	l.ws = waitSpec{
+		state:  sg.state,
 		ready:  func() (bool, error) { return l.try() || l.takeKept(), nil },
 		word:   word,
 		parked: parked,

@@ -414,6 +414,7 @@ func (p *Producer) waitRoom(ctx context.Context, n int) error {
 	p.waitN = n
 	if p.ws == nil { // built once: a wait allocates nothing
 		p.ws = &waitSpec{
+			state:  p.r.g.state,
 			ready:  func() (bool, error) { return p.fits(p.waitN) },
 			word:   low32(&p.r.h.head),
 			parked: &p.r.h.prodWait,
@@ -725,6 +726,7 @@ func (c *Consumer) publish() {
 func (c *Consumer) waitData(ctx context.Context) error {
 	if c.ws == nil { // built once: a wait allocates nothing
 		c.ws = &waitSpec{
+			state: c.r.g.state,
 			ready: func() (bool, error) {
 				if c.head != c.tailC {
 					return true, nil

@@ -168,6 +168,12 @@ type waitSpec struct {
 	gate   *gate.Gate           // one kernel waiter per word and process (docs/robustness.md V7)
 
 	sleeper sleeper // the gate's sleeper's registration (park.go)
+	// state is the segment's state word (guard.state; nil: none), non-zero
+	// when the segment is closed or can be truncated. A truncation takes
+	// the word's page away, and with it every FUTEX_WAKE (EFAULT), the
+	// heartbeat's included: a sleeper on such a segment sleeps at most
+	// MaxSlice, then finds the fault in its checks.
+	state *uint32
 }
 
 // isDeadline reports whether err is a context's error (from ctx.Err() or
@@ -303,7 +309,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 			ok, err := s.ready()
 			if !ok && err == nil {
 				if err = ctxDone(ctx, time.Now()); err == nil {
-					s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline)
+					s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline, s.state != nil && atomic.LoadUint32(s.state) != 0)
 				}
 			}
 			s.gate.EndRound()
