@@ -2,8 +2,14 @@ package ring
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/shmkit/shmkit/futex"
 )
@@ -27,6 +33,16 @@ import (
 // A word is woken only while its sleeper is registered, under the
 // registry's lock, so a wake-up never touches a segment that its sleeper
 // has already left (and may have unmapped).
+//
+// One sleeper no FUTEX_WAKE can reach: one whose page was truncated away
+// under it (a named segment's file shrunk by another process). The kernel
+// finds a futex by its page, so every wake-up fails with EFAULT while the
+// sleeper stays queued. When the heartbeat's wake-ups of a registered
+// sleeper find no one twice in a row, it looks in /proc/self/task for the
+// thread blocked in futex(2) on that address and sends it SIGURG (the
+// signal the Go runtime already uses for preemption and ignores otherwise):
+// the kernel restarts the wait, which now fails with EFAULT, and the
+// sleeper returns to its checks, which report the truncation.
 
 // urgentSlice is the heartbeat's period while a cancelled sleeper has not
 // left yet.
@@ -38,6 +54,7 @@ const urgentSlice = time.Millisecond
 type sleeper struct {
 	word   *uint32
 	urgent bool // under heartbeat.mu
+	misses int  // under heartbeat.mu: heartbeat wake-ups in a row that woke no one
 }
 
 var heartbeat struct {
@@ -80,7 +97,7 @@ func (sl *sleeper) register() {
 		h.set = make(map[*sleeper]struct{})
 		h.kick = make(chan struct{}, 1)
 	}
-	sl.urgent = false
+	sl.urgent, sl.misses = false, 0
 	h.set[sl] = struct{}{}
 	if !h.running {
 		h.running = true
@@ -135,7 +152,11 @@ func beat() {
 			return
 		}
 		for sl := range h.set {
-			futex.Wake(sl.word, 1<<30)
+			if futex.Wake(sl.word, 1<<30) > 0 {
+				sl.misses = 0
+			} else if sl.misses++; sl.misses >= 2 {
+				rescue(sl.word)
+			}
 		}
 		d := MaxSlice
 		if h.urgent > 0 {
@@ -143,5 +164,27 @@ func beat() {
 		}
 		h.mu.Unlock()
 		t.Reset(d)
+	}
+}
+
+// rescue sends SIGURG to the threads of this process blocked in futex(2)
+// on word (see above). Without /proc it does nothing: the sleeper then
+// waits for its context.
+func rescue(word *uint32) {
+	want := fmt.Sprintf("%d %#x ", unix.SYS_FUTEX, addrOf(word))
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return
+	}
+	pid := os.Getpid()
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/self/task/" + task.Name() + "/syscall")
+		if err == nil && strings.HasPrefix(string(b), want) {
+			unix.Tgkill(pid, tid, unix.SIGURG)
+		}
 	}
 }

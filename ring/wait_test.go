@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/view"
 )
 
 // TestWakeClearsParkedFlag: the waker clears the parked flag, so the
@@ -137,17 +140,9 @@ func TestSleeperWokenByHeartbeat(t *testing.T) {
 	var peerErr atomic.Value
 	cfg, ws := futexSpec(t, &peerErr)
 	errPeer := errors.New("peer gone")
-	done := make(chan error, 1)
-	go func() { done <- cfg.wait(context.Background(), ws) }()
-	time.Sleep(5 * time.Millisecond) // usually parked by now; either way works
-	peerErr.Store(errPeer)
-	select {
-	case err := <-done:
-		if !errors.Is(err, errPeer) {
-			t.Fatalf("wait: got %v; want %v", err, errPeer)
-		}
-	case <-time.After(100 * MaxSlice):
-		t.Fatal("the sleeper never noticed the peer's failure")
+	time.AfterFunc(5*time.Millisecond, func() { peerErr.Store(errPeer) }) // usually parked by then; either way works
+	if err := watchdog(t, func() error { return cfg.wait(context.Background(), ws) }); !errors.Is(err, errPeer) {
+		t.Fatalf("wait: got %v; want %v", err, errPeer)
 	}
 	deadline := time.Now().Add(100 * MaxSlice)
 	for running(); running() && time.Now().Before(deadline); {
@@ -195,5 +190,52 @@ func watchdog(t *testing.T, f func() error) error {
 	case <-time.After(10 * time.Second):
 		t.Fatal("wait did not return within 10 s")
 		return nil
+	}
+}
+
+// TestSleeperRescuedFromTruncatedPage: a sleeper whose page is truncated
+// away cannot be woken by FUTEX_WAKE (the kernel finds no page); the
+// heartbeat finds its thread and interrupts the wait, so the sleeper runs
+// its checks (which here report the truncation) instead of sleeping until
+// its context ends.
+func TestSleeperRescuedFromTruncatedPage(t *testing.T) {
+	fd, err := unix.MemfdCreate("ring-rescue", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Ftruncate(fd, 4096); err != nil {
+		t.Fatal(err)
+	}
+	m, err := unix.Mmap(fd, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	cfg, err := (&Options{Wait: Futex}).cfg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parked uint32
+	var truncated atomic.Bool
+	errTruncated := errors.New("truncated")
+	ws := &waitSpec{
+		ready:  func() (bool, error) { return false, nil }, // touches no shared memory
+		word:   view.Ptr[uint32](m, 64),
+		parked: &parked,
+		peer: func() error {
+			if truncated.Load() {
+				return errTruncated
+			}
+			return nil
+		},
+		gate: gate.For(gate.Key{Off: -3}),
+	}
+	time.AfterFunc(20*time.Millisecond, func() { // usually asleep by then; either way works
+		truncated.Store(true)
+		unix.Ftruncate(fd, 0)
+	})
+	if err := watchdog(t, func() error { return cfg.wait(context.Background(), ws) }); !errors.Is(err, errTruncated) {
+		t.Fatalf("wait: got %v; want %v", err, errTruncated)
 	}
 }
