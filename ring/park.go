@@ -42,7 +42,9 @@ import (
 // thread blocked in futex(2) on that address and sends it SIGURG (the
 // signal the Go runtime already uses for preemption and ignores otherwise):
 // the kernel restarts the wait, which now fails with EFAULT, and the
-// sleeper returns to its checks, which report the truncation.
+// sleeper returns to its checks, which report the truncation. A process
+// that cannot see /proc/self/task sleeps on a segment that can be
+// truncated in timed slices of MaxSlice instead.
 
 // urgentSlice is the heartbeat's period while a cancelled sleeper has not
 // left yet.
@@ -69,7 +71,7 @@ var heartbeat struct {
 // heartbeat or ctx's end: the caller re-checks everything). hasDeadline
 // without a Done channel (a context that never fires) sleeps with a
 // timeout up to the deadline instead. bounded sleeps at most MaxSlice (a
-// word that no wake-up may reach: waitSpec.state).
+// word that no wake-up may reach and no rescue either: waitSpec.state).
 func (sl *sleeper) sleep(ctx context.Context, word *uint32, val uint32, deadline time.Time, hasDeadline, bounded bool) {
 	sl.word = word
 	sl.register()
@@ -166,6 +168,13 @@ func beat() {
 		t.Reset(d)
 	}
 }
+
+// canRescue reports whether rescue can find threads: whether this process
+// sees its /proc/self/task.
+var canRescue = sync.OnceValue(func() bool {
+	_, err := os.Stat("/proc/self/task")
+	return err == nil
+})
 
 // rescue sends SIGURG to the threads of this process blocked in futex(2)
 // on word (see above). Without /proc it does nothing: the sleeper then

@@ -171,8 +171,10 @@ type waitSpec struct {
 	// state is the segment's state word (guard.state; nil: none), non-zero
 	// when the segment is closed or can be truncated. A truncation takes
 	// the word's page away, and with it every FUTEX_WAKE (EFAULT), the
-	// heartbeat's included: a sleeper on such a segment sleeps at most
-	// MaxSlice, then finds the fault in its checks.
+	// heartbeat's included: the heartbeat then interrupts the sleeper's
+	// thread (park.go's rescue), or where it cannot (no /proc), a sleeper
+	// on such a segment sleeps at most MaxSlice, then finds the fault in
+	// its checks.
 	state *uint32
 }
 
@@ -309,7 +311,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 			ok, err := s.ready()
 			if !ok && err == nil {
 				if err = ctxDone(ctx, time.Now()); err == nil {
-					s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline, s.state != nil && atomic.LoadUint32(s.state) != 0)
+					s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline, s.state != nil && atomic.LoadUint32(s.state) != 0 && !canRescue())
 				}
 			}
 			s.gate.EndRound()
