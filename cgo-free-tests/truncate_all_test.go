@@ -138,6 +138,19 @@ var truncRows = []truncRow{
 		}},
 
 	// ctypes
+	{name: "RawValue.Load+Store+Add", group: "ctypes",
+		create: func(seg *shm.Segment, n string) error { return errOf(ctypes.NewRawValue[int64](seg, n, 0, nil)) },
+		open: func(seg *shm.Segment, n string) (truncStep, error) {
+			v, err := ctypes.OpenRawValue[int64](seg, n)
+			return func(_ context.Context, i int) error { v.Store(v.Load() + v.Add(int64(i))); return nil }, err
+		}},
+	{name: "RawArray.Get+Set+CopyFrom", group: "ctypes",
+		create: func(seg *shm.Segment, n string) error { return errOf(ctypes.NewRawArray[int32](seg, n, 8, nil)) },
+		open: func(seg *shm.Segment, n string) (truncStep, error) {
+			a, err := ctypes.OpenRawArray[int32](seg, n, 8)
+			src := make([]int32, 8)
+			return func(_ context.Context, i int) error { a.Set(i%8, a.Get(i%8)+1); a.CopyFrom(src); return nil }, err
+		}},
 	{name: "Value.Load", group: "ctypes", create: newTruncValue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			v, err := ctypes.OpenValue[int64](seg, n)
@@ -223,7 +236,7 @@ var truncRows = []truncRow{
 				return errOf(q.TryGet())
 			}, err
 		}},
-	{name: "Queue.GetLease+Done", group: "ring", create: newTruncQueue,
+	{name: "Queue.GetLease+Lease.Done", group: "ring", create: newTruncQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenQueue(seg, n, nil)
 			return func(ctx context.Context, _ int) error {
@@ -260,6 +273,31 @@ var truncRows = []truncRow{
 				)
 			}, err
 		}},
+	{name: "TypedSimpleQueue.Put+Get", group: "ring",
+		create: func(seg *shm.Segment, n string) error { return errOf(ring.NewSimpleQueue(seg, n, truncQueueOptions)) },
+		open: func(seg *shm.Segment, n string) (truncStep, error) {
+			q, err := ring.OpenSimpleQueue(seg, n, nil)
+			tq := ring.NewTypedSimpleQueue[int64](q, nil)
+			return func(ctx context.Context, i int) error {
+				return seq(
+					func() error { return tq.Put(ctx, int64(i)) },
+					func() error { return errOf(tq.Get(ctx)) },
+				)
+			}, err
+		}},
+	{name: "TypedJoinableQueue.Put+Get+TaskDone", group: "ring",
+		create: func(seg *shm.Segment, n string) error { return errOf(ring.NewJoinableQueue(seg, n, truncQueueOptions)) },
+		open: func(seg *shm.Segment, n string) (truncStep, error) {
+			q, err := ring.OpenJoinableQueue(seg, n, nil)
+			tq := ring.NewTypedJoinableQueue[int64](q, nil)
+			return func(ctx context.Context, i int) error {
+				return seq(
+					func() error { return tq.Put(ctx, int64(i)) },
+					func() error { return errOf(tq.Get(ctx)) },
+					tq.TaskDone,
+				)
+			}, err
+		}},
 	{name: "TypedQueue.Put+Get", group: "ring", create: newTruncQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenQueue(seg, n, nil)
@@ -292,19 +330,28 @@ var truncRows = []truncRow{
 				)
 			}, err
 		}},
-	{name: "Ring.Write+ReadBytes", group: "ring", create: newTruncRing,
+	{name: "Ring.Len+Producer.Write+Consumer.ReadBytes", group: "ring", create: newTruncRing,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
-			p, c, err := openTruncRing(seg, n)
+			r, err := ring.OpenRing(seg, n, nil)
+			if err != nil {
+				return nil, err
+			}
+			p, c, err := openTruncRing(r)
 			return func(ctx context.Context, _ int) error {
 				return seq(
 					func() error { return p.Write(ctx, []byte("m")) },
+					func() error { return errOf(r.Len()) },
 					func() error { return errOf(c.ReadBytes(ctx)) },
 				)
 			}, err
 		}},
-	{name: "Ring.Reserve+Commit+Peek+Release", group: "ring", create: newTruncRing,
+	{name: "Producer.Reserve+Commit+Consumer.Peek+Release", group: "ring", create: newTruncRing,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
-			p, c, err := openTruncRing(seg, n)
+			r, err := ring.OpenRing(seg, n, nil)
+			if err != nil {
+				return nil, err
+			}
+			p, c, err := openTruncRing(r)
 			return func(ctx context.Context, _ int) error {
 				b, err := p.Reserve(ctx, 8)
 				if err != nil {
@@ -348,7 +395,11 @@ var truncRows = []truncRow{
 		}},
 	{name: "Consumer.Peek-blocked", group: "ring", blocked: true, create: newTruncRing,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
-			_, c, err := openTruncRing(seg, n) // the producer stays: no EOF
+			r, err := ring.OpenRing(seg, n, nil)
+			if err != nil {
+				return nil, err
+			}
+			_, c, err := openTruncRing(r) // the producer stays: no EOF
 			return func(ctx context.Context, _ int) error { return errOf(c.Peek(ctx)) }, err
 		}},
 
@@ -495,12 +546,8 @@ func openTruncPipe(seg *shm.Segment, n string) (c0, c1 *ring.Conn, err error) {
 
 func newTruncRing(seg *shm.Segment, n string) error { return errOf(ring.NewRing(seg, n, 4096, nil)) }
 
-// openTruncRing attaches as producer and consumer of ring n.
-func openTruncRing(seg *shm.Segment, n string) (*ring.Producer, *ring.Consumer, error) {
-	r, err := ring.OpenRing(seg, n, nil)
-	if err != nil {
-		return nil, nil, err
-	}
+// openTruncRing attaches as producer and consumer of r.
+func openTruncRing(r *ring.Ring) (*ring.Producer, *ring.Consumer, error) {
 	p, err := r.Producer()
 	if err != nil {
 		return nil, nil, err
@@ -525,11 +572,19 @@ var truncSizes = []int64{0, 4096, 8 << 10, -1}
 // method one victim waits in it, on a named segment, while the parent
 // truncates the file to 0 and to 8 KiB. Every victim reports an error (or a
 // recovered panic) wrapping shm.ErrSegmentTruncated and exits with status
-// 0: none dies of SIGBUS, none hangs. The rows of truncGaps run only
-// with -sweep.gaps.
+// 0: none dies of SIGBUS, none hangs. Every handle type of the
+// use-after-Close table has a victim. The rows of truncGaps run only with
+// -sweep.gaps.
 //
 // Not under the race detector (see TestTruncatedSegmentAbortsNoPeer).
 func TestTruncateAll(t *testing.T) {
+	for typ := range closedTypes {
+		if !slices.ContainsFunc(truncRows, func(r truncRow) bool {
+			return strings.HasPrefix(r.name, typ+".") || strings.Contains(r.name, "+"+typ+".")
+		}) {
+			t.Errorf("no truncation victim uses %s", typ)
+		}
+	}
 	for name := range truncGaps {
 		if !slices.ContainsFunc(truncRows, func(r truncRow) bool { return r.name == name }) {
 			t.Errorf("truncGaps names %s, which has no row", name)
