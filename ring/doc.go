@@ -121,10 +121,18 @@
 // ReadBytes, which copy under the guard, where a peer may truncate.
 //
 // An anonymous segment (a sealed memfd that cannot shrink) that is open
-// pays one atomic load of the segment's state word and a branch per call
-// (BenchmarkSPSCGuard, BenchmarkPipeGuard compare the three kinds of
-// segment). The guard does not hold in a binary built with -race (the race
-// detector's atomics run in C, where a fault cannot become a panic).
+// pays one atomic load of the segment's state word and a branch per call.
+// A guarded call pays the guard on top (arming the fault setting, a
+// deferred recover, a closure): for records of tens of bytes that is a
+// large share of the call, more than the 10% a hot path should give up
+// (BenchmarkSPSCGuard and BenchmarkPipeGuard measure seg=anon, seg=named
+// and seg=unguarded side by side); batches pay it once (WriteBatch,
+// Consume). The guard stays the default for named segments; where every
+// process that can write the file is trusted, open it with
+// shm.Options.Unguarded (a truncation then kills this process), or use an
+// anonymous segment, which needs no guard. The guard does not hold in a
+// binary built with -race (the race detector's atomics run in C, where a
+// fault cannot become a panic).
 //
 // # Memory layout
 //
