@@ -19,6 +19,7 @@ import (
 
 	"github.com/shmkit/shmkit/ctypes"
 	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/internal/testseg"
 )
 
 func BenchmarkAdd(b *testing.B) {
@@ -102,11 +103,15 @@ func BenchmarkAddParallel(b *testing.B) {
 }
 
 // BenchmarkUpdate is "with v.get_lock(): v.value += 1" (about 370 ns in
-// CPython): ctypes' Update under the attached RLock against the same
-// read-modify-write of a Go float64 under a sync.Mutex.
+// CPython): ctypes' Update under the attached RLock, on an anonymous
+// segment (a sealed memfd, the default: no truncation guard; cgo-free-tests'
+// BenchmarkGuard measures a named one), against the same read-modify-write
+// of a Go float64 under a sync.Mutex, written out (impl=sync-mutex, where
+// the compiler inlines the update) and behind a method of Update's shape
+// (impl=sync-mutex-value).
 func BenchmarkUpdate(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
-		seg, _ := newSegment(b, 1<<20)
+		seg := testseg.Anon(b, 1<<20)
 		v, err := ctypes.NewValue(seg, "v", 0.0, nil)
 		if err != nil {
 			b.Fatal(err)
@@ -122,7 +127,7 @@ func BenchmarkUpdate(b *testing.B) {
 	})
 	b.Run("impl=ctypes/lock=Lock", func(b *testing.B) {
 		// Update over a caller's futex.Lock instead of the default RLock.
-		seg, _ := newSegment(b, 1<<20)
+		seg := testseg.Anon(b, 1<<20)
 		l, err := futex.NewLock(seg, "l")
 		if err != nil {
 			b.Fatal(err)
@@ -142,7 +147,7 @@ func BenchmarkUpdate(b *testing.B) {
 	})
 	b.Run("impl=ctypes-lock", func(b *testing.B) {
 		// The lock held by hand around Load/Store: Python's idiom.
-		seg, _ := newSegment(b, 1<<20)
+		seg := testseg.Anon(b, 1<<20)
 		v, err := ctypes.NewValue(seg, "v", 0.0, nil)
 		if err != nil {
 			b.Fatal(err)
@@ -174,6 +179,33 @@ func BenchmarkUpdate(b *testing.B) {
 			b.Fatal("no update")
 		}
 	})
+	b.Run("impl=sync-mutex-value", func(b *testing.B) {
+		// A Go value with Value.Update's shape: fn through a func value,
+		// the unlock deferred so that a panicking fn leaves it unlocked.
+		var v mutexValue
+		inc := func(x float64) float64 { return x + 1 }
+		b.ReportAllocs()
+		for b.Loop() {
+			v.Update(inc)
+		}
+		if v.v == 0 {
+			b.Fatal("no update")
+		}
+	})
+}
+
+// mutexValue is the in-process counterpart of a locked Value, for
+// BenchmarkUpdate.
+type mutexValue struct {
+	mu sync.Mutex
+	v  float64
+}
+
+func (m *mutexValue) Update(fn func(float64) float64) float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.v = fn(m.v)
+	return m.v
 }
 
 func BenchmarkUpdateParallel(b *testing.B) {

@@ -144,16 +144,24 @@ func atomicStore[T Scalar](a *anchor, p *T, v T) {
 	}
 }
 
-// storeInline is atomicStore with the 8-byte case written so that it
-// inlines (toWord would cost the inliner too much), for Value.Update,
-// whose store is then no call. Other sizes call atomicStore.
-func storeInline[T Scalar](a *anchor, p *T, v T) {
+// storeLocked is atomicStore for a store made holding the object's lock
+// (Value.Update), with the 8-byte case written so that it inlines (toWord
+// would cost the inliner too much): the store is then no call. Where
+// plainStoreAtomic, that case is a plain store, which the lock's releasing
+// compare-and-swap (a full barrier) publishes and which a lock-free
+// reader's 8-byte atomic load sees whole; elsewhere, and under the race
+// detector, an atomic store. Other sizes call atomicStore.
+func storeLocked[T Scalar](a *anchor, p *T, v T) {
 	if unsafe.Sizeof(v) != 8 {
 		atomicStore(a, p, v)
 		return
 	}
 	if race.Enabled { // a.release(), which would cost the inliner 2
 		race.ReleaseMerge(a.p)
+	}
+	if plainStoreAtomic && !race.Enabled {
+		*(*T)(unsafe.Pointer(p)) = v
+		return
 	}
 	atomic.StoreUint64((*uint64)(unsafe.Pointer(p)), *(*uint64)(unsafe.Pointer(&v)))
 }

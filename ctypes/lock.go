@@ -304,7 +304,7 @@ func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
 	}()
 	// v.Load and v.Store, with no call for an 8-byte element.
 	x = fn(atomicLoad(&v.anchor, v.p))
-	storeInline(&v.anchor, v.p, x)
+	storeLocked(&v.anchor, v.p, x)
 	return x, nil
 }
 
