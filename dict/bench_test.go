@@ -2,15 +2,18 @@ package dict_test
 
 // Benchmark names follow the key
 //
-//	BenchmarkMap/op=<Get|Set>/impl=<shm|gomap|socket|python>/procs=<1|2>
+//	BenchmarkMap/op=<Get|Set>/impl=<shm|gomap|socket|python>/procs=<N>
 //
-// impl=shm is dict.Map; gomap a Go map with a sync.RWMutex in this process
-// (procs=2: two goroutines), the in-process reference; socket a server
+// with N = 1, 2, 4, … up to runtime.NumCPU() (a 2-vCPU host shows 1 and 2
+// only; the scaling of the lock-free reads and the striped writers needs a
+// bigger one). impl=shm is dict.Map; gomap a Go map with a sync.RWMutex in
+// this process (N goroutines), the in-process reference; socket a server
 // process holding a Go map, one Unix-socket request/response per operation
 // (the Manager model); python CPython's Manager().dict() driven by
-// testdata/manager_dict.py (skipped without python3). procs=2 runs the
-// operations from two processes at once (this one and a re-executed child,
-// or two Python workers); ns/op is wall time over all operations of both.
+// testdata/manager_dict.py (skipped without python3). procs=N runs the
+// operations from N processes at once (this one and N-1 re-executed
+// children, or N Python workers), each its share of b.N; ns/op is wall
+// time over all operations of all of them.
 // Keys are 1000 strings of 8 bytes, values 64 bytes (the map made with
 // KeyMax 16, ValueMax 64). With -v, BenchmarkMap logs the ratio of every
 // implementation to impl=shm, from the same run:
@@ -28,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +40,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shmkit/dict"
+	"github.com/shmkit/shmkit/internal/benchkit"
 	"github.com/shmkit/shmkit/internal/testproc"
 )
 
@@ -241,30 +246,47 @@ func helperBenchClient() {
 	testproc.Send("done")
 }
 
-// runPair runs half of b.N in a child client and half here, timing both.
-func runPair(b *testing.B, local kv, impl, op, target string) {
+// share is worker i's part of n operations split among procs workers.
+func share(n, procs, i int) int {
+	if i < n%procs {
+		return n/procs + 1
+	}
+	return n / procs
+}
+
+// runGroup runs b.N operations split among procs workers: procs-1 child
+// clients and this goroutine, all started at once, timing all of them.
+func runGroup(b *testing.B, local kv, impl, op, target string, procs int) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer w.Close()
-	half := b.N / 2
-	c := testproc.Start(b, "dict-bench-client", testproc.Options{
-		Args:  []string{impl, op, strconv.Itoa(half), target},
-		Files: []*os.File{r},
-	})
+	children := make([]*testproc.Child, procs-1)
+	for i := range children {
+		children[i] = testproc.Start(b, "dict-bench-client", testproc.Options{
+			Args:  []string{impl, op, strconv.Itoa(share(b.N, procs, i+1)), target},
+			Files: []*os.File{r},
+		})
+	}
 	r.Close()
-	c.WaitReady()
+	for _, c := range children {
+		c.WaitReady()
+	}
 	b.ResetTimer()
-	w.Write([]byte{1})
-	if err := local.run(op, b.N-half); err != nil {
+	w.Write(make([]byte, len(children))) // one start byte each
+	if err := local.run(op, share(b.N, procs, 0)); err != nil {
 		b.Fatal(err)
 	}
-	if line := c.Recv(5 * time.Minute); line != "done" {
-		b.Fatalf("client: %q", line)
+	for _, c := range children {
+		if line := c.Recv(5 * time.Minute); line != "done" {
+			b.Fatalf("client: %q", line)
+		}
 	}
 	b.StopTimer()
-	c.MustWait()
+	for _, c := range children {
+		c.MustWait()
+	}
 }
 
 // pythonKV drives testdata/manager_dict.py.
@@ -329,7 +351,7 @@ func BenchmarkMap(b *testing.B) {
 	}
 	for _, op := range []string{"Get", "Set"} {
 		for _, impl := range []string{"shm", "gomap", "socket", "python"} {
-			for _, procs := range []int{1, 2} {
+			for _, procs := range benchkit.Counts(runtime.NumCPU()) {
 				key := fmt.Sprintf("op=%s/impl=%s/procs=%d", op, impl, procs)
 				b.Run(key, func(b *testing.B) {
 					b.SetBytes(int64(len(benchValue)))
@@ -341,22 +363,22 @@ func BenchmarkMap(b *testing.B) {
 						b.ResetTimer()
 						err = p.run(op, b.N)
 						b.StopTimer()
-					case impl == "gomap" && procs == 2:
+					case impl == "gomap" && procs > 1:
 						var wg sync.WaitGroup
-						errs := make([]error, 2)
+						errs := make([]error, procs)
 						for i := range errs {
 							wg.Add(1)
 							go func() {
 								defer wg.Done()
-								errs[i] = g.run(op, b.N/2+i*(b.N%2))
+								errs[i] = g.run(op, share(b.N, procs, i))
 							}()
 						}
 						wg.Wait()
 						err = errors.Join(errs...)
-					case procs == 2 && impl == "shm":
-						runPair(b, shmKV{m}, impl, op, name)
-					case procs == 2:
-						runPair(b, sk, impl, op, sock)
+					case procs > 1 && impl == "shm":
+						runGroup(b, shmKV{m}, impl, op, name, procs)
+					case procs > 1:
+						runGroup(b, sk, impl, op, sock, procs)
 					default:
 						err = map[string]kv{"shm": shmKV{m}, "gomap": g, "socket": sk}[impl].run(op, b.N)
 					}
