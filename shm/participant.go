@@ -260,7 +260,7 @@ func (s *Segment) Alive(t Token) (alive bool, err error) {
 	if i < 0 || i >= s.slots {
 		return false, errtext.Errorf("shm: token %v names no slot of %d: %w", t, s.slots, ErrCorrupt)
 	}
-	if t == s.token && s.live != nil {
+	if t == s.token && t != 0 { // this attachment, not closed (checked above); s.live is Close's to clear
 		return true, nil
 	}
 	defer s.core.Catch(&err, segcore.Arm())
