@@ -523,7 +523,8 @@ func (s *SimpleQueue) Put(ctx context.Context, msg []byte) error { return s.q.Pu
 // Get gets the oldest message, waiting for one (see Queue.Get).
 func (s *SimpleQueue) Get(ctx context.Context) ([]byte, error) { return s.q.Get(ctx) }
 
-// Empty reports whether the queue is empty (a snapshot).
+// Empty reports whether the queue is empty (a snapshot; true after the
+// Segment's Close or a truncation).
 func (s *SimpleQueue) Empty() bool { return s.q.Empty() }
 
 // Close closes the queue (see Queue.Close).
@@ -621,20 +622,21 @@ func (j *JoinableQueue) ReclaimDead(fn func(msg []byte, holder shm.Token) (redel
 	return j.q.ReclaimDead(fn)
 }
 
-// Lost returns how many tasks were counted lost because their holder died.
+// Lost returns how many tasks were counted lost because their holder died
+// (0 after the Segment's Close or a truncation).
 func (j *JoinableQueue) Lost() uint64 { return j.q.Lost() }
 
 // Redelivered returns how many tasks were redelivered because their holder
-// died.
+// died (0 after the Segment's Close or a truncation).
 func (j *JoinableQueue) Redelivered() uint64 { return j.q.Redelivered() }
 
 // Len returns the number of messages in the queue (see Queue.Len).
 func (j *JoinableQueue) Len() int { return j.q.Len() }
 
-// Empty reports whether Len is zero (a snapshot).
+// Empty reports whether Len is zero (see Queue.Empty).
 func (j *JoinableQueue) Empty() bool { return j.q.Empty() }
 
-// Full reports whether Len has reached MaxSize (a snapshot).
+// Full reports whether Len has reached MaxSize (see Queue.Full).
 func (j *JoinableQueue) Full() bool { return j.q.Full() }
 
 // MaxSize returns the capacity in messages.

@@ -120,7 +120,7 @@ func (t *TypedSimpleQueue[T]) Put(ctx context.Context, v T) error {
 // Get gets and decodes a value (see SimpleQueue.Get).
 func (t *TypedSimpleQueue[T]) Get(ctx context.Context) (T, error) { return t.decode(t.q.Get(ctx)) }
 
-// Empty reports whether the queue is empty (a snapshot).
+// Empty reports whether the queue is empty (see SimpleQueue.Empty).
 func (t *TypedSimpleQueue[T]) Empty() bool { return t.q.Empty() }
 
 // Close closes the queue (see SimpleQueue.Close).
@@ -173,7 +173,8 @@ func (t *TypedJoinableQueue[T]) TaskDone() error { return t.q.TaskDone() }
 // JoinableQueue.Join).
 func (t *TypedJoinableQueue[T]) Join(ctx context.Context) error { return t.q.Join(ctx) }
 
-// Unfinished returns the number of tasks put and not yet done.
+// Unfinished returns the number of tasks put and not yet done (see
+// JoinableQueue.Unfinished).
 func (t *TypedJoinableQueue[T]) Unfinished() int { return t.q.Unfinished() }
 
 // Close closes the queue (see JoinableQueue.Close).
