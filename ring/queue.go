@@ -452,7 +452,8 @@ func (q *Queue) Len() int {
 	return q.q.length()
 }
 
-// Empty reports whether Len is zero (a snapshot).
+// Empty reports whether Len is zero (a snapshot; true after the Segment's
+// Close or a truncation).
 func (q *Queue) Empty() bool { return q.Len() == 0 }
 
 // Full reports whether Len has reached MaxSize (a snapshot; false after
