@@ -67,14 +67,19 @@
 // consistent, each store being atomic), makes the lock consistent, and
 // returns an error wrapping futex.ErrOwnerDead along with the result.
 //
-// An uncontended Update is the lock's acquiring compare-and-swap, an atomic
-// load, the call of fn, an atomic store (an exchange on amd64), and the
-// releasing compare-and-swap, run from a deferred func so that a panicking
-// fn still releases the lock: three locked instructions and two calls,
-// where a sync.Mutex around a Go variable has two locked instructions and
-// no call (its critical section inlines). BenchmarkUpdate measures both in
-// one run (go test -run '^$' -bench Update ./ctypes/); bench/ compares
-// with CPython's locked "v.value += 1".
+// An uncontended Update is the lock's acquiring compare-and-swap, a load,
+// the call of fn, a store, and the releasing compare-and-swap, run from a
+// deferred func so that a panicking fn still releases the lock. On amd64
+// the load and the 8-byte store are plain moves (x86-TSO: the releasing
+// compare-and-swap publishes the store, and a lock-free reader never sees
+// it torn); elsewhere the store is atomic. That is two locked instructions
+// and two or three calls (fn, the deferred func, and the default RLock's
+// Release), where a sync.Mutex around a Go variable has two locked
+// instructions, the release an atomic add (cheaper than a
+// compare-and-swap), and no call when its critical section inlines.
+// BenchmarkUpdate measures both in one run, and a Go value with Update's
+// shape (go test -run '^$' -bench Update ./ctypes/); bench/ compares with
+// CPython's locked "v.value += 1".
 //
 // The atomic accessors do not take the lock: a single atomic access needs
 // none, and Python's locked item access gives nothing more. CopyTo,
@@ -82,6 +87,36 @@
 // (or hold the lock) when writers may be active. RawValue and RawArray have
 // no lock; OpenRawValue and OpenRawArray attach to locked objects too and
 // ignore the lock, like Python's get_obj().
+//
+// # Closed and truncated segments
+//
+// After Segment.Close every handle answers shm.ErrClosed (the mapping stays
+// until no handle can reach it, so nothing faults). On a named segment,
+// whose file a peer can truncate under the mapping, every access runs
+// guarded: touching memory past the new end of the file answers
+// shm.ErrSegmentTruncated instead of aborting the process with SIGBUS. Per
+// method:
+//
+//   - Methods with an error result return an error wrapping the sentinel
+//     and naming the object: Value.Update and Array.Update; AnyValue's Set,
+//     Add and Update; AnyArray's Set, Add, CopyFrom and Update.
+//   - Accessors without one panic with such an error, a plain Go panic that
+//     recover and errors.Is tell apart (never a fatal fault): Load, Store,
+//     Swap, CompareAndSwap and Add of RawValue and Value; Get, Set, Swap,
+//     CompareAndSwap, Add, CopyTo and CopyFrom of RawArray and Array; Get,
+//     Float64 and Int64 of AnyValue, and those and CopyTo of AnyArray.
+//   - Name, Typecode, Offset, Len, Slice and GetLock read no shared memory
+//     and keep answering. The lock is a futex object with the same rules.
+//   - RawArray.View's slice is the one unchecked access: on a named
+//     segment, make the accesses through it inside Segment.Guard.
+//
+// An anonymous segment (a sealed memfd, the default of proc.Manager) cannot shrink:
+// its accessors pay one load of the segment's state word (Load of an
+// integer value inlines into its caller). A guarded access runs under
+// debug.SetPanicOnFault with a deferred recover, which costs a small
+// access several times over (cgo-free-tests' BenchmarkGuard measures it);
+// shm.Options.Unguarded opts a named segment out, for peers that never
+// truncate it.
 //
 // # Memory layout
 //

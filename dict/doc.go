@@ -111,6 +111,20 @@
 // slices of 50 ms), so a process parks at most one thread per handle
 // however many goroutines watch; a cancelled Watch returns at once.
 //
+// # Closed and truncated segments
+//
+// After Segment.Close every method with an error result returns an error
+// wrapping shm.ErrClosed, and a Watch already parked returns it within a
+// slice. On a named segment, whose file a peer can truncate under the
+// mapping, the methods run guarded: one that touches memory past the new
+// end of the file returns an error wrapping shm.ErrSegmentTruncated
+// instead of aborting the process with SIGBUS, and so does a parked Watch
+// (its parker thread included). The figures without an error result,
+// Revision, RecoveredWriters and List.Len, read 0 from a truncated
+// segment. Name reads no shared memory. An anonymous segment (a sealed
+// memfd, the default of proc.Manager) cannot shrink, and its handles pay one load
+// of the segment's state per call for the closed check.
+//
 // # Performance
 //
 // A Get or Set costs a few times a Go map behind a sync.RWMutex in one
@@ -195,7 +209,7 @@
 //     (a doubling each) of its segment's object directory (shm.Options.Objects).
 //   - Atomicity across keys: Update, Clear, a Struct's Store and a Namespace's
 //     Attrs are per key.
-//   - Protection from truncation of a named segment by a peer: as everywhere
-//     in shmkit, an access past the new end of the file faults (see
-//     shm.Segment.Guard); anonymous segments are sealed against it.
+//   - Data that survives a truncation of a named segment by a peer: the
+//     handles report it (see above), the entries past the new end are
+//     gone; anonymous segments are sealed against it.
 package dict
