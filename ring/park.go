@@ -54,14 +54,17 @@ const urgentSlice = time.Millisecond
 // One lives in each waitSpec; the gate lets at most one goroutine per word
 // and process sleep, so it is never registered twice at once.
 type sleeper struct {
-	word   *uint32
-	urgent bool // under heartbeat.mu
-	misses int  // under heartbeat.mu: heartbeat wake-ups in a row that woke no one
+	word *uint32
+	// Under heartbeat.mu:
+	prev, next *sleeper // the registered sleepers' list
+	registered bool
+	urgent     bool
+	misses     int // heartbeat wake-ups in a row that woke no one
 }
 
 var heartbeat struct {
 	mu      sync.Mutex
-	set     map[*sleeper]struct{}
+	head    *sleeper // registered sleepers
 	running bool
 	urgent  int           // registered sleepers marked urgent
 	kick    chan struct{} // room for one: an urgent sleeper appeared
@@ -95,12 +98,15 @@ func (sl *sleeper) sleep(ctx context.Context, word *uint32, val uint32, deadline
 func (sl *sleeper) register() {
 	h := &heartbeat
 	h.mu.Lock()
-	if h.set == nil {
-		h.set = make(map[*sleeper]struct{})
+	if h.kick == nil {
 		h.kick = make(chan struct{}, 1)
 	}
-	sl.urgent, sl.misses = false, 0
-	h.set[sl] = struct{}{}
+	sl.urgent, sl.misses, sl.registered = false, 0, true
+	sl.prev, sl.next = nil, h.head
+	if h.head != nil {
+		h.head.prev = sl
+	}
+	h.head = sl
 	if !h.running {
 		h.running = true
 		go beat()
@@ -111,7 +117,15 @@ func (sl *sleeper) register() {
 func (sl *sleeper) unregister() {
 	h := &heartbeat
 	h.mu.Lock()
-	delete(h.set, sl)
+	if sl.prev != nil {
+		sl.prev.next = sl.next
+	} else {
+		h.head = sl.next
+	}
+	if sl.next != nil {
+		sl.next.prev = sl.prev
+	}
+	sl.prev, sl.next, sl.registered = nil, nil, false
 	if sl.urgent {
 		sl.urgent = false
 		h.urgent--
@@ -124,7 +138,7 @@ func (sl *sleeper) unregister() {
 func (sl *sleeper) hurry() {
 	h := &heartbeat
 	h.mu.Lock()
-	if _, ok := h.set[sl]; ok && !sl.urgent {
+	if sl.registered && !sl.urgent {
 		sl.urgent = true
 		h.urgent++
 		futex.Wake(sl.word, 1<<30)
@@ -148,12 +162,12 @@ func beat() {
 		case <-h.kick:
 		}
 		h.mu.Lock()
-		if len(h.set) == 0 {
+		if h.head == nil {
 			h.running = false
 			h.mu.Unlock()
 			return
 		}
-		for sl := range h.set {
+		for sl := h.head; sl != nil; sl = sl.next {
 			if futex.Wake(sl.word, 1<<30) > 0 {
 				sl.misses = 0
 			} else if sl.misses++; sl.misses >= 2 {
