@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/ring"
 	"github.com/shmkit/shmkit/shm"
@@ -234,11 +233,6 @@ func TestClosedErrorText(t *testing.T) {
 // blocked on an empty ring, and a Put on a full Queue, when the Segment is
 // closed come back with shm.ErrClosed (the check of the peer between wait
 // slices sees the segment closed).
-//
-// Under the race detector the pipe is left out: its waits ask
-// shm.Segment.Alive about the other end's holders, and Alive reads a field
-// of the Segment that Close writes, a race in shm that only -race sees.
-// The SPSC ring has no producer attached, so its wait asks nothing.
 func TestBlockedSegmentClose(t *testing.T) {
 	seg := testseg.Anon(t, 1<<20)
 	c0, _, err := ring.NewPipe(seg, "p", &ring.PipeOptions{Capacity: 4096})
@@ -256,17 +250,13 @@ func TestBlockedSegmentClose(t *testing.T) {
 	}
 	ctx := closeCtx(t)
 	errs := make(chan error, 4)
-	n := 3
-	if !race.Enabled {
-		n++
-		go func() { _, err := c0.RecvBytes(ctx); errs <- err }()
-	}
+	go func() { _, err := c0.RecvBytes(ctx); errs <- err }()
 	go func() { _, err := c.ReadBytes(ctx); errs <- err }()
 	go func() { _, err := empty.Get(ctx); errs <- err }()
 	go func() { errs <- full.Put(ctx, []byte("y")) }()
 	time.Sleep(50 * time.Millisecond) // let them block; the assertions hold either way
 	mustNil(t, seg.Close())
-	for range n {
+	for range 4 {
 		if err := <-errs; !errors.Is(err, shm.ErrClosed) {
 			t.Errorf("blocked call after the Segment's Close = %v; want shm.ErrClosed", err)
 		}
