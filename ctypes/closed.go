@@ -72,12 +72,13 @@ func (v *RawValue[T]) addChecked(delta T) T {
 }
 
 // updateChecked is Update on a closed or guarded segment: the general
-// locked path, through guarded.
+// locked path, through guarded, whose fault setting covers the load and
+// the store (v.Load and v.Store would each arm it again).
 func (v *Value[T]) updateChecked(ctx context.Context, fn func(T) T) (x T, err error) {
 	err = guarded(v.obj, func() error {
 		return v.g.do(ctx, func() error {
-			x = fn(v.Load())
-			v.Store(x)
+			x = fn(atomicLoad(&v.anchor, v.p))
+			atomicStore(&v.anchor, v.p, x)
 			return nil
 		})
 	})
