@@ -495,8 +495,8 @@ var truncRows = []truncRow{
 // instead; the truncation tests run them only with -sweep.gaps. A fix
 // removes its rows from here.
 var truncGaps = map[string]string{
-	"List.Append+Get+Pop":       "sometimes reports an index error (index 0 of 0 items) instead of the truncation",
-	"TypedList.Append+Copy+Pop": "sometimes reports an index error (pop from empty list) instead of the truncation",
+	"List.Append+Get+Pop":       "Get and Pop go by Len, which answers 0 on a truncated segment: an index error (index 0 of 0 items) instead of the truncation",
+	"TypedList.Append+Copy+Pop": "Pop goes by List.Len, which answers 0 on a truncated segment: an index error (pop from empty list) instead of the truncation",
 }
 
 // seq runs steps in order until one fails, and returns its error.
