@@ -149,7 +149,7 @@ func create(seg *shm.Segment, name string, kind shm.Kind, opts *Options) (*core,
 	}
 	for s := 0; s < o.Stripes; s++ {
 		if _, err := futex.NewLock(seg, lockName(name, s)); err != nil {
-			return nil, fmt.Errorf("dict: create %s %q: %w", kindWord(kind), name, err)
+			return nil, errtext.Errorf("dict: create %s %q: %w", kindWord(kind), name, err)
 		}
 	}
 	t := newGeometry(o.Capacity, o.Stripes, o.KeyMax, o.ValueMax)
@@ -163,7 +163,7 @@ func create(seg *shm.Segment, name string, kind shm.Kind, opts *Options) (*core,
 		t.format(p)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("dict: create %s %q: %w", kindWord(kind), name, err)
+		return nil, errtext.Errorf("dict: create %s %q: %w", kindWord(kind), name, err)
 	}
 	obj, err := seg.CreateObject(name, kind, layoutVersion, rootSize(o.Stripes), func(p []byte) error {
 		r := rootAt(p)
@@ -175,7 +175,7 @@ func create(seg *shm.Segment, name string, kind shm.Kind, opts *Options) (*core,
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("dict: create %s %q: %w", kindWord(kind), name, err)
+		return nil, errtext.Errorf("dict: create %s %q: %w", kindWord(kind), name, err)
 	}
 	return attach(seg, obj, kind)
 }
@@ -184,7 +184,7 @@ func create(seg *shm.Segment, name string, kind shm.Kind, opts *Options) (*core,
 func open(seg *shm.Segment, name string, kind shm.Kind) (*core, error) {
 	obj, err := seg.OpenObject(name, kind, layoutVersion)
 	if err != nil {
-		return nil, fmt.Errorf("dict: open %s %q: %w", kindWord(kind), name, err)
+		return nil, errtext.Errorf("dict: open %s %q: %w", kindWord(kind), name, err)
 	}
 	return attach(seg, obj, kind)
 }
@@ -225,7 +225,7 @@ func attach(seg *shm.Segment, obj shm.Object, kind shm.Kind) (*core, error) {
 		c.inflight = append(c.inflight, inflightAt(p, s))
 		l, err := futex.OpenLock(seg, lockName(name, s))
 		if err != nil {
-			return nil, fmt.Errorf("dict: open %s %q: %w", c.what, name, err)
+			return nil, errtext.Errorf("dict: open %s %q: %w", c.what, name, err)
 		}
 		c.locks = append(c.locks, l)
 	}
@@ -257,7 +257,7 @@ func (c *core) refresh(id uint64) (*table, error) {
 	name := tableName(c.name, id)
 	obj, err := c.seg.OpenObject(name, KindTable, layoutVersion)
 	if err != nil {
-		return nil, fmt.Errorf("dict: %s %q: table: %w", c.what, c.name, err)
+		return nil, errtext.Errorf("dict: %s %q: table: %w", c.what, c.name, err)
 	}
 	t, err := openTable(name, obj.Bytes(), c.stripes, c.keyMax, c.valueMax)
 	if err != nil {

@@ -63,7 +63,19 @@ func (l *List) Len() (n int) {
 	if atomic.LoadUint32(l.c.state) != 0 {
 		defer l.c.sc.Ignore(segcore.Arm()) // 0 on a truncated segment
 	}
-	return int(atomic.LoadUint64(&l.c.root.listLen) & (1<<40 - 1))
+	return l.loadLen()
+}
+
+func (l *List) loadLen() int { return int(atomic.LoadUint64(&l.c.root.listLen) & (1<<40 - 1)) }
+
+// length is Len for the methods with an error result: through guard, so
+// that a closed or truncated segment is the error, not an empty list.
+func (l *List) length() (n int, err error) {
+	err = l.c.guard(func() error {
+		n = l.loadLen()
+		return nil
+	})
+	return n, err
 }
 
 // index resolves a Python-style index (negative counts from the end).
@@ -80,7 +92,11 @@ func (l *List) index(i, n int) (int, error) {
 // Get returns a copy of item i; a negative i counts from the end, as in
 // Python.
 func (l *List) Get(i int) ([]byte, error) {
-	i, err := l.index(i, l.Len())
+	n, err := l.length()
+	if err != nil {
+		return nil, err
+	}
+	i, err = l.index(i, n)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +154,10 @@ func (l *List) extend(ctx context.Context, values [][]byte) (first int, err erro
 		}
 	}
 	err = l.withLock(ctx, len(values), func(*table) error {
-		n := l.Len()
+		n, err := l.length()
+		if err != nil {
+			return err
+		}
 		first = n
 		for i, v := range values {
 			if err := l.setLocked(n+i, v); err != nil {
@@ -168,7 +187,11 @@ func (l *List) Set(ctx context.Context, i int, value []byte) error {
 		return err
 	}
 	return l.withLock(ctx, 0, func(*table) error {
-		j, err := l.index(i, l.Len())
+		n, err := l.length()
+		if err != nil {
+			return err
+		}
+		j, err := l.index(i, n)
 		if err != nil {
 			return err
 		}
@@ -180,13 +203,15 @@ func (l *List) Set(ctx context.Context, i int, value []byte) error {
 func (l *List) Pop(ctx context.Context) ([]byte, error) {
 	var v []byte
 	err := l.withLock(ctx, 0, func(*table) error {
-		n := l.Len()
+		n, err := l.length()
+		if err != nil {
+			return err
+		}
 		if n == 0 {
 			return l.c.fail(ErrIndex, "pop from empty list")
 		}
 		key := indexKey(n - 1)
 		var ok bool
-		var err error
 		if v, _, ok, err = l.c.get(nil, key); err != nil {
 			return err
 		} else if !ok {
@@ -205,7 +230,14 @@ func (l *List) Pop(ctx context.Context) ([]byte, error) {
 // returns false. Items appended during the call may or may not be visited;
 // it stops early if items are popped under it.
 func (l *List) Range(fn func(i int, value []byte) bool) error {
-	for i := 0; i < l.Len(); i++ {
+	for i := 0; ; i++ {
+		n, err := l.length()
+		if err != nil {
+			return err
+		}
+		if i >= n {
+			return nil
+		}
 		v, _, ok, err := l.c.get(nil, indexKey(i))
 		if err != nil {
 			return err
@@ -214,7 +246,6 @@ func (l *List) Range(fn func(i int, value []byte) bool) error {
 			return nil
 		}
 	}
-	return nil
 }
 
 // Copy returns the items as a Go slice (Range's consistency), like

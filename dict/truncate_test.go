@@ -18,12 +18,14 @@ func init() {
 
 // truncOps are what the victim does, one goroutine each, while this
 // process truncates the segment: three Watches parked on a map, a list and
-// a namespace nobody writes, and loops on Map.Stats and Map.Clear of
-// another map.
-var truncOps = []string{"Map.Watch", "List.Watch", "Namespace.Watch", "Map.Stats", "Map.Clear"}
+// a namespace nobody writes, loops on Map.Stats and Map.Clear of another
+// map, and on List.Get and List.Range of a list of one item (which must
+// report the truncation, not an empty list).
+var truncOps = []string{"Map.Watch", "List.Watch", "Namespace.Watch", "Map.Stats", "Map.Clear", "List.Get", "List.Range"}
 
 // TestWatchOnTruncatedSegment: a process whose Watches are parked on a
-// named segment, and which loops on Map.Stats and Map.Clear, gets an error
+// named segment, and which loops on Map.Stats, Map.Clear, List.Get and
+// List.Range, gets an error
 // wrapping shm.ErrSegmentTruncated from each when a peer truncates the
 // segment's file to 0 or to 8 KiB, and exits normally: neither the parked
 // thread nor a watcher dies of SIGBUS, and no Watch waits for its context.
@@ -41,6 +43,13 @@ func TestWatchOnTruncatedSegment(t *testing.T) {
 			func() error { _, err := dict.NewList(seg, "l", nil); return err },
 			func() error { _, err := dict.NewNamespace(seg, "n", nil); return err },
 			func() error { _, err := m.Set(bg, "k", []byte("v")); return err },
+			func() error {
+				il, err := dict.NewList(seg, "il", nil)
+				if err == nil {
+					_, err = il.Append(bg, []byte("item"))
+				}
+				return err
+			},
 		} {
 			if err := create(); err != nil {
 				t.Fatal(err)
@@ -54,18 +63,20 @@ func TestWatchOnTruncatedSegment(t *testing.T) {
 }
 
 // helperTruncVictim: testseg.Victims on a segment holding the Maps "m"
-// (cleared) and "w" (watched), the List "l" and the Namespace "n", running
-// the operations of truncOps.
+// (cleared) and "w" (watched), the Lists "l" (watched) and "il" (one
+// item) and the Namespace "n", running the operations of truncOps.
 func helperTruncVictim() {
 	var m, w *dict.Map
-	var l *dict.List
+	var l, il *dict.List
 	var ns *dict.Namespace
 	open := func(seg *shm.Segment) {
 		var err error
 		if m, err = dict.OpenMap(seg, "m"); err == nil {
 			if w, err = dict.OpenMap(seg, "w"); err == nil {
 				if l, err = dict.OpenList(seg, "l"); err == nil {
-					ns, err = dict.OpenNamespace(seg, "n")
+					if il, err = dict.OpenList(seg, "il"); err == nil {
+						ns, err = dict.OpenNamespace(seg, "n")
+					}
 				}
 			}
 		}
@@ -97,8 +108,19 @@ func helperTruncVictim() {
 			if n == 1 {
 				running()
 			}
-			if op == "Map.Stats" {
+			switch op {
+			case "Map.Stats":
 				_, err := m.Stats()
+				return err
+			case "List.Get":
+				_, err := il.Get(0)
+				return err
+			case "List.Range":
+				seen := 0
+				err := il.Range(func(int, []byte) bool { seen++; return true })
+				if err == nil && seen != 1 {
+					err = fmt.Errorf("Range saw %d items of 1", seen)
+				}
 				return err
 			}
 			return m.Clear(ctx)
