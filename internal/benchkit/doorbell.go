@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/shmkit/shmkit/futex"
+	"github.com/shmkit/shmkit/ring"
 )
 
 // The doorbell transports isolate the sleeping path: a one-message mailbox
@@ -19,11 +20,11 @@ import (
 // on one of three kernel objects. They differ only in that object, so their
 // round trips compare the wake-ups themselves:
 //
-//	bell-futex    FUTEX_WAIT / FUTEX_WAKE on a shared word (what ring's
-//	              futex wait and futex's primitives park on), no timeout
+//	bell-futex    FUTEX_WAIT / FUTEX_WAKE on a shared word, no timeout
+//	              (what ring's futex wait parks on)
 //	bell-futex-timed  the same with a 50 ms timeout on every FUTEX_WAIT,
-//	              as ring's sliced waits do (each wait arms and cancels a
-//	              kernel timer)
+//	              as ring's waits had before they parked untimed (each
+//	              wait arms and cancels a kernel timer)
 //	bell-eventfd  a blocking read(2) / write(2) of an eventfd both processes
 //	              hold
 //	bell-pipe     a blocking read(2) / write(2) of one byte on a pipe both
@@ -70,8 +71,8 @@ func (futexBell) ring(sleep *uint32)   { futex.Wake(sleep, 1) }
 func (futexBell) files() []*os.File    { return nil }
 func (futexBell) close()               {}
 
-// bellSlice is bell-futex-timed's timeout: ring's longest wait slice.
-const bellSlice = 50 * time.Millisecond
+// bellSlice is bell-futex-timed's timeout: ring.MaxSlice.
+const bellSlice = ring.MaxSlice
 
 func futexBellKind(timeout time.Duration) bellKind {
 	return bellKind{
