@@ -4,10 +4,12 @@ package ctypes_test
 //
 //	Benchmark<Op>/impl=<implementation>
 //
-// where impl=ctypes is this package on a shared segment and the other impl
-// is the in-process baseline measured in the same run: sync/atomic on a Go
-// variable for the atomic operations, sync.Mutex around a Go variable for
-// locked updates. Compare with
+// where impl=ctypes is this package on an anonymous segment (a sealed
+// memfd, the default: no truncation guard; cgo-free-tests' BenchmarkGuard
+// measures a named one) and the other impl is the in-process baseline
+// measured in the same run: sync/atomic on a Go variable for the atomic
+// operations, sync.Mutex around a Go variable for locked updates. Compare
+// with
 //
 //	go test -run=^$ -bench=. -count=10 ./ctypes | tee new.txt; benchstat new.txt
 
@@ -24,7 +26,7 @@ import (
 
 func BenchmarkAdd(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
-		seg, _ := newSegment(b, 1<<20)
+		seg := testseg.Anon(b, 1<<20)
 		v, err := ctypes.NewRawValue[int64](seg, "v", 0, nil)
 		if err != nil {
 			b.Fatal(err)
@@ -51,7 +53,7 @@ func BenchmarkAdd(b *testing.B) {
 
 func BenchmarkLoad(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
-		seg, _ := newSegment(b, 1<<20)
+		seg := testseg.Anon(b, 1<<20)
 		v, err := ctypes.NewRawValue[uint64](seg, "v", 1, nil)
 		if err != nil {
 			b.Fatal(err)
@@ -81,7 +83,7 @@ func BenchmarkLoad(b *testing.B) {
 
 func BenchmarkAddParallel(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
-		seg, _ := newSegment(b, 1<<20)
+		seg := testseg.Anon(b, 1<<20)
 		v, err := ctypes.NewRawValue[int64](seg, "v", 0, nil)
 		if err != nil {
 			b.Fatal(err)
@@ -103,12 +105,10 @@ func BenchmarkAddParallel(b *testing.B) {
 }
 
 // BenchmarkUpdate is "with v.get_lock(): v.value += 1" (about 370 ns in
-// CPython): ctypes' Update under the attached RLock, on an anonymous
-// segment (a sealed memfd, the default: no truncation guard; cgo-free-tests'
-// BenchmarkGuard measures a named one), against the same read-modify-write
-// of a Go float64 under a sync.Mutex, written out (impl=sync-mutex, where
-// the compiler inlines the update) and behind a method of Update's shape
-// (impl=sync-mutex-value).
+// CPython): ctypes' Update under the attached RLock against the same
+// read-modify-write of a Go float64 under a sync.Mutex, written out
+// (impl=sync-mutex, where the compiler inlines the update) and behind a
+// method of Update's shape (impl=sync-mutex-value).
 func BenchmarkUpdate(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
 		seg := testseg.Anon(b, 1<<20)
@@ -210,7 +210,7 @@ func (m *mutexValue) Update(fn func(float64) float64) float64 {
 
 func BenchmarkUpdateParallel(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
-		seg, _ := newSegment(b, 1<<20)
+		seg := testseg.Anon(b, 1<<20)
 		v, err := ctypes.NewValue(seg, "v", 0.0, nil)
 		if err != nil {
 			b.Fatal(err)

@@ -112,7 +112,8 @@
 //
 // An anonymous segment (a sealed memfd, the default of proc.Manager) cannot shrink:
 // its accessors pay one load of the segment's state word (Load of an
-// integer value inlines into its caller). A guarded access runs under
+// integer value, and Store, Swap and Add of an 8-byte integer one, inline
+// into their caller). A guarded access runs under
 // debug.SetPanicOnFault with a deferred recover, which costs a small
 // access several times over (cgo-free-tests' BenchmarkGuard measures it);
 // shm.Options.Unguarded opts a named segment out, for peers that never

@@ -85,13 +85,13 @@ func FuzzOpenHeader(f *testing.F) {
 	})
 }
 
-// TestInlining fails if the atomic operations stop inlining into the
-// accessors of a RawValue, each of which is then one call (they load their
-// segment's state first, for the closed and truncation checks), which
-// keeps Add within reach of sync/atomic (BenchmarkAdd), or if Load of an
-// integer RawValue stops inlining into its caller: on an open segment
-// that cannot shrink it is one load of the state and one of the value, as
-// sync/atomic's (BenchmarkLoad, cgo-free-tests' BenchmarkGuard).
+// TestInlining fails if the accessors of an integer RawValue stop
+// inlining into their caller (Load for every integer type, Store, Swap and
+// Add for the 8-byte ones): on an open segment that cannot shrink each is
+// then one load of the segment's state and the atomic operation, as
+// sync/atomic's (BenchmarkLoad, BenchmarkAdd, cgo-free-tests'
+// BenchmarkGuard), their other cases one call out of line; or if the
+// generic atomic operations stop inlining into those out-of-line paths.
 func TestInlining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the compiler")
@@ -104,6 +104,9 @@ func TestInlining(t *testing.T) {
 	for _, want := range []string{
 		"inlining call to ctypes.atomicLoad[go.shape.float64]",
 		"main.go:31:20: inlining call to ctypes.(*RawValue[go.shape.int64]).Load",
+		"main.go:26:9: inlining call to ctypes.(*RawValue[go.shape.int64]).Store",
+		"main.go:27:7: inlining call to ctypes.(*RawValue[go.shape.int64]).Add",
+		"main.go:28:8: inlining call to ctypes.(*RawValue[go.shape.int64]).Swap",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("compiler output lacks %q", want)

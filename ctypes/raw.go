@@ -52,18 +52,22 @@ type RawValue[T Scalar] struct {
 	// anchor and state are obj's, copied so that the hot path reads no obj.
 	anchor anchor
 	state  *uint32
-	// Load's inlined path (see Load): w is the 8-byte word holding the
-	// value in its low bytes (a value starts its 8-aligned data area);
-	// loadState is state for an integer T and alwaysSlow for a float T
-	// (and under the race detector);
-	// slowLoad is (*RawValue[T]).loadSlow.
+	// The fast paths (see Load) work on w, the 8-byte word holding the
+	// value in its low bytes (a value starts its 8-aligned data area), as
+	// long as their state word is 0: loadState, Load's, is state for an
+	// integer T; wordState, that of Store, Swap, CompareAndSwap and Add, is
+	// state for an 8-byte integer T. Otherwise, and under the race
+	// detector, they are alwaysSlow, and every call takes slowLoad
+	// ((*RawValue[T]).loadSlow) or slow.
 	w         *uint64
 	loadState *uint32
 	slowLoad  func(*RawValue[T]) T
+	wordState *uint32
+	slow      *slowOps[T]
 }
 
-// alwaysSlow is the loadState of a RawValue whose Load always takes
-// loadSlow: never 0.
+// alwaysSlow is the state word of the fast paths a RawValue never takes:
+// never 0.
 var alwaysSlow uint32 = 1
 
 // NewRawValue creates the raw value name in seg holding init.
@@ -94,10 +98,15 @@ func OpenRawValue[T Scalar](seg *shm.Segment, name string) (*RawValue[T], error)
 }
 
 func newRawValue[T Scalar](obj *object) *RawValue[T] {
-	v := &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0], anchor: obj.anchor, state: obj.state, loadState: obj.state, slowLoad: (*RawValue[T]).loadSlow}
+	v := &RawValue[T]{obj: obj, p: &elems[T](obj.data(), 1)[0], anchor: obj.anchor, state: obj.state,
+		loadState: obj.state, slowLoad: (*RawValue[T]).loadSlow, wordState: obj.state,
+		slow: &slowOps[T]{store: (*RawValue[T]).storeSlow, swap: (*RawValue[T]).swapSlow, cas: (*RawValue[T]).casSlow, add: (*RawValue[T]).addSlow}}
 	v.w, _ = word(v.p) // the shift is 0
 	if isFloat[T]() || race.Enabled {
 		v.loadState = &alwaysSlow
+	}
+	if isFloat[T]() || sizeOf[T]() != 8 || race.Enabled {
+		v.wordState = &alwaysSlow
 	}
 	return v
 }
@@ -124,7 +133,8 @@ func (v *RawValue[T]) Load() T {
 	// a float T always takes loadSlow), and an indirect call (a method call
 	// of a generic type costs more) out of line. Under the race detector
 	// every Load takes loadSlow, which tells the detector of the
-	// acquire.
+	// acquire. The other accessors follow the pattern; their shaped bodies
+	// inline into their instantiations, one call from the caller.
 	if atomic.LoadUint32(v.loadState) != 0 {
 		return v.slowLoad(v)
 	}
@@ -141,6 +151,53 @@ func (v *RawValue[T]) loadSlow() T {
 
 // Store atomically stores x.
 func (v *RawValue[T]) Store(x T) {
+	if atomic.LoadUint32(v.wordState) != 0 {
+		v.slow.store(v, x)
+		return
+	}
+	atomic.StoreUint64(v.w, uint64(x))
+}
+
+// Swap atomically stores x and returns the previous value.
+func (v *RawValue[T]) Swap(x T) T {
+	if atomic.LoadUint32(v.wordState) != 0 {
+		return v.slow.swap(v, x)
+	}
+	return T(atomic.SwapUint64(v.w, uint64(x)))
+}
+
+// CompareAndSwap atomically stores new if the value is old and reports
+// whether it did. Floats compare by bit pattern: NaN matches a NaN with the
+// same bits, and -0 does not match +0.
+func (v *RawValue[T]) CompareAndSwap(old, new T) bool {
+	if atomic.LoadUint32(v.wordState) != 0 {
+		return v.slow.cas(v, old, new)
+	}
+	return atomic.CompareAndSwapUint64(v.w, uint64(old), uint64(new))
+}
+
+// Add atomically adds delta and returns the new value. Integers wrap around
+// on overflow, as sync/atomic's do; floats are added in a compare-and-swap
+// loop (lock-free, but not wait-free).
+func (v *RawValue[T]) Add(delta T) T {
+	if atomic.LoadUint32(v.wordState) != 0 {
+		return v.slow.add(v, delta)
+	}
+	return T(atomic.AddUint64(v.w, uint64(delta)))
+}
+
+// slowOps are RawValue's out-of-line paths of Store, Swap, CompareAndSwap
+// and Add, called through func values (a method call of a generic type
+// costs the inliner more): for a T other than an 8-byte integer, on a
+// closed or guarded segment, and under the race detector.
+type slowOps[T Scalar] struct {
+	store func(*RawValue[T], T)
+	swap  func(*RawValue[T], T) T
+	cas   func(v *RawValue[T], old, new T) bool
+	add   func(*RawValue[T], T) T
+}
+
+func (v *RawValue[T]) storeSlow(x T) {
 	if atomic.LoadUint32(v.state) != 0 {
 		v.storeChecked(x)
 		return
@@ -148,28 +205,21 @@ func (v *RawValue[T]) Store(x T) {
 	atomicStore(&v.anchor, v.p, x)
 }
 
-// Swap atomically stores x and returns the previous value.
-func (v *RawValue[T]) Swap(x T) T {
+func (v *RawValue[T]) swapSlow(x T) T {
 	if atomic.LoadUint32(v.state) != 0 {
 		return v.swapChecked(x)
 	}
 	return atomicSwap(&v.anchor, v.p, x)
 }
 
-// CompareAndSwap atomically stores new if the value is old and reports
-// whether it did. Floats compare by bit pattern: NaN matches a NaN with the
-// same bits, and -0 does not match +0.
-func (v *RawValue[T]) CompareAndSwap(old, new T) bool {
+func (v *RawValue[T]) casSlow(old, new T) bool {
 	if atomic.LoadUint32(v.state) != 0 {
 		return v.compareAndSwapChecked(old, new)
 	}
 	return atomicCAS(&v.anchor, v.p, old, new)
 }
 
-// Add atomically adds delta and returns the new value. Integers wrap around
-// on overflow, as sync/atomic's do; floats are added in a compare-and-swap
-// loop (lock-free, but not wait-free).
-func (v *RawValue[T]) Add(delta T) T {
+func (v *RawValue[T]) addSlow(delta T) T {
 	if atomic.LoadUint32(v.state) != 0 {
 		return v.addChecked(delta)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shmkit/shmkit/ctypes"
+	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -48,22 +49,36 @@ func checkValueOps[T ctypes.Scalar](t *testing.T, seg *shm.Segment, a, b, c T) {
 	}
 }
 
+// bothSegments returns a named segment (guarded: every access takes the
+// checked path) and an anonymous one (the inlined fast paths), for tests
+// that must cover both.
+func bothSegments(t *testing.T) []*shm.Segment {
+	named, _ := newSegment(t, 1<<20)
+	return []*shm.Segment{named, testseg.Anon(t, 1<<20)}
+}
+
 func TestRawValueOps(t *testing.T) {
-	seg, _ := newSegment(t, 1<<20)
-	checkValueOps[int8](t, seg, -5, 7, 100)
-	checkValueOps[uint8](t, seg, 200, 50, 1)
-	checkValueOps[int16](t, seg, -300, 1000, 7)
-	checkValueOps[uint16](t, seg, 60000, 5000, 3)
-	checkValueOps[int32](t, seg, -1<<30, 12345, 9)
-	checkValueOps[uint32](t, seg, 1<<31, 77, 4)
-	checkValueOps[int64](t, seg, -1<<62, 1<<40, 5)
-	checkValueOps[uint64](t, seg, 1<<63, 1<<40, 6)
-	checkValueOps[float32](t, seg, 1.5, -2.25, 8)
-	checkValueOps[float64](t, seg, 3.14, 2.5, -1e300)
+	for _, seg := range bothSegments(t) {
+		checkValueOps[int8](t, seg, -5, 7, 100)
+		checkValueOps[uint8](t, seg, 200, 50, 1)
+		checkValueOps[int16](t, seg, -300, 1000, 7)
+		checkValueOps[uint16](t, seg, 60000, 5000, 3)
+		checkValueOps[int32](t, seg, -1<<30, 12345, 9)
+		checkValueOps[uint32](t, seg, 1<<31, 77, 4)
+		checkValueOps[int64](t, seg, -1<<62, 1<<40, 5)
+		checkValueOps[uint64](t, seg, 1<<63, 1<<40, 6)
+		checkValueOps[float32](t, seg, 1.5, -2.25, 8)
+		checkValueOps[float64](t, seg, 3.14, 2.5, -1e300)
+	}
 }
 
 func TestRawValueWraps(t *testing.T) {
-	seg, _ := newSegment(t, 1<<20)
+	for _, seg := range bothSegments(t) {
+		checkWraps(t, seg)
+	}
+}
+
+func checkWraps(t *testing.T, seg *shm.Segment) {
 	i8, _ := ctypes.NewRawValue[int8](seg, "i8", 127, nil)
 	if got := i8.Add(1); got != -128 {
 		t.Errorf("int8 127+1 = %d; want -128", got)
@@ -79,10 +94,19 @@ func TestRawValueWraps(t *testing.T) {
 	if got := i64.Add(-25); got != -15 {
 		t.Errorf("int64 10-25 = %d; want -15", got)
 	}
+	u64, _ := ctypes.NewRawValue[uint64](seg, "u64", math.MaxUint64, nil)
+	if got := u64.Add(2); got != 1 {
+		t.Errorf("uint64 max+2 = %d; want 1", got)
+	}
 }
 
 func TestRawValueFloatBits(t *testing.T) {
-	seg, _ := newSegment(t, 1<<20)
+	for _, seg := range bothSegments(t) {
+		checkFloatBits(t, seg)
+	}
+}
+
+func checkFloatBits(t *testing.T, seg *shm.Segment) {
 	v, err := ctypes.NewRawValue(seg, "f", math.Copysign(0, -1), nil)
 	if err != nil {
 		t.Fatal(err)
