@@ -82,9 +82,13 @@ func relayWait(ctx context.Context, g *gate.Gate, addr *uint32, val uint32, slic
 			return false, ctx.Err()
 		}
 	}
+	// The round ends however this one does: a truncation fault on the
+	// shared counter panics through here (the caller's guard turns it into
+	// an error), and a round left open would keep the process's other
+	// waiters on addr waiting on ended.
+	defer g.EndRound()
 	atomic.AddUint32(sleepers, 1)
 	timedOut, err := park(ctx, addr, val, slice)
 	atomic.AddUint32(sleepers, ^uint32(0))
-	g.EndRound()
 	return timedOut, err
 }

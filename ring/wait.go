@@ -318,14 +318,20 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 	for {
 		val := atomic.LoadUint32(s.word)
 		if sleeper, ended, _ := s.gate.BeginRound(val); sleeper {
-			atomic.StoreUint32(s.parked, 1)
-			ok, err := s.ready()
-			if !ok && err == nil {
-				if err = ctxDone(ctx, clock()); err == nil {
-					s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline, s.state != nil && atomic.LoadUint32(s.state) != 0 && !canRescue())
+			// The round ends however this one does: a truncation fault in
+			// the store or in ready panics through here (the caller's guard
+			// turns it into an error), and a round left open would keep the
+			// process's other waiters on the word waiting on ended.
+			ok, err := func() (ok bool, err error) {
+				defer s.gate.EndRound()
+				atomic.StoreUint32(s.parked, 1)
+				if ok, err = s.ready(); !ok && err == nil {
+					if err = ctxDone(ctx, clock()); err == nil {
+						s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline, s.state != nil && atomic.LoadUint32(s.state) != 0 && !canRescue())
+					}
 				}
-			}
-			s.gate.EndRound()
+				return ok, err
+			}()
 			if ok || err != nil {
 				return err
 			}
