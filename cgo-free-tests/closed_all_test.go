@@ -23,7 +23,7 @@ import (
 
 func init() { testproc.Register("closed-sweep", closedSweep) }
 
-var sweepGaps = flag.Bool("sweep.gaps", false, "also run the rows of closedGaps and truncGaps, the known failures")
+var sweepGaps = flag.Bool("sweep.gaps", false, "also run the rows of closedGaps, the known failures")
 
 // closedGaps are the rows of closedRows that fail today, with what they
 // do instead (accessors without an error result that answer instead of

@@ -491,14 +491,6 @@ var truncRows = []truncRow{
 		}},
 }
 
-// truncGaps are the rows of truncRows that fail today, with what they do
-// instead; the truncation tests run them only with -sweep.gaps. A fix
-// removes its rows from here.
-var truncGaps = map[string]string{
-	"List.Append+Get+Pop":       "Get and Pop go by Len, which answers 0 on a truncated segment: an index error (index 0 of 0 items) instead of the truncation",
-	"TypedList.Append+Copy+Pop": "Pop goes by List.Len, which answers 0 on a truncated segment: an index error (pop from empty list) instead of the truncation",
-}
-
 // seq runs steps in order until one fails, and returns its error.
 func seq(steps ...func() error) error {
 	for _, step := range steps {
@@ -573,8 +565,7 @@ var truncSizes = []int64{0, 4096, 8 << 10, -1}
 // truncates the file to 0 and to 8 KiB. Every victim reports an error (or a
 // recovered panic) wrapping shm.ErrSegmentTruncated and exits with status
 // 0: none dies of SIGBUS, none hangs. Every handle type of the
-// use-after-Close table has a victim. The rows of truncGaps run only with
-// -sweep.gaps.
+// use-after-Close table has a victim.
 //
 // Not under the race detector (see TestTruncatedSegmentAbortsNoPeer).
 func TestTruncateAll(t *testing.T) {
@@ -583,11 +574,6 @@ func TestTruncateAll(t *testing.T) {
 			return strings.HasPrefix(r.name, typ+".") || strings.Contains(r.name, "+"+typ+".")
 		}) {
 			t.Errorf("no truncation victim uses %s", typ)
-		}
-	}
-	for name := range truncGaps {
-		if !slices.ContainsFunc(truncRows, func(r truncRow) bool { return r.name == name }) {
-			t.Errorf("truncGaps names %s, which has no row", name)
 		}
 	}
 	if race.Enabled {
@@ -626,22 +612,10 @@ func TestTruncateAllRandom(t *testing.T) {
 	}
 }
 
-// truncActive returns the rows the truncation tests run: those not in
-// truncGaps, or all with -sweep.gaps.
-func truncActive() []truncRow {
-	var rows []truncRow
-	for _, r := range truncRows {
-		if _, gap := truncGaps[r.name]; !gap || *sweepGaps {
-			rows = append(rows, r)
-		}
-	}
-	return rows
-}
-
-// truncGroups returns the groups of the rows to run, in order.
+// truncGroups returns the groups of truncRows in order.
 func truncGroups() []string {
 	var gs []string
-	for _, r := range truncActive() {
+	for _, r := range truncRows {
 		if len(gs) == 0 || gs[len(gs)-1] != r.group {
 			gs = append(gs, r.group)
 		}
@@ -676,7 +650,7 @@ func truncRun(t *testing.T, group string, size int64, delay time.Duration) {
 	seg, name := truncAllSegment(t)
 	path := filepath.Join(shm.Dir(), name)
 	var rows []truncRow
-	for _, r := range truncActive() {
+	for _, r := range truncRows {
 		if r.group == group {
 			if err := r.create(seg, r.name); err != nil {
 				t.Fatalf("%s: create: %v", r.name, err)
