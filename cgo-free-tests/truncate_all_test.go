@@ -606,7 +606,11 @@ func TestTruncateAllRandom(t *testing.T) {
 		size := truncSizes[rng.IntN(len(truncSizes))]
 		delay := time.Duration(rng.IntN(200)) * time.Millisecond
 		t.Run(group, func(t *testing.T) {
-			t.Logf("truncate to %d (-1: half) %v after the victims run", size, delay)
+			to := fmt.Sprint(size)
+			if size < 0 {
+				to = "half the file"
+			}
+			t.Logf("truncate to %s, %v after the victims run", to, delay)
 			truncRun(t, group, size, delay)
 		})
 	}
