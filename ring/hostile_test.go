@@ -189,13 +189,13 @@ func TestTombstoneDeadProducer(t *testing.T) {
 	}
 	// While a live participant (this process) holds the claim, nothing is
 	// tombstoned.
-	words, pair := q.q.claims.begin(q.q.tag|opProduce, 0)
+	pair := q.q.claims.begin(q.q.tag|opProduce, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	if _, err := q.Get(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Get behind a live claim: got %v; want DeadlineExceeded", err)
 	}
 	cancel()
-	q.q.claims.end(words, pair)
+	q.q.claims.end(pair)
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b, err := q.Get(ctx)

@@ -477,12 +477,12 @@ func (q *mpmc) skipTombstone() {
 	if atomic.LoadUint64(&s.seq) != pos+1 || s.flags != mpmcSlotTombstone {
 		return
 	}
-	words, pair := q.claims.begin(q.tag|opConsume, pos)
+	pair := q.claims.begin(q.tag|opConsume, pos)
 	if atomic.CompareAndSwapUint64(&q.h.deq, pos, pos+1) {
 		s.flags = 0
 		race.ReleaseMerge(q.anchor)
 		atomic.StoreUint64(&s.seq, pos+q.slots)
 		wake(low32(&q.h.deq), &q.h.putWait)
 	}
-	q.claims.end(words, pair)
+	q.claims.end(pair)
 }

@@ -33,10 +33,12 @@ const (
 var testHookClaimed func(op int)
 
 // claims hands out this process's two pending-word pairs of a segment to
-// concurrent claims in different goroutines.
+// concurrent claims in different goroutines. A Segment's participant token
+// is fixed when it is attached, so the words are looked up once, here,
+// rather than per message.
 type claims struct {
-	seg  *shm.Segment
-	free atomic.Uint32 // bit i set: pair i free
+	words *[segcore.PendingWords]uint64 // nil: the segment has no slot of ours
+	free  atomic.Uint32                 // bit i set: pair i free
 }
 
 var claimsBySeg sync.Map // *shm.Segment -> *claims
@@ -45,17 +47,21 @@ func claimsFor(seg *shm.Segment) *claims {
 	if c, ok := claimsBySeg.Load(seg); ok {
 		return c.(*claims)
 	}
-	c := &claims{seg: seg}
+	c := &claims{}
+	if words, err := segcore.Of(seg).Pending(uint32(seg.Token())); err == nil {
+		c.words = words // else a segment without our slot: nothing to publish
+	}
 	c.free.Store(3)
 	v, _ := claimsBySeg.LoadOrStore(seg, c)
 	return v.(*claims)
 }
 
-// begin publishes a claim in a free pair and returns the pair's words.
-func (c *claims) begin(tag, pos uint64) (*[segcore.PendingWords]uint64, int) {
-	words, err := segcore.Of(c.seg).Pending(uint32(c.seg.Token()))
-	if err != nil {
-		return nil, -1 // a segment without our slot: nothing to publish
+// begin publishes a claim in a free pair and returns the pair's index
+// (-1: nothing published), for end.
+func (c *claims) begin(tag, pos uint64) int {
+	words := c.words
+	if words == nil {
+		return -1
 	}
 	for {
 		f := c.free.Load()
@@ -63,29 +69,22 @@ func (c *claims) begin(tag, pos uint64) (*[segcore.PendingWords]uint64, int) {
 			runtime.Gosched()
 			continue
 		}
-		i := 0
-		if f&1 == 0 {
-			i = 1
-		}
+		i := int(^f & 1) // pair 0 if free, else pair 1
 		if c.free.CompareAndSwap(f, f&^(1<<i)) {
 			atomic.StoreUint64(&words[2*i+1], pos)
 			atomic.StoreUint64(&words[2*i], tag)
-			return words, i
+			return i
 		}
 	}
 }
 
-func (c *claims) end(words *[segcore.PendingWords]uint64, i int) {
+// end withdraws the claim begin published in pair i and frees the pair.
+func (c *claims) end(i int) {
 	if i < 0 {
 		return
 	}
-	atomic.StoreUint64(&words[2*i], 0)
-	for {
-		f := c.free.Load()
-		if c.free.CompareAndSwap(f, f|1<<i) {
-			return
-		}
-	}
+	atomic.StoreUint64(&c.words[2*i], 0)
+	c.free.Or(1 << i)
 }
 
 // mpmc is one process's view of an MPMC ring, validated at attach.
@@ -271,7 +270,7 @@ func (q *mpmc) tryPut(msg []byte) error {
 		seq := atomic.LoadUint64(&s.seq)
 		switch dif := int64(seq - pos); {
 		case dif == 0:
-			words, pair := q.claims.begin(q.tag|opProduce, pos)
+			pair := q.claims.begin(q.tag|opProduce, pos)
 			if atomic.CompareAndSwapUint64(&q.h.enq, pos, pos+1) {
 				if testHookClaimed != nil {
 					testHookClaimed(opProduce)
@@ -280,11 +279,11 @@ func (q *mpmc) tryPut(msg []byte) error {
 				s.len, s.flags = uint32(len(msg)), mpmcSlotPublished
 				race.ReleaseMerge(q.anchor)
 				atomic.StoreUint64(&s.seq, pos+1)
-				q.claims.end(words, pair)
+				q.claims.end(pair)
 				wake(low32(&q.h.enq), &q.h.getWait)
 				return nil
 			}
-			q.claims.end(words, pair)
+			q.claims.end(pair)
 			pos = atomic.LoadUint64(&q.h.enq)
 		case dif < 0:
 			return ErrFull
@@ -322,9 +321,9 @@ func (q *mpmc) tryGet(buf []byte, alloc bool, lt *take) ([]byte, int, error) {
 			if lt != nil {
 				atomic.StoreUint64(&lt.e.pos, pos)
 			}
-			words, pair := q.claims.begin(q.tag|opConsume, pos)
+			pair := q.claims.begin(q.tag|opConsume, pos)
 			if !atomic.CompareAndSwapUint64(&q.h.deq, pos, pos+1) {
-				q.claims.end(words, pair)
+				q.claims.end(pair)
 				pos = atomic.LoadUint64(&q.h.deq)
 				continue
 			}
@@ -359,7 +358,7 @@ func (q *mpmc) tryGet(buf []byte, alloc bool, lt *take) ([]byte, int, error) {
 			s.flags = 0
 			race.ReleaseMerge(q.anchor)
 			atomic.StoreUint64(&s.seq, pos+q.slots)
-			q.claims.end(words, pair)
+			q.claims.end(pair)
 			wake(low32(&q.h.deq), &q.h.putWait)
 			if err != nil {
 				return nil, 0, err

@@ -323,8 +323,17 @@ func (q *Queue) getLoop(ctx context.Context, buf []byte, alloc bool) ([]byte, in
 	}
 }
 
-// tryGet takes a redelivered message first, ending its lease at once.
+// tryGet takes a redelivered message first, ending its lease at once. The
+// orphan hint is checked here, inline, so that a Get on a queue with no
+// orphans goes straight to the ring.
 func (q *Queue) tryGet(buf []byte, alloc bool) ([]byte, int, error) {
+	if !q.q.orphans() {
+		return q.q.tryGet(buf, alloc, nil)
+	}
+	return q.tryGetOrphan(buf, alloc)
+}
+
+func (q *Queue) tryGetOrphan(buf []byte, alloc bool) ([]byte, int, error) {
 	t, msg, ok, err := q.q.takeOrphan(false)
 	if err != nil {
 		return nil, 0, err
