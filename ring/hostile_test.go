@@ -189,7 +189,7 @@ func TestTombstoneDeadProducer(t *testing.T) {
 	}
 	// While a live participant (this process) holds the claim, nothing is
 	// tombstoned.
-	pair := q.q.claims.begin(q.q.tag|opProduce, 0)
+	pair, _ := q.q.claims.begin(q.q.tag|opProduce, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	if _, err := q.Get(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Get behind a live claim: got %v; want DeadlineExceeded", err)

@@ -477,7 +477,10 @@ func (q *mpmc) skipTombstone() {
 	if atomic.LoadUint64(&s.seq) != pos+1 || s.flags != mpmcSlotTombstone {
 		return
 	}
-	pair := q.claims.begin(q.tag|opConsume, pos)
+	pair, ok := q.claims.begin(q.tag|opConsume, pos)
+	if !ok {
+		return // our pending words are corrupt: the next Get reports it
+	}
 	if atomic.CompareAndSwapUint64(&q.h.deq, pos, pos+1) {
 		s.flags = 0
 		race.ReleaseMerge(q.anchor)

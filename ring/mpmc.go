@@ -13,9 +13,9 @@ import (
 )
 
 // Pending-word protocol (docs/robustness.md D5). Before the CAS that claims position
-// pos of an MPMC ring, a participant stores pos and then a tag
-// (ring offset << 2 | op) into one of the two pairs of its participant
-// slot's pending words, and clears the tag after it published (producer) or
+// pos of an MPMC ring, a participant stores a tag (ring offset << 2 | op)
+// and pos into one of the two pairs of its participant slot's pending
+// words (claims.begin), and clears the tag after it published (producer) or
 // released (consumer) the slot. Whoever finds a position stuck (claimed, not
 // published or not released) between wait slices scans the pending words
 // of every participant: if no live participant holds that claim, the
@@ -32,13 +32,12 @@ const (
 // succeeds: a crash point between claiming and publishing or releasing.
 var testHookClaimed func(op int)
 
-// claims hands out this process's two pending-word pairs of a segment to
-// concurrent claims in different goroutines. A Segment's participant token
-// is fixed when it is attached, so the words are looked up once, here,
+// claims is this process's two pending-word pairs of a segment, which
+// concurrent claims in different goroutines share. A Segment's participant
+// token is fixed when it is attached, so the words are looked up once, here,
 // rather than per message.
 type claims struct {
 	words *[segcore.PendingWords]uint64 // nil: the segment has no slot of ours
-	free  atomic.Uint32                 // bit i set: pair i free
 }
 
 var claimsBySeg sync.Map // *shm.Segment -> *claims
@@ -51,40 +50,43 @@ func claimsFor(seg *shm.Segment) *claims {
 	if words, err := segcore.Of(seg).Pending(uint32(seg.Token())); err == nil {
 		c.words = words // else a segment without our slot: nothing to publish
 	}
-	c.free.Store(3)
 	v, _ := claimsBySeg.LoadOrStore(seg, c)
 	return v.(*claims)
 }
 
-// begin publishes a claim in a free pair and returns the pair's index
-// (-1: nothing published), for end.
-func (c *claims) begin(tag, pos uint64) int {
+// begin publishes a claim in a free pair and returns the pair's index for
+// end (-1: the segment has no slot of ours, nothing published).
+//
+// A pair is taken by a CAS of its tag word from 0: only this process writes
+// its slot's words (a new owner resets them once it is dead), so the tag
+// word itself says whether a goroutine of ours holds the pair, and a claim
+// costs that CAS and a store, its end one store. The position follows the
+// tag: a reader that sees the tag beside the pair's previous position may
+// take a dead claim for a live one for a wait slice, never a live claim for
+// a dead one, since both are written before the claim CAS. Both pairs held
+// for maxSteps turns means a peer wrote our words: ok is false.
+func (c *claims) begin(tag, pos uint64) (pair int, ok bool) {
 	words := c.words
 	if words == nil {
-		return -1
+		return -1, true
 	}
-	for {
-		f := c.free.Load()
-		if f == 0 {
-			runtime.Gosched()
-			continue
+	for step := 0; step < maxSteps; step++ {
+		for i := 0; i < segcore.PendingWords/2; i++ {
+			if atomic.CompareAndSwapUint64(&words[2*i], 0, tag) {
+				atomic.StoreUint64(&words[2*i+1], pos)
+				return i, true
+			}
 		}
-		i := int(^f & 1) // pair 0 if free, else pair 1
-		if c.free.CompareAndSwap(f, f&^(1<<i)) {
-			atomic.StoreUint64(&words[2*i+1], pos)
-			atomic.StoreUint64(&words[2*i], tag)
-			return i
-		}
+		runtime.Gosched()
 	}
+	return -1, false
 }
 
-// end withdraws the claim begin published in pair i and frees the pair.
+// end withdraws the claim begin published in pair i, which frees the pair.
 func (c *claims) end(i int) {
-	if i < 0 {
-		return
+	if i >= 0 {
+		atomic.StoreUint64(&c.words[2*i], 0)
 	}
-	atomic.StoreUint64(&c.words[2*i], 0)
-	c.free.Or(1 << i)
 }
 
 // mpmc is one process's view of an MPMC ring, validated at attach.
@@ -270,7 +272,10 @@ func (q *mpmc) tryPut(msg []byte) error {
 		seq := atomic.LoadUint64(&s.seq)
 		switch dif := int64(seq - pos); {
 		case dif == 0:
-			pair := q.claims.begin(q.tag|opProduce, pos)
+			pair, ok := q.claims.begin(q.tag|opProduce, pos)
+			if !ok {
+				return q.corrupt("pending words held for %d turns", maxSteps)
+			}
 			if atomic.CompareAndSwapUint64(&q.h.enq, pos, pos+1) {
 				if testHookClaimed != nil {
 					testHookClaimed(opProduce)
@@ -321,7 +326,10 @@ func (q *mpmc) tryGet(buf []byte, alloc bool, lt *take) ([]byte, int, error) {
 			if lt != nil {
 				atomic.StoreUint64(&lt.e.pos, pos)
 			}
-			pair := q.claims.begin(q.tag|opConsume, pos)
+			pair, ok := q.claims.begin(q.tag|opConsume, pos)
+			if !ok {
+				return nil, 0, q.corrupt("pending words held for %d turns", maxSteps)
+			}
 			if !atomic.CompareAndSwapUint64(&q.h.deq, pos, pos+1) {
 				q.claims.end(pair)
 				pos = atomic.LoadUint64(&q.h.deq)
