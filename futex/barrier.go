@@ -7,6 +7,7 @@ import (
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -229,13 +230,13 @@ func (b *Barrier) wait(ctx context.Context) (int, error) {
 		}
 	}
 	atomic.StoreUint64(&b.slots[idx], gen<<32|uint64(b.seg.Token()))
-	slice := minSlice
+	var sl park.Sleeper
 	for {
 		seq := atomic.LoadUint32(&b.st.seq)
 		if done, err := b.outcome(gen); done {
 			return idx, err
 		}
-		timedOut, err := relayWait(ctx, b.relay, &b.st.seq, seq, slice, &b.st.sleepers)
+		beat, err := relayWait(ctx, b.relay, &sl, &b.st.seq, seq, &b.st.sleepers, b.state)
 		if err != nil {
 			b.breakGen(gen)
 			if done, oerr := b.outcome(gen); done && oerr == nil {
@@ -243,8 +244,7 @@ func (b *Barrier) wait(ctx context.Context) (int, error) {
 			}
 			return 0, b.errorf(errtext.Errorf("%w: %w", ErrBrokenBarrier, err))
 		}
-		if timedOut {
-			slice = nextSlice(slice)
+		if beat {
 			if err := b.checkParties(gen); err != nil {
 				return 0, err
 			}

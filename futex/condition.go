@@ -8,6 +8,7 @@ import (
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -262,21 +263,17 @@ func (c *Condition) leave(g0 uint32) bool {
 }
 
 func (c *Condition) waitSignal(ctx context.Context, g0 uint32) error {
-	slice := minSlice
+	var sl park.Sleeper
 	for {
 		seq := atomic.LoadUint32(&c.st.seq)
 		if c.take(g0) {
 			return nil
 		}
-		timedOut, err := relayWait(ctx, c.relay, &c.st.seq, seq, slice, &c.st.sleepers)
-		if err != nil {
+		if _, err := relayWait(ctx, c.relay, &sl, &c.st.seq, seq, &c.st.sleepers, c.state); err != nil {
 			if c.leave(g0) {
 				return nil
 			}
 			return err
-		}
-		if timedOut {
-			slice = nextSlice(slice)
 		}
 	}
 }

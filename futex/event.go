@@ -7,6 +7,7 @@ import (
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -165,17 +166,13 @@ func (e *Event) wait(ctx context.Context) (bool, error) {
 	}
 	// A relay, not a gate: waiters that started before and after a
 	// Set+Clear wait for different words.
-	slice := minSlice
+	var sl park.Sleeper
 	for {
 		if w := atomic.LoadUint32(&e.st.word); w != w0 {
 			return e.isSet(), nil
 		}
-		timedOut, err := relayWait(ctx, e.relay, &e.st.word, w0, slice, &e.st.sleepers)
-		if err != nil {
+		if _, err := relayWait(ctx, e.relay, &sl, &e.st.word, w0, &e.st.sleepers, e.state); err != nil {
 			return e.isSet(), err
-		}
-		if timedOut {
-			slice = nextSlice(slice)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -20,40 +21,32 @@ func gateFor(seg *shm.Segment, off int) *gate.Gate {
 	return gate.For(gate.Key{ID: seg.CreationID(), Off: off})
 }
 
-// Wait slices: a parked thread wakes at least this often to re-check its
-// context and the liveness of whoever it waits for (docs/robustness.md D3), so a dead
-// holder is noticed within maxSlice plus one liveness check.
-const (
-	minSlice = time.Millisecond
-	maxSlice = 50 * time.Millisecond
-)
-
-// park sleeps on addr while it holds val, for at most slice and never past
-// ctx's deadline. It reports whether the slice elapsed without a wake-up,
-// and returns ctx.Err() once ctx is done.
-func park(ctx context.Context, addr *uint32, val uint32, slice time.Duration) (timedOut bool, err error) {
+// sleep parks on addr while it holds val (internal/park): untimed, until
+// woken by whoever changes the word, by this process's heartbeat at least
+// every park.Heartbeat, or by ctx's end. It returns ctx.Err() once ctx is
+// done (context.DeadlineExceeded as soon as the clock passes ctx's
+// deadline). Otherwise beat reports that the heartbeat woke the sleep:
+// about a Heartbeat passed without a wake-up from the word, so a caller
+// that waits for a holder checks its liveness now (docs/robustness.md D3:
+// a dead holder is noticed within a Heartbeat plus one liveness check;
+// death is never inferred from the beat itself, only from Alive). state is
+// the handle's segment state word: on a segment that can be truncated,
+// where the heartbeat cannot rescue a sleeper (no /proc), each sleep lasts
+// at most a Heartbeat.
+func sleep(ctx context.Context, sl *park.Sleeper, addr *uint32, val uint32, state *uint32) (beat bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	d := slice
-	if dl, ok := ctx.Deadline(); ok {
-		left := time.Until(dl)
-		if left <= 0 {
-			return false, context.DeadlineExceeded
-		}
-		d = min(d, left)
+	dl, hasDeadline := ctx.Deadline()
+	if hasDeadline && !time.Now().Before(dl) {
+		return false, context.DeadlineExceeded
 	}
-	if Wait(addr, val, d) == ErrTimeout {
-		if err := ctx.Err(); err != nil {
-			return false, err
-		}
-		return true, nil
+	beat = sl.Sleep(ctx, addr, val, dl, hasDeadline, atomic.LoadUint32(state) != 0 && !park.CanRescue())
+	if err := ctx.Err(); err != nil {
+		return false, err
 	}
-	return false, nil
+	return beat, nil
 }
-
-// nextSlice doubles a wait slice up to maxSlice.
-func nextSlice(d time.Duration) time.Duration { return min(2*d, maxSlice) }
 
 // spinRounds bounds the spinning before a goroutine parks: four rounds of
 // 2^i*32 loads with a yield between, a few microseconds in all. On a 2-core
@@ -65,11 +58,13 @@ const spinRounds = 4
 // things (a Barrier's generations, a Condition's notifications, which only
 // waiters registered before them may take), where passing a turn would
 // queue a goroutine whose wait is over behind one that waits for something
-// later. One goroutine per process sleeps on addr (while it holds val) for
-// at most slice, as the sleeper of g's round; the others wait in Go for
+// later. One goroutine per process sleeps on addr (while it holds val), as
+// the sleeper of g's round, using sl (sleep); the others wait in Go for
 // that round to end and then re-check their own condition. A caller whose
-// val is stale returns at once to re-check.
-func relayWait(ctx context.Context, g *gate.Gate, addr *uint32, val uint32, slice time.Duration, sleepers *uint32) (bool, error) {
+// val is stale returns at once to re-check. beat is sleep's, for the
+// round's sleeper (false for the others: one goroutine per process runs
+// the slow checks of a round).
+func relayWait(ctx context.Context, g *gate.Gate, sl *park.Sleeper, addr *uint32, val uint32, sleepers, state *uint32) (beat bool, err error) {
 	sleeper, ended, same := g.BeginRound(val)
 	if !sleeper {
 		if !same {
@@ -88,7 +83,7 @@ func relayWait(ctx context.Context, g *gate.Gate, addr *uint32, val uint32, slic
 	// waiters on addr waiting on ended.
 	defer g.EndRound()
 	atomic.AddUint32(sleepers, 1)
-	timedOut, err := park(ctx, addr, val, slice)
+	beat, err = sleep(ctx, sl, addr, val, state)
 	atomic.AddUint32(sleepers, ^uint32(0))
-	return timedOut, err
+	return beat, err
 }

@@ -1,13 +1,10 @@
 package futex
 
 // This file encapsulates usage of unsafe. It holds the fixed-size structs
-// laid over each primitive's payload, their offsets pinned at compile time,
-// and the futex system call, which takes a word's address.
+// laid over each primitive's payload, their offsets pinned at compile time.
 
 import (
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/shmkit/shmkit/internal/view"
 )
@@ -154,13 +151,6 @@ func condAt(b []byte) *condState       { return view.Ptr[condState](b, 0) }
 func barrierAt(b []byte) *barrierState { return view.Ptr[barrierState](b, 0) }
 func barrierSlots(b []byte, n int) []uint64 {
 	return view.Slice[uint64](b, barrierHdrSize, n)
-}
-
-// futexSyscall issues futex(2) on addr. The pointer conversions sit in the
-// call expression itself, as unix.Syscall6 requires for ts to stay valid.
-func futexSyscall(addr *uint32, op, val uintptr, ts *unix.Timespec) (uintptr, unix.Errno) {
-	r, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), op, val, uintptr(unsafe.Pointer(ts)), 0, 0)
-	return r, e
 }
 
 // anchor is a race-detector anchor (segcore.Core.Anchor): nil without -race.

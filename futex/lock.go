@@ -8,6 +8,7 @@ import (
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -195,7 +196,7 @@ func (c *lockCore) acquireLoop(ctx context.Context) error {
 		return err
 	}
 	defer c.gate.Leave()
-	slice := minSlice
+	var sl park.Sleeper
 	for {
 		w := atomic.LoadUint32(c.word)
 		if w&lockNotRecoverable != 0 {
@@ -214,14 +215,14 @@ func (c *lockCore) acquireLoop(ctx context.Context) error {
 			}
 			w |= lockWaiters
 		}
-		timedOut, err := park(ctx, c.word, w, slice)
+		beat, err := sleep(ctx, &sl, c.word, w, c.state)
 		if err != nil {
 			return err
 		}
-		if timedOut {
-			// Only a silent slice leads to a liveness check: death is
-			// never inferred from the timeout itself, only from Alive.
-			slice = nextSlice(slice)
+		if beat {
+			// Only a sleep that lasted through a heartbeat leads to a
+			// liveness check: death is never inferred from the beat
+			// itself, only from Alive.
 			if ok, err := c.takeOverDead(w); ok || err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -99,7 +100,7 @@ func (c *semCore) acquireWait(ctx context.Context) error {
 		return err
 	}
 	defer c.gate.Leave()
-	slice := minSlice
+	var sl park.Sleeper
 	for {
 		if c.tryAcquire() {
 			return nil
@@ -108,13 +109,10 @@ func (c *semCore) acquireWait(ctx context.Context) error {
 			return c.errorf(errtext.Errorf("value %#x: %w", v, shm.ErrCorrupt))
 		}
 		atomic.AddUint32(&c.st.sleepers, 1)
-		timedOut, err := park(ctx, &c.st.value, 0, slice)
+		_, err := sleep(ctx, &sl, &c.st.value, 0, c.state)
 		atomic.AddUint32(&c.st.sleepers, ^uint32(0))
 		if err != nil {
 			return err
-		}
-		if timedOut {
-			slice = nextSlice(slice)
 		}
 	}
 }

@@ -292,9 +292,6 @@ func wordOffset[H any](hdr *H, word *uint32) int {
 	return int(uintptr(unsafe.Pointer(word)) - uintptr(unsafe.Pointer(hdr)))
 }
 
-// addrOf returns p's address, to find a thread blocked in futex(2) on it.
-func addrOf(p *uint32) uintptr { return uintptr(unsafe.Pointer(p)) }
-
 // anchor is a race-detector anchor (segcore.Core.Anchor), named here so that
 // no other file needs to import unsafe.
 type anchor = unsafe.Pointer

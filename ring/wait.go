@@ -11,6 +11,7 @@ import (
 
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -59,7 +60,7 @@ const (
 	// sleeper is woken at least this often by its process's heartbeat, and
 	// Spin and Yield check as often. The owner-death budget D of
 	// docs/robustness.md is one slice plus one liveness check.
-	MaxSlice = 50 * time.Millisecond
+	MaxSlice = park.Heartbeat
 )
 
 // Options tunes waiting. The zero value gives the defaults: Hybrid with
@@ -167,12 +168,12 @@ type waitSpec struct {
 	peer   func() error         // slow: may call seg.Alive; nil error = keep waiting
 	gate   *gate.Gate           // one kernel waiter per word and process (docs/robustness.md V7)
 
-	sleeper sleeper // the gate's sleeper's registration (park.go)
+	sleeper park.Sleeper // the gate's sleeper's registration
 	// state is the segment's state word (guard.state; nil: none), non-zero
 	// when the segment is closed or can be truncated. A truncation takes
 	// the word's page away, and with it every FUTEX_WAKE (EFAULT), the
 	// heartbeat's included: the heartbeat then interrupts the sleeper's
-	// thread (park.go's rescue), or where it cannot (no /proc), a sleeper
+	// thread (internal/park's rescue), or where it cannot (no /proc), a sleeper
 	// on such a segment sleeps at most MaxSlice, then finds the fault in
 	// its checks.
 	state *uint32
@@ -308,7 +309,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 	}
 
 	// Park until woken: by the peer's publish, by the heartbeat each
-	// MaxSlice (then the peer is checked), or by ctx's end (park.go). The
+	// MaxSlice (then the peer is checked), or by ctx's end (internal/park). The
 	// parked flag is set before the final check of ready, and the waker
 	// changes the word before reading the flag, so a wake-up is never lost
 	// (both sides use sequentially consistent atomics). The waker, not the
@@ -327,7 +328,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 				atomic.StoreUint32(s.parked, 1)
 				if ok, err = s.ready(); !ok && err == nil {
 					if err = ctxDone(ctx, clock()); err == nil {
-						s.sleeper.sleep(ctx, s.word, val, deadline, hasDeadline, s.state != nil && atomic.LoadUint32(s.state) != 0 && !canRescue())
+						s.sleeper.Sleep(ctx, s.word, val, deadline, hasDeadline, s.state != nil && atomic.LoadUint32(s.state) != 0 && !park.CanRescue())
 					}
 				}
 				return ok, err
