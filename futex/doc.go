@@ -52,9 +52,13 @@
 // adds two calls. BenchmarkUncontended measures each primitive, on an
 // anonymous segment, beside its sync counterpart in one run (go test -run
 // '^$' -bench Uncontended ./futex/). A contended acquirer spins for a few
-// microseconds with a yield between rounds, then sleeps in FUTEX_WAIT in
-// slices of 1 ms doubling to 50 ms, re-checking its context and, for Lock
-// and RLock, the liveness of the holder between slices.
+// microseconds with a yield between rounds, then sleeps in FUTEX_WAIT with
+// no timeout (no kernel timer armed per sleep), on the sleeping path it
+// shares with package ring: whoever changes the word wakes it; a
+// per-process heartbeat, running only while some goroutine of the process
+// sleeps, wakes it every 50 ms (ring.MaxSlice), after which Lock and RLock
+// check the liveness of the holder and a Barrier that of its parties; and
+// the end of its context wakes it at once.
 //
 // Inside one process at most one OS thread sleeps in the kernel per
 // primitive: other goroutines queue in Go on the primitive's per-process
@@ -84,8 +88,11 @@
 //     handle used after Close never faults.
 //   - On a named segment whose file a peer truncated, it returns an error
 //     wrapping shm.ErrSegmentTruncated instead of the SIGBUS that would
-//     abort the process; a waiter blocked in the kernel sees it within one
-//     wait slice. A Condition's Wait that fails so does not re-acquire the
+//     abort the process; a waiter blocked in the kernel sees it at once
+//     or, when the kernel cannot wake it (its page is gone), once the
+//     heartbeat has found it twice unreachable and interrupted its thread
+//     (about 100 ms; without /proc, sleeps on such a segment last at most
+//     50 ms each). A Condition's Wait that fails so does not re-acquire the
 //     lock, whose word is gone too.
 //   - Methods with an error result return these errors, naming the object
 //     once (futex: semaphore "s": segment truncated). That includes
@@ -105,14 +112,16 @@
 //
 // The 32-bit lock word holds the holder's participant token (shm.Token,
 // written by the acquiring CAS) and three flags: waiters (bit 31),
-// owner-died (bit 30), not-recoverable (bit 29). When a waiter's slice
-// passes without a wake-up it asks seg.Alive(token), which is definitive
+// owner-died (bit 30), not-recoverable (bit 29). When the heartbeat wakes
+// a waiter (its sleep lasted through a heartbeat: no release woke it) it
+// asks seg.Alive(token), which is definitive
 // (the kernel drops the holder's liveness lock when it dies, also before it
 // is reaped; a reused slot changes the token's generation): a dead holder
 // is replaced, in one CAS, by the asking participant, which returns holding
 // the lock with ErrOwnerDead. Exactly one contender wins that CAS. A
-// waiter notices a dead holder within one slice plus one fcntl, under
-// 60 ms. A stopped (SIGSTOP) or slow holder is alive: waiters reach their
+// waiter notices a dead holder within one heartbeat plus one fcntl, under
+// 60 ms (rarely two heartbeats, when the holder died just as the waiter
+// went to sleep). A stopped (SIGSTOP) or slow holder is alive: waiters reach their
 // deadline and nothing is taken from it. TryAcquire also takes over a dead
 // holder's lock (one fcntl when the holder is another process).
 //
@@ -227,7 +236,7 @@
 //     between counting its arrival and writing its arrival slot) cannot be
 //     told from a slow one: the others wait until their contexts end (which
 //     breaks the barrier). A party that dies while waiting breaks it within
-//     a slice.
+//     a heartbeat.
 //   - A Barrier party that is not scheduled again until a Reset and then 15
 //     more generations have passed cannot tell that its generation was
 //     Reset: it returns its index as if the generation had completed.
@@ -237,6 +246,7 @@
 //     words yield errors (shm.ErrCorrupt), never panics or hangs past the
 //     caller's context, but mutual exclusion among peers that scribble on
 //     the segment is not defended.
-//   - Cancellation is honoured within one wait slice (at most 50 ms) when
-//     ctx has no deadline; deadlines cut the slice short.
+//   - Cancellation and deadlines wake a sleeping waiter at once
+//     (context.AfterFunc); a passed deadline is reported as
+//     context.DeadlineExceeded.
 package futex

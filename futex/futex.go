@@ -14,7 +14,8 @@ import (
 // the sleeping path shared with package ring; Wait and Wake expose them.
 
 // Wait sleeps while *addr == val, for at most d (d < 0 waits without a
-// limit, which only the primitives' sliced waits should use). It returns nil
+// limit, which only waits the heartbeat of internal/park watches should
+// use). It returns nil
 // when woken, when *addr != val on entry, or on a spurious wake-up; callers
 // re-check their condition in a loop. It returns ErrTimeout when d elapsed.
 // EINTR is retried with the time left, so signal storms (SIGURG preemption)
