@@ -196,7 +196,7 @@ func (c *lockCore) acquireLoop(ctx context.Context) error {
 		return err
 	}
 	defer c.gate.Leave()
-	var sl park.Sleeper
+	var sl *park.Sleeper // allocated by the first sleep
 	for {
 		w := atomic.LoadUint32(c.word)
 		if w&lockNotRecoverable != 0 {
@@ -215,7 +215,10 @@ func (c *lockCore) acquireLoop(ctx context.Context) error {
 			}
 			w |= lockWaiters
 		}
-		beat, err := sleep(ctx, &sl, c.word, w, c.state)
+		if sl == nil {
+			sl = new(park.Sleeper)
+		}
+		beat, err := sleep(ctx, sl, c.word, w, c.state)
 		if err != nil {
 			return err
 		}

@@ -100,7 +100,7 @@ func (c *semCore) acquireWait(ctx context.Context) error {
 		return err
 	}
 	defer c.gate.Leave()
-	var sl park.Sleeper
+	var sl *park.Sleeper // allocated by the first sleep
 	for {
 		if c.tryAcquire() {
 			return nil
@@ -108,8 +108,11 @@ func (c *semCore) acquireWait(ctx context.Context) error {
 		if v := atomic.LoadUint32(&c.st.value); v > SemValueMax {
 			return c.errorf(errtext.Errorf("value %#x: %w", v, shm.ErrCorrupt))
 		}
+		if sl == nil {
+			sl = new(park.Sleeper)
+		}
 		atomic.AddUint32(&c.st.sleepers, 1)
-		_, err := sleep(ctx, &sl, &c.st.value, 0, c.state)
+		_, err := sleep(ctx, sl, &c.st.value, 0, c.state)
 		atomic.AddUint32(&c.st.sleepers, ^uint32(0))
 		if err != nil {
 			return err
