@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/shmkit/shmkit/internal/gate"
+	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/internal/view"
 )
 
@@ -187,19 +186,7 @@ func watchdog(t *testing.T, f func() error) error {
 // its checks (which here report the truncation) instead of sleeping until
 // its context ends.
 func TestSleeperRescuedFromTruncatedPage(t *testing.T) {
-	fd, err := unix.MemfdCreate("ring-rescue", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, 4096); err != nil {
-		t.Fatal(err)
-	}
-	m, err := unix.Mmap(fd, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(m)
+	m, truncate := testseg.Page(t)
 	cfg, err := (&Options{Wait: Futex}).cfg()
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +208,7 @@ func TestSleeperRescuedFromTruncatedPage(t *testing.T) {
 	}
 	time.AfterFunc(20*time.Millisecond, func() { // usually asleep by then; either way works
 		truncated.Store(true)
-		unix.Ftruncate(fd, 0)
+		truncate()
 	})
 	if err := watchdog(t, func() error { return cfg.wait(context.Background(), ws) }); !errors.Is(err, errTruncated) {
 		t.Fatalf("wait: got %v; want %v", err, errTruncated)

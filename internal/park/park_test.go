@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/internal/view"
 )
@@ -107,19 +105,7 @@ func TestRescueFromTruncatedPage(t *testing.T) {
 	if !CanRescue() {
 		t.Skip("no /proc/self/task")
 	}
-	fd, err := unix.MemfdCreate("park-rescue", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Skip("memfd_create:", err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, 4096); err != nil {
-		t.Fatal(err)
-	}
-	m, err := unix.Mmap(fd, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(m)
+	m, truncate := testseg.Page(t)
 	word := view.Ptr[uint32](m, 64)
 	var sl Sleeper
 	done := make(chan struct{})
@@ -132,7 +118,7 @@ func TestRescueFromTruncatedPage(t *testing.T) {
 		}
 		close(done)
 	}()
-	time.AfterFunc(20*time.Millisecond, func() { unix.Ftruncate(fd, 0) })
+	time.AfterFunc(20*time.Millisecond, truncate)
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
