@@ -25,6 +25,9 @@ func TestRLockHoldRecordsFreed(t *testing.T) {
 	}
 	defer seg.Close()
 	var kept []*RLock
+	// Every handle stays reachable until the first count: a collection
+	// during the loop would free the records of the locks not kept.
+	var all []*RLock
 	for i := range n {
 		name := fmt.Sprintf("r%d", i)
 		r, err := NewRLock(seg, name)
@@ -55,11 +58,13 @@ func TestRLockHoldRecordsFreed(t *testing.T) {
 		if i%2 == 0 {
 			kept = append(kept, r)
 		}
+		all = append(all, r, other)
 	}
 	// Records of earlier tests may go meanwhile: base is an upper bound.
 	if got := holdRecords(); got < n {
 		t.Fatalf("%d hold records with %d locks open; want at least %d", got, n, n)
 	}
+	runtime.KeepAlive(all)
 	if got := settleHolds(base + len(kept)); got > base+len(kept) {
 		t.Fatalf("%d hold records after %d of %d locks' handles went; want at most %d", got, n-len(kept), n, base+len(kept))
 	}
