@@ -4,7 +4,5 @@ package futex
 // records some handle still reaches, and collected ones whose cleanup has
 // not run yet.
 func holdRecords() int {
-	holds.Lock()
-	defer holds.Unlock()
-	return len(holds.m)
+	return holds.Len()
 }

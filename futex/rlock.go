@@ -2,14 +2,12 @@ package futex
 
 import (
 	"context"
-	"runtime"
-	"sync"
 	"sync/atomic"
-	"weak"
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/weakreg"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -123,43 +121,13 @@ type holdKey struct {
 	tok uint32
 }
 
-var holds struct {
-	sync.Mutex
-	m map[holdKey]weak.Pointer[rlockHold]
-}
+var holds weakreg.Registry[holdKey, rlockHold]
 
 // holdFor returns the hold record of the RLock at off in seg for this
 // participant: the one its live handles share, or a new one.
 func holdFor(seg *shm.Segment, off int, tok uint32) *rlockHold {
-	holds.Lock()
-	defer holds.Unlock()
 	k := holdKey{gate.Key{ID: seg.CreationID(), Off: off}, tok}
-	if h := holds.m[k].Value(); h != nil {
-		return h
-	}
-	if holds.m == nil {
-		holds.m = make(map[holdKey]weak.Pointer[rlockHold])
-	}
-	h := new(rlockHold)
-	wp := weak.Make(h)
-	holds.m[k] = wp
-	runtime.AddCleanup(h, forgetHold, holdEntry{k, wp})
-	return h
-}
-
-type holdEntry struct {
-	k  holdKey
-	wp weak.Pointer[rlockHold]
-}
-
-// forgetHold removes a collected record's entry, unless holdFor has
-// already replaced it with a new record for the same key.
-func forgetHold(e holdEntry) {
-	holds.Lock()
-	if holds.m[e.k] == e.wp {
-		delete(holds.m, e.k)
-	}
-	holds.Unlock()
+	return holds.Get(k, func() *rlockHold { return new(rlockHold) })
 }
 
 func newRLock(seg *shm.Segment, o shm.Object) *RLock {

@@ -25,7 +25,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
-	"weak"
+
+	"github.com/shmkit/shmkit/internal/weakreg"
 )
 
 // Key identifies one futex word: the creation ID of its segment and the
@@ -45,51 +46,17 @@ type Gate struct {
 	ended    chan struct{} // closed when the sleeper's round ends; nil until someone waits
 }
 
-var registry struct {
-	sync.Mutex
-	m map[Key]weak.Pointer[Gate]
-}
+var registry weakreg.Registry[Key, Gate]
 
 // For returns this process's Gate for the word k. The caller keeps the
 // Gate (in its handle) for as long as it may wait on the word.
 func For(k Key) *Gate {
-	registry.Lock()
-	defer registry.Unlock()
-	if g := registry.m[k].Value(); g != nil {
-		return g
-	}
-	if registry.m == nil {
-		registry.m = make(map[Key]weak.Pointer[Gate])
-	}
-	g := &Gate{turn: make(chan struct{}, 1)}
-	wp := weak.Make(g)
-	registry.m[k] = wp
-	runtime.AddCleanup(g, forget, entry{k, wp})
-	return g
-}
-
-type entry struct {
-	k  Key
-	wp weak.Pointer[Gate]
-}
-
-// forget removes a collected Gate's entry, unless For has already replaced
-// it with a new Gate for the same word.
-func forget(e entry) {
-	registry.Lock()
-	if registry.m[e.k] == e.wp {
-		delete(registry.m, e.k)
-	}
-	registry.Unlock()
+	return registry.Get(k, func() *Gate { return &Gate{turn: make(chan struct{}, 1)} })
 }
 
 // Len returns the number of entries in the registry: Gates still held by
 // some handle, and collected ones whose cleanup has not run yet.
-func Len() int {
-	registry.Lock()
-	defer registry.Unlock()
-	return len(registry.m)
-}
+func Len() int { return registry.Len() }
 
 // Enter takes the Gate's turn, waiting in Go while another goroutine holds
 // it, or returns ctx.Err().
