@@ -25,39 +25,11 @@ func init() { testproc.Register("closed-sweep", closedSweep) }
 
 var sweepGaps = flag.Bool("sweep.gaps", false, "also run the rows of closedGaps, the known failures")
 
-// closedGaps are the rows of closedRows that fail today, with what they
-// do instead (accessors without an error result that answer instead of
-// panicking, against shm.Segment's rule for them); TestHandlesAfterSegmentCloseAll runs them only with
-// -sweep.gaps. A fix removes its rows from here.
-var closedGaps = map[string]string{
-	"RawArray.View":                 "returns the slice, the one unchecked access as ctypes documents: no panic",
-	"Array.View":                    "returns the slice, the one unchecked access as ctypes documents: no panic",
-	"Queue.Len":                     "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"Queue.Empty":                   "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"Queue.Full":                    "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"Queue.Lost":                    "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"Queue.Redelivered":             "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"Queue.Tombstoned":              "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"SimpleQueue.Empty":             "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"JoinableQueue.Unfinished":      "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"JoinableQueue.Len":             "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"JoinableQueue.Empty":           "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"JoinableQueue.Full":            "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"JoinableQueue.Lost":            "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"JoinableQueue.Redelivered":     "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"JoinableQueue.Tombstoned":      "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"TypedQueue.Len":                "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"TypedSimpleQueue.Empty":        "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"TypedJoinableQueue.Unfinished": "answers 0 (Empty true), as ring documents for its snapshots: no error, no panic",
-	"Map.Revision":                  "answers what the mapping holds, as dict documents for its figures: no panic",
-	"Map.RecoveredWriters":          "answers what the mapping holds, as dict documents for its figures: no panic",
-	"List.Len":                      "answers what the mapping holds, as dict documents for its figures: no panic",
-	"List.Revision":                 "answers what the mapping holds, as dict documents for its figures: no panic",
-	"List.RecoveredWriters":         "answers what the mapping holds, as dict documents for its figures: no panic",
-	"Namespace.Revision":            "answers what the mapping holds, as dict documents for its figures: no panic",
-	"Namespace.RecoveredWriters":    "answers what the mapping holds, as dict documents for its figures: no panic",
-	"TypedList.Len":                 "answers what the mapping holds, as dict documents for its figures: no panic",
-}
+// closedGaps are the rows of closedRows known not to follow the rule,
+// with what they do instead; TestHandlesAfterSegmentCloseAll runs them
+// only with -sweep.gaps. A fix removes its rows from here. There are none
+// now: the flag stays for the next method found wanting.
+var closedGaps = map[string]string{}
 
 // closedRun returns the rows TestHandlesAfterSegmentCloseAll runs: all of
 // them with gaps, else those not in closedGaps.

@@ -419,5 +419,12 @@ func (a *RawArray[T]) Slice(i, j int) (*RawArray[T], error) {
 // truncate, wrap accesses through it in Segment.Guard, which turns the
 // fault into shm.ErrSegmentTruncated. Plain reads and writes through it race
 // with other processes unless the caller orders them otherwise (a lock,
-// or an atomic flag elsewhere); the race detector cannot see them.
-func (a *RawArray[T]) View() []T { return a.data }
+// or an atomic flag elsewhere); the race detector cannot see them. After
+// the Segment's Close, View panics with an error wrapping shm.ErrClosed (a
+// slice taken before stays mapped while it is reachable).
+func (a *RawArray[T]) View() []T {
+	if atomic.LoadUint32(a.obj.state) != 0 && a.obj.core.Closed() {
+		panic(errtext.Errorf("ctypes: %q: %w", a.obj.obj.Name(), shm.ErrClosed))
+	}
+	return a.data
+}

@@ -53,20 +53,25 @@ func (c *core) revisionErr() (r uint64, err error) {
 	return r, err
 }
 
-// revisionOr0 is revision for the public Revision methods: 0 from a
-// segment a peer truncated (a figure, like List.Len).
-func (c *core) revisionOr0() uint64 {
+// figure runs f, a figure with no error result (Revision,
+// RecoveredWriters, List.Len): after Segment.Close it panics with an error
+// naming the object and wrapping shm.ErrClosed (a use after Close, as for
+// every accessor without an error result); on a segment a peer truncated
+// it answers 0.
+func figure[R any](c *core, f func() R) R {
 	if atomic.LoadUint32(c.state) != 0 {
+		if err := c.sc.Usable(); err != nil {
+			panic(c.wrap(err))
+		}
 		defer c.sc.Ignore(segcore.Arm())
 	}
-	return c.revision()
+	return f()
 }
 
-// recoveredOr0 is the RecoveredWriters counter: 0 from a segment a peer
-// truncated.
+// revisionOr0 is revision for the public Revision methods (see figure).
+func (c *core) revisionOr0() uint64 { return figure(c, c.revision) }
+
+// recoveredOr0 is the RecoveredWriters counter (see figure).
 func (c *core) recoveredOr0() uint64 {
-	if atomic.LoadUint32(c.state) != 0 {
-		defer c.sc.Ignore(segcore.Arm())
-	}
-	return atomic.LoadUint64(&c.root.recovered)
+	return figure(c, func() uint64 { return atomic.LoadUint64(&c.root.recovered) })
 }

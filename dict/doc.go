@@ -121,7 +121,9 @@
 // instead of aborting the process with SIGBUS, and so does a parked Watch
 // (its parker thread included). The figures without an error result,
 // Revision, RecoveredWriters and List.Len, read 0 from a truncated
-// segment, and after Close what the mapping holds. Name reads no shared
+// segment, and after Close panic with an error wrapping shm.ErrClosed (a
+// plain Go panic, as for every accessor without an error result). Name
+// reads no shared
 // memory. An anonymous segment (a sealed
 // memfd, the default of proc.Manager) cannot shrink, and its handles pay one load
 // of the segment's state per call for the closed check.

@@ -58,13 +58,9 @@ func indexKey(i int) string {
 	return string(b[:])
 }
 
-// Len returns the number of items (0 on a segment a peer truncated).
-func (l *List) Len() (n int) {
-	if atomic.LoadUint32(l.c.state) != 0 {
-		defer l.c.sc.Ignore(segcore.Arm()) // 0 on a truncated segment
-	}
-	return l.loadLen()
-}
+// Len returns the number of items: 0 on a segment a peer truncated; after
+// the Segment's Close it panics with an error wrapping shm.ErrClosed.
+func (l *List) Len() int { return figure(l.c, l.loadLen) }
 
 func (l *List) loadLen() int { return int(atomic.LoadUint64(&l.c.root.listLen) & (1<<40 - 1)) }
 

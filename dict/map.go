@@ -158,7 +158,8 @@ func (m *Map) Clear(ctx context.Context) error { return m.c.clear(ctx) }
 // Revision returns the map's revision: every write gets the next revision
 // when it starts, and Revision is the highest r such that every write with a
 // revision up to r has been published. Entries' revisions (Lookup, Set) come
-// from the same counter. It reads 0 from a segment a peer truncated.
+// from the same counter. It reads 0 from a segment a peer truncated, and
+// panics with an error wrapping shm.ErrClosed after the Segment's Close.
 func (m *Map) Revision() uint64 { return m.c.revisionOr0() }
 
 // Watch waits until the map's Revision is above since, or ctx is done, and
@@ -192,7 +193,8 @@ func (m *Map) Stats() (Stats, error) { return m.c.stats() }
 // RecoveredWriters returns how many times a writer found its stripe's
 // previous lock holder dead and repaired the stripe, over the map's life. A
 // writer that died holding several stripes (during growth) counts once per
-// stripe. It reads 0 from a segment a peer truncated.
+// stripe. It reads 0 from a segment a peer truncated, and panics with an
+// error wrapping shm.ErrClosed after the Segment's Close.
 func (m *Map) RecoveredWriters() uint64 { return m.c.recoveredOr0() }
 
 func (c *core) clear(ctx context.Context) (err error) {

@@ -71,11 +71,13 @@ func (g *guard) must(f func()) {
 }
 
 // snapshot is run for a snapshot accessor with no error result (a count, a
-// flag): its zero value after Segment.Close or a truncation, when there is
-// nothing left to count.
+// flag): after Segment.Close it panics with an error wrapping
+// shm.ErrClosed (a use after Close, as for every accessor without an error
+// result); after a peer's truncation it answers its zero value, as there
+// is nothing left to count.
 func snapshot[R any](g *guard, f func() R) (r R) {
-	if g.core.Closed() {
-		return r
+	if err := g.usable(); err != nil {
+		panic(err)
 	}
 	defer g.core.Ignore(segcore.Arm())
 	return f()

@@ -103,7 +103,9 @@
 //     operation with an error result (Put, Get, GetLease, TaskDone, Join,
 //     ReclaimDead, Close ...) returns the error; Lease.Done too. The
 //     snapshots Len, Empty, Full, Lost, Redelivered, Tombstoned and
-//     Unfinished have no error result and answer 0 (Empty true).
+//     Unfinished have no error result: after Close they panic with the
+//     error (a plain Go panic), on a truncated segment they answer 0
+//     (Empty true).
 //   - Conn and TypedConn: every send, receive, Poll, Read, Write, Reserve
 //     and Close returns the error; a Close after Segment.Close marks the
 //     handle closed (the segment already left the participant table, so

@@ -437,11 +437,13 @@ func (q *Queue) ReclaimDead(fn func(msg []byte, holder shm.Token) (redeliver boo
 }
 
 // Lost returns how many leased messages were counted lost because their
-// holder died (0 after the Segment's Close or a truncation).
+// holder died (0 on a truncated segment; after the Segment's Close, a
+// panic wrapping shm.ErrClosed).
 func (q *Queue) Lost() uint64 { return q.counter(&q.q.h.lost) }
 
 // Redelivered returns how many leased messages were returned to the queue
-// because their holder died (0 after the Segment's Close or a truncation).
+// because their holder died (0 on a truncated segment; after the
+// Segment's Close, a panic wrapping shm.ErrClosed).
 func (q *Queue) Redelivered() uint64 { return q.counter(&q.q.h.redelivered) }
 
 func (q *Queue) counter(p *uint64) uint64 {
@@ -452,8 +454,8 @@ func (q *Queue) counter(p *uint64) uint64 {
 }
 
 // Len returns the number of messages in the queue (qsize): a snapshot that
-// counts messages being put or got (0 after the Segment's Close or a
-// truncation).
+// counts messages being put or got (0 on a truncated segment; after the
+// Segment's Close, a panic wrapping shm.ErrClosed).
 func (q *Queue) Len() int {
 	if q.q.g.isChecked() {
 		return snapshot(&q.q.g, q.q.length)
@@ -461,12 +463,13 @@ func (q *Queue) Len() int {
 	return q.q.length()
 }
 
-// Empty reports whether Len is zero (a snapshot; true after the Segment's
-// Close or a truncation).
+// Empty reports whether Len is zero (a snapshot; true on a truncated
+// segment; after the Segment's Close, a panic wrapping shm.ErrClosed).
 func (q *Queue) Empty() bool { return q.Len() == 0 }
 
-// Full reports whether Len has reached MaxSize (a snapshot; false after
-// the Segment's Close or a truncation).
+// Full reports whether Len has reached MaxSize (a snapshot; false on a
+// truncated segment; after the Segment's Close, a panic wrapping
+// shm.ErrClosed).
 func (q *Queue) Full() bool { return q.Len() >= int(q.q.maxSize) }
 
 // MaxSize returns the capacity in messages.
@@ -477,8 +480,9 @@ func (q *Queue) MaxMessage() int { return q.q.maxMsg }
 
 // Tombstoned returns how many claims of dead processes were undone: slots a
 // producer died in before publishing (no message lost: none was published)
-// plus slots a consumer died holding (that message is lost). 0 after the
-// Segment's Close or a truncation.
+// plus slots a consumer died holding (that message is lost). 0 on a
+// truncated segment; after the Segment's Close, a panic wrapping
+// shm.ErrClosed.
 func (q *Queue) Tombstoned() uint64 { return q.counter(&q.q.h.tombstoned) }
 
 // Close closes the queue for every process: later Puts get ErrClosed; Gets
@@ -533,8 +537,9 @@ func (s *SimpleQueue) Put(ctx context.Context, msg []byte) error { return s.q.Pu
 // Get gets the oldest message, waiting for one (see Queue.Get).
 func (s *SimpleQueue) Get(ctx context.Context) ([]byte, error) { return s.q.Get(ctx) }
 
-// Empty reports whether the queue is empty (a snapshot; true after the
-// Segment's Close or a truncation).
+// Empty reports whether the queue is empty (a snapshot; true on a
+// truncated segment; after the Segment's Close, a panic wrapping
+// shm.ErrClosed).
 func (s *SimpleQueue) Empty() bool { return s.q.Empty() }
 
 // Close closes the queue (see Queue.Close).
@@ -607,8 +612,8 @@ func (j *JoinableQueue) TaskDone() error {
 }
 
 // Unfinished returns the number of tasks put and not yet done (queued or
-// held under a lease): a snapshot (0 after the Segment's Close or a
-// truncation).
+// held under a lease): a snapshot (0 on a truncated segment; after the
+// Segment's Close, a panic wrapping shm.ErrClosed).
 func (j *JoinableQueue) Unfinished() int {
 	if j.q.q.g.isChecked() {
 		return snapshot(&j.q.q.g, j.q.q.unfinished)
@@ -633,11 +638,13 @@ func (j *JoinableQueue) ReclaimDead(fn func(msg []byte, holder shm.Token) (redel
 }
 
 // Lost returns how many tasks were counted lost because their holder died
-// (0 after the Segment's Close or a truncation).
+// (0 on a truncated segment; after the Segment's Close, a panic wrapping
+// shm.ErrClosed).
 func (j *JoinableQueue) Lost() uint64 { return j.q.Lost() }
 
 // Redelivered returns how many tasks were redelivered because their holder
-// died (0 after the Segment's Close or a truncation).
+// died (0 on a truncated segment; after the Segment's Close, a panic
+// wrapping shm.ErrClosed).
 func (j *JoinableQueue) Redelivered() uint64 { return j.q.Redelivered() }
 
 // Len returns the number of messages in the queue (see Queue.Len).
