@@ -107,8 +107,9 @@
 //     Float64 and Int64 of AnyValue, and those and CopyTo of AnyArray.
 //   - Name, Typecode, Offset, Len, Slice and GetLock read no shared memory
 //     and keep answering. The lock is a futex object with the same rules.
-//   - RawArray.View's slice is the one unchecked access: on a named
-//     segment, make the accesses through it inside Segment.Guard.
+//   - RawArray.View panics with the error after Close, but the slice it
+//     returns is the one unchecked access: on a named segment, make the
+//     accesses through it inside Segment.Guard.
 //
 // An anonymous segment (a sealed memfd, the default of proc.Manager) cannot shrink:
 // its accessors pay one load of the segment's state word (Load of an
