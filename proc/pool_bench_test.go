@@ -28,9 +28,10 @@ import (
 //	impl: go (worker processes), go-inprocess (goroutines),
 //	      cpython (multiprocessing.Pool, or ProcessPoolExecutor for
 //	      submit; skipped without python3),
-//	      socket (op=apply only: a Go worker process answering requests
-//	      over a Unix socket, one round trip per task, the baseline that
-//	      needs nothing but the standard library)
+//	      socket (BenchmarkPool/op=apply/impl=socket, no workers key: one
+//	      Go worker process answering requests over a Unix socket, one
+//	      round trip per task, the baseline that needs nothing but the
+//	      standard library)
 //
 // Ratios compare ns/op of the same op in the same run.
 
@@ -39,6 +40,17 @@ func BenchmarkPool(b *testing.B) {
 		b.Run("op="+op, func(b *testing.B) {
 			for _, n := range benchkit.Counts(runtime.NumCPU()) {
 				b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) { benchPoolImpls(b, op, n) })
+			}
+			if op == "apply" {
+				// One worker answers every request whatever the pool's
+				// width: measured once per run, not per width.
+				b.Run("impl=socket", func(b *testing.B) {
+					d, err := poolbench.Socket(context.Background(), b.N)
+					if err != nil {
+						b.Fatal(err)
+					}
+					reportPerTask(b, d, b.N)
+				})
 			}
 		})
 	}
@@ -82,15 +94,6 @@ func benchPoolImpls(b *testing.B, op string, n int) {
 		}
 		b.ReportMetric(float64(per.Nanoseconds()), "ns/op")
 	})
-	if op == "apply" {
-		b.Run("impl=socket", func(b *testing.B) {
-			d, err := poolbench.Socket(ctx, b.N)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reportPerTask(b, d, b.N)
-		})
-	}
 }
 
 // reportPerTask reports the measured time per task as ns/op (the start of
