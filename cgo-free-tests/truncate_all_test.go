@@ -218,12 +218,7 @@ var truncRows = []truncRow{
 	{name: "Queue.Put+Get", group: "ring", create: newTruncQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenQueue(seg, n, nil)
-			return func(ctx context.Context, _ int) error {
-				return seq(
-					func() error { return q.Put(ctx, []byte("m")) },
-					func() error { return errOf(q.Get(ctx)) },
-				)
-			}, err
+			return func(ctx context.Context, _ int) error { return putGet(ctx, q, []byte("m")) }, err
 		}},
 	{name: "Queue.TryPut+TryGet+Len", group: "ring", create: newTruncQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
@@ -250,64 +245,33 @@ var truncRows = []truncRow{
 				return l.Done()
 			}, err
 		}},
-	{name: "SimpleQueue.Put+Get", group: "ring",
-		create: func(seg *shm.Segment, n string) error { return errOf(ring.NewSimpleQueue(seg, n, truncQueueOptions)) },
+	{name: "SimpleQueue.Put+Get", group: "ring", create: newTruncSimpleQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenSimpleQueue(seg, n, nil)
-			return func(ctx context.Context, _ int) error {
-				return seq(
-					func() error { return q.Put(ctx, []byte("m")) },
-					func() error { return errOf(q.Get(ctx)) },
-				)
-			}, err
+			return func(ctx context.Context, _ int) error { return putGet(ctx, q, []byte("m")) }, err
 		}},
-	{name: "JoinableQueue.Put+Get+TaskDone", group: "ring",
-		create: func(seg *shm.Segment, n string) error { return errOf(ring.NewJoinableQueue(seg, n, truncQueueOptions)) },
+	{name: "JoinableQueue.Put+Get+TaskDone", group: "ring", create: newTruncJoinableQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenJoinableQueue(seg, n, nil)
-			return func(ctx context.Context, _ int) error {
-				return seq(
-					func() error { return q.Put(ctx, []byte("m")) },
-					func() error { return errOf(q.Get(ctx)) },
-					q.TaskDone,
-				)
-			}, err
+			return func(ctx context.Context, _ int) error { return putGet(ctx, q, []byte("m"), q.TaskDone) }, err
 		}},
-	{name: "TypedSimpleQueue.Put+Get", group: "ring",
-		create: func(seg *shm.Segment, n string) error { return errOf(ring.NewSimpleQueue(seg, n, truncQueueOptions)) },
+	{name: "TypedSimpleQueue.Put+Get", group: "ring", create: newTruncSimpleQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenSimpleQueue(seg, n, nil)
 			tq := ring.NewTypedSimpleQueue[int64](q, nil)
-			return func(ctx context.Context, i int) error {
-				return seq(
-					func() error { return tq.Put(ctx, int64(i)) },
-					func() error { return errOf(tq.Get(ctx)) },
-				)
-			}, err
+			return func(ctx context.Context, i int) error { return putGet(ctx, tq, int64(i)) }, err
 		}},
-	{name: "TypedJoinableQueue.Put+Get+TaskDone", group: "ring",
-		create: func(seg *shm.Segment, n string) error { return errOf(ring.NewJoinableQueue(seg, n, truncQueueOptions)) },
+	{name: "TypedJoinableQueue.Put+Get+TaskDone", group: "ring", create: newTruncJoinableQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenJoinableQueue(seg, n, nil)
 			tq := ring.NewTypedJoinableQueue[int64](q, nil)
-			return func(ctx context.Context, i int) error {
-				return seq(
-					func() error { return tq.Put(ctx, int64(i)) },
-					func() error { return errOf(tq.Get(ctx)) },
-					tq.TaskDone,
-				)
-			}, err
+			return func(ctx context.Context, i int) error { return putGet(ctx, tq, int64(i), tq.TaskDone) }, err
 		}},
 	{name: "TypedQueue.Put+Get", group: "ring", create: newTruncQueue,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
 			q, err := ring.OpenQueue(seg, n, nil)
 			tq := ring.NewTypedQueue[int64](q, nil)
-			return func(ctx context.Context, i int) error {
-				return seq(
-					func() error { return tq.Put(ctx, int64(i)) },
-					func() error { return errOf(tq.Get(ctx)) },
-				)
-			}, err
+			return func(ctx context.Context, i int) error { return putGet(ctx, tq, int64(i)) }, err
 		}},
 	{name: "Conn.SendBytes+RecvBytes", group: "ring", create: newTruncPipe,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
@@ -332,11 +296,7 @@ var truncRows = []truncRow{
 		}},
 	{name: "Ring.Len+Producer.Write+Consumer.ReadBytes", group: "ring", create: newTruncRing,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
-			r, err := ring.OpenRing(seg, n, nil)
-			if err != nil {
-				return nil, err
-			}
-			p, c, err := openTruncRing(r)
+			r, p, c, err := openTruncRing(seg, n)
 			return func(ctx context.Context, _ int) error {
 				return seq(
 					func() error { return p.Write(ctx, []byte("m")) },
@@ -347,11 +307,7 @@ var truncRows = []truncRow{
 		}},
 	{name: "Producer.Reserve+Commit+Consumer.Peek+Release", group: "ring", create: newTruncRing,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
-			r, err := ring.OpenRing(seg, n, nil)
-			if err != nil {
-				return nil, err
-			}
-			p, c, err := openTruncRing(r)
+			_, p, c, err := openTruncRing(seg, n)
 			return func(ctx context.Context, _ int) error {
 				b, err := p.Reserve(ctx, 8)
 				if err != nil {
@@ -395,11 +351,7 @@ var truncRows = []truncRow{
 		}},
 	{name: "Consumer.Peek-blocked", group: "ring", blocked: true, create: newTruncRing,
 		open: func(seg *shm.Segment, n string) (truncStep, error) {
-			r, err := ring.OpenRing(seg, n, nil)
-			if err != nil {
-				return nil, err
-			}
-			_, c, err := openTruncRing(r) // the producer stays: no EOF
+			_, _, c, err := openTruncRing(seg, n) // the producer stays: no EOF
 			return func(ctx context.Context, _ int) error { return errOf(c.Peek(ctx)) }, err
 		}},
 
@@ -512,6 +464,20 @@ func acquireRelease(ctx context.Context, l interface {
 	return l.Release()
 }
 
+// putGet puts v to q, gets a message back, then runs then in order.
+func putGet[T any](ctx context.Context, q interface {
+	Put(context.Context, T) error
+	Get(context.Context) (T, error)
+}, v T, then ...func() error) error {
+	if err := q.Put(ctx, v); err != nil {
+		return err
+	}
+	if _, err := q.Get(ctx); err != nil {
+		return err
+	}
+	return seq(then...)
+}
+
 var truncQueueOptions = &ring.QueueOptions{MaxSize: 16, MaxMessage: 16}
 
 func newTruncValue(seg *shm.Segment, n string) error {
@@ -520,6 +486,14 @@ func newTruncValue(seg *shm.Segment, n string) error {
 
 func newTruncQueue(seg *shm.Segment, n string) error {
 	return errOf(ring.NewQueue(seg, n, truncQueueOptions))
+}
+
+func newTruncSimpleQueue(seg *shm.Segment, n string) error {
+	return errOf(ring.NewSimpleQueue(seg, n, truncQueueOptions))
+}
+
+func newTruncJoinableQueue(seg *shm.Segment, n string) error {
+	return errOf(ring.NewJoinableQueue(seg, n, truncQueueOptions))
 }
 
 func newTruncPipe(seg *shm.Segment, n string) error {
@@ -538,14 +512,18 @@ func openTruncPipe(seg *shm.Segment, n string) (c0, c1 *ring.Conn, err error) {
 
 func newTruncRing(seg *shm.Segment, n string) error { return errOf(ring.NewRing(seg, n, 4096, nil)) }
 
-// openTruncRing attaches as producer and consumer of r.
-func openTruncRing(r *ring.Ring) (*ring.Producer, *ring.Consumer, error) {
+// openTruncRing opens ring n and attaches as its producer and consumer.
+func openTruncRing(seg *shm.Segment, n string) (*ring.Ring, *ring.Producer, *ring.Consumer, error) {
+	r, err := ring.OpenRing(seg, n, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	p, err := r.Producer()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	c, err := r.Consumer()
-	return p, c, err
+	return r, p, c, err
 }
 
 func newTruncMap(seg *shm.Segment, n string) error { return errOf(dict.NewMap(seg, n, nil)) }
