@@ -19,6 +19,7 @@ import (
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/internal/race"
 	"github.com/shmkit/shmkit/internal/testproc"
+	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/ring"
 	"github.com/shmkit/shmkit/shm"
 )
@@ -545,7 +546,7 @@ var truncSizes = []int64{0, 4096, 8 << 10, -1}
 // 0: none dies of SIGBUS, none hangs. Every handle type of the
 // use-after-Close table has a victim.
 //
-// Not under the race detector (see TestTruncatedSegmentAbortsNoPeer).
+// Not under the race detector (testseg.Truncations).
 func TestTruncateAll(t *testing.T) {
 	for typ := range closedTypes {
 		if !slices.ContainsFunc(truncRows, func(r truncRow) bool {
@@ -554,16 +555,11 @@ func TestTruncateAll(t *testing.T) {
 			t.Errorf("no truncation victim uses %s", typ)
 		}
 	}
-	if race.Enabled {
-		t.Skip("the race detector's atomics fault outside Go code")
-	}
-	for _, size := range []int64{0, 8 << 10} {
+	testseg.Truncations(t, func(t *testing.T, size int64) {
 		for _, group := range truncGroups() {
-			t.Run(fmt.Sprintf("to%d/%s", size, group), func(t *testing.T) {
-				truncRun(t, group, size, 0)
-			})
+			t.Run(group, func(t *testing.T) { truncRun(t, group, size, 0) })
 		}
-	}
+	})
 }
 
 // TestTruncateAllRandom is TestTruncateAll with the truncation at a random
@@ -609,12 +605,7 @@ func truncGroups() []string {
 // t ends) whose first object fills its first half, so that the objects
 // created next lie past the middle of the file.
 func truncAllSegment(t *testing.T) (*shm.Segment, string) {
-	name := testproc.Name(t)
-	seg, err := shm.Create(name, 4<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { seg.Close(); shm.Unlink(name) })
+	seg, name := testseg.Named(t, 4<<20, nil)
 	st, err := os.Stat(filepath.Join(shm.Dir(), name))
 	if err != nil {
 		t.Fatal(err)
@@ -730,32 +721,22 @@ func truncAllVictim() {
 	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
 	defer cancel()
 	sent := false
-	err = func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				e, ok := r.(error)
-				if !ok {
-					panic(r)
-				}
-				err = fmt.Errorf("panic: %w", e)
-			}
-		}()
-		if !row.blocked {
-			if err := step(ctx, 0); err != nil {
-				return err
-			}
+	err = testseg.Loop(true, func(n int) error {
+		if n == 0 && row.blocked {
+			return nil // a blocked row reports looping before its one call
 		}
-		testproc.Send("looping")
-		sent = true
-		for n := 1; ; n++ {
-			if err := step(ctx, n); err != nil {
-				return err
-			}
-			if row.blocked {
-				return errors.New("a blocked call returned nil")
-			}
+		if n == 1 {
+			testproc.Send("looping")
+			sent = true
 		}
-	}()
+		if err := step(ctx, n); err != nil {
+			return err
+		}
+		if row.blocked {
+			return errors.New("a blocked call returned nil")
+		}
+		return nil
+	})
 	verdict := "other"
 	if errors.Is(err, shm.ErrSegmentTruncated) {
 		verdict = "truncated"
