@@ -195,7 +195,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 }
 
 func (b *Barrier) waitChecked(ctx context.Context) (idx int, err error) {
-	err = checkedRun(b.core, b.errorf, func() error { idx, err = b.wait(ctx); return err })
+	err = b.core.Guard(b.errorf, func() error { idx, err = b.wait(ctx); return err })
 	return idx, err
 }
 
@@ -316,7 +316,7 @@ func (b *Barrier) breakGen(gen uint64) {
 // segment (see Barrier).
 func (b *Barrier) Abort() error {
 	if b.checked() {
-		return checkedRun(b.core, b.errorf, b.abort)
+		return b.core.Guard(b.errorf, b.abort)
 	}
 	return b.abort()
 }
@@ -337,7 +337,7 @@ func (b *Barrier) abort() error {
 // closed or truncated segment (see Barrier).
 func (b *Barrier) Reset() error {
 	if b.checked() {
-		return checkedRun(b.core, b.errorf, b.reset)
+		return b.core.Guard(b.errorf, b.reset)
 	}
 	return b.reset()
 }

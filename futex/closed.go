@@ -19,16 +19,13 @@ import "github.com/shmkit/shmkit/internal/segcore"
 // field one selection deeper costs the inliner a node, and the fast paths
 // of Lock and RLock are within one node of its budget.
 
-// checkedRun runs f, an operation on shared memory, checked: an error
-// wrapping shm.ErrClosed (f does not run) or shm.ErrSegmentTruncated,
-// passed through wrap, which names the object; f's own errors come back as
-// they are.
-func checkedRun(core *segcore.Core, wrap func(error) error, f func() error) error {
-	return core.Guard(wrap, f)
-}
+// The checked path of a method with an error result is
+// core.Guard(errorf, body): an error wrapping shm.ErrClosed (the body does
+// not run) or shm.ErrSegmentTruncated, named by the object's errorf; the
+// body's own errors come back as they are.
 
 // query runs f, a query with no error result, checked: a closed or
-// truncated segment panics with checkedRun's error.
+// truncated segment panics with core.Guard's error.
 func query[R any](core *segcore.Core, wrap func(error) error, f func() R) (r R) {
 	if err := core.Guard(wrap, func() error { r = f(); return nil }); err != nil {
 		panic(err)

@@ -197,7 +197,7 @@ func (c *Condition) restore(ctx context.Context, depth uint32) error {
 // return nil without the caller's predicate being true: use WaitFor.
 func (c *Condition) Wait(ctx context.Context) error {
 	if c.checked() {
-		return checkedRun(c.core, c.errorf, func() error { return c.wait(ctx) })
+		return c.core.Guard(c.errorf, func() error { return c.wait(ctx) })
 	}
 	return c.wait(ctx)
 }
@@ -295,7 +295,7 @@ func (c *Condition) WaitFor(ctx context.Context, pred func() bool) (bool, error)
 // wait for the woken waiters to run.
 func (c *Condition) Notify(n int) error {
 	if c.checked() {
-		return checkedRun(c.core, c.errorf, func() error { return c.notify(n) })
+		return c.core.Guard(c.errorf, func() error { return c.notify(n) })
 	}
 	return c.notify(n)
 }

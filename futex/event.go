@@ -100,7 +100,7 @@ func (e *Event) isSet() bool {
 // reports a closed or truncated segment (see Event).
 func (e *Event) Set() error {
 	if e.checked() {
-		return checkedRun(e.core, e.errorf, e.set)
+		return e.core.Guard(e.errorf, e.set)
 	}
 	return e.set()
 }
@@ -126,7 +126,7 @@ func (e *Event) set() error {
 // (see Event).
 func (e *Event) Clear() error {
 	if e.checked() {
-		return checkedRun(e.core, e.errorf, e.clear)
+		return e.core.Guard(e.errorf, e.clear)
 	}
 	return e.clear()
 }
@@ -154,7 +154,7 @@ func (e *Event) Wait(ctx context.Context) (bool, error) {
 func (e *Event) waitChecked(ctx context.Context) (set bool, err error) {
 	// A closed or truncated segment leaves set false: the assignment
 	// never runs.
-	err = checkedRun(e.core, e.errorf, func() error { set, err = e.wait(ctx); return err })
+	err = e.core.Guard(e.errorf, func() error { set, err = e.wait(ctx); return err })
 	return set, err
 }
 

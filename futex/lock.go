@@ -44,7 +44,7 @@ const (
 // lockCore is the state shared by Lock and RLock handles.
 type lockCore struct {
 	seg    *shm.Segment
-	core   *segcore.Core // closed and truncation checks (checkedRun)
+	core   *segcore.Core // closed and truncation checks (closed.go)
 	state  *uint32       // core.State(): non-zero takes the checked path
 	name   string
 	word   *uint32 // the lock word (lockState.word); the rest is reserved
@@ -148,15 +148,10 @@ func (c *lockCore) acquire(ctx context.Context) error {
 
 func (c *lockCore) acquireSlow(ctx context.Context) error {
 	if c.checked() {
-		return c.checkedRun(func() error { return c.acquireLoop(ctx) })
+		return c.core.Guard(c.errorf, func() error { return c.acquireLoop(ctx) })
 	}
 	return c.acquireLoop(ctx)
 }
-
-// checkedRun runs f, an operation on the lock word, for a closed segment
-// (ErrClosed) or one whose file a peer may truncate (a fault on the word
-// becomes shm.ErrSegmentTruncated instead of aborting the process).
-func (c *lockCore) checkedRun(f func() error) error { return checkedRun(c.core, c.errorf, f) }
 
 // checked reports whether the segment is closed or guarded.
 func (c *lockCore) checked() bool { return atomic.LoadUint32(c.state) != 0 }
@@ -243,11 +238,11 @@ func (c *lockCore) release() error {
 }
 
 // releaseSlow handles a word with flags, another holder, or none.
-// releaseChecked is releaseSlow, checked (see checkedRun) when the segment is
+// releaseChecked is releaseSlow, checked (core.Guard) when the segment is
 // closed or guarded.
 func (c *lockCore) releaseChecked() error {
 	if c.checked() {
-		return c.checkedRun(func() error {
+		return c.core.Guard(c.errorf, func() error {
 			if atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
 				return nil
 			}
@@ -374,7 +369,7 @@ func (l *Lock) Name() string { return l.c.name }
 func (l *Lock) Acquire(ctx context.Context) error {
 	// The fast path is written out here: one load of the segment's state
 	// (non-zero when closed or guarded against truncation, see
-	// lockCore.checkedRun) and one CAS.
+	// closed.go) and one CAS.
 	if atomic.LoadUint32(l.state) == 0 && atomic.CompareAndSwapUint32(l.c.word, 0, l.c.tok) {
 		if race.Enabled { // costs the inliner nothing without -race
 			race.Acquire(l.c.anchor)
@@ -390,7 +385,7 @@ func (l *Lock) Acquire(ctx context.Context) error {
 // by another process.
 func (l *Lock) TryAcquire() (ok bool, err error) {
 	if l.c.checked() {
-		err = l.c.checkedRun(func() error { ok, err = l.c.tryAcquire(); return err })
+		err = l.c.core.Guard(l.c.errorf, func() error { ok, err = l.c.tryAcquire(); return err })
 		return ok, err
 	}
 	return l.c.tryAcquire()
@@ -424,7 +419,7 @@ func (l *Lock) Release() error {
 // nil for a lock that needs no recovery.
 func (l *Lock) Consistent() error {
 	if l.c.checked() {
-		return l.c.checkedRun(l.c.consistent)
+		return l.c.core.Guard(l.c.errorf, l.c.consistent)
 	}
 	return l.c.consistent()
 }

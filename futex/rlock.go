@@ -216,7 +216,7 @@ func (r *RLock) Acquire(ctx context.Context) error {
 // word is not free of flags and holders.
 func (r *RLock) acquireSlow(ctx context.Context) error {
 	if r.c.checked() {
-		return r.c.checkedRun(func() error { return r.acquireHeld(ctx) })
+		return r.c.core.Guard(r.c.errorf, func() error { return r.acquireHeld(ctx) })
 	}
 	return r.acquireHeld(ctx)
 }
@@ -256,7 +256,7 @@ func (r *RLock) took(err error) {
 // view's Owner, or held by a dead participant ((true, ErrOwnerDead)).
 func (r *RLock) TryAcquire() (ok bool, err error) {
 	if r.c.checked() {
-		err = r.c.checkedRun(func() error { ok, err = r.tryAcquire(); return err })
+		err = r.c.core.Guard(r.c.errorf, func() error { ok, err = r.tryAcquire(); return err })
 		return ok, err
 	}
 	return r.tryAcquire()
@@ -304,7 +304,7 @@ func (r *RLock) Release() error {
 // segment is closed or guarded.
 func (r *RLock) releaseChecked() error {
 	if r.c.checked() {
-		return r.c.checkedRun(r.releaseSlow)
+		return r.c.core.Guard(r.c.errorf, r.releaseSlow)
 	}
 	return r.releaseSlow()
 }
@@ -334,7 +334,7 @@ func (r *RLock) releaseSlow() error {
 // hold without one through this attachment) holds the lock.
 func (r *RLock) Consistent() error {
 	if r.c.checked() {
-		return r.c.checkedRun(r.consistent)
+		return r.c.core.Guard(r.c.errorf, r.consistent)
 	}
 	return r.consistent()
 }

@@ -58,7 +58,7 @@ func (c *semCore) acquire(ctx context.Context) error {
 
 func (c *semCore) acquireSlow(ctx context.Context) error {
 	if c.checked() {
-		return checkedRun(c.core, c.errorf, func() error { return c.acquireWait(ctx) })
+		return c.core.Guard(c.errorf, func() error { return c.acquireWait(ctx) })
 	}
 	return c.acquireWait(ctx)
 }
@@ -72,7 +72,7 @@ func (c *semCore) try() (bool, error) {
 }
 
 func (c *semCore) tryChecked() (ok bool, err error) {
-	err = checkedRun(c.core, c.errorf, func() error { ok = c.tryAcquire(); return nil })
+	err = c.core.Guard(c.errorf, func() error { ok = c.tryAcquire(); return nil })
 	return ok, err
 }
 
@@ -127,7 +127,7 @@ func (c *semCore) release(n int, bounded bool) error {
 		return c.errorf(ErrInvalidArgument)
 	}
 	if c.checked() {
-		return checkedRun(c.core, c.errorf, func() error { return c.add(n, bounded) })
+		return c.core.Guard(c.errorf, func() error { return c.add(n, bounded) })
 	}
 	return c.add(n, bounded)
 }
