@@ -137,13 +137,14 @@ func (c *lockCore) errorf(err error) error {
 }
 
 // acquire blocks until the lock is held (nil or ErrOwnerDead), the lock is
-// unrecoverable, or ctx is done.
+// unrecoverable, or ctx is done. It is RLock's, whose caller already took
+// the checked path if the segment needs it, so it checks nothing again.
 func (c *lockCore) acquire(ctx context.Context) error {
-	if atomic.LoadUint32(c.state) == 0 && c.tryFast() {
+	if c.tryFast() {
 		race.Acquire(c.anchor)
 		return nil
 	}
-	return c.acquireSlow(ctx)
+	return c.acquireLoop(ctx)
 }
 
 func (c *lockCore) acquireSlow(ctx context.Context) error {
@@ -229,29 +230,26 @@ func (c *lockCore) acquireLoop(ctx context.Context) error {
 }
 
 // release unlocks; a lock in the owner-died state becomes unrecoverable.
+// It is RLock's, whose caller already took the checked path if the segment
+// needs it, so it checks nothing again.
 func (c *lockCore) release() error {
 	race.Release(c.anchor)
-	if atomic.LoadUint32(c.state) == 0 && atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
+	if atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
 		return nil
-	}
-	return c.releaseChecked()
-}
-
-// releaseSlow handles a word with flags, another holder, or none.
-// releaseChecked is releaseSlow, checked (core.Guard) when the segment is
-// closed or guarded.
-func (c *lockCore) releaseChecked() error {
-	if c.checked() {
-		return c.core.Guard(c.errorf, func() error {
-			if atomic.CompareAndSwapUint32(c.word, c.tok, 0) {
-				return nil
-			}
-			return c.releaseSlow()
-		})
 	}
 	return c.releaseSlow()
 }
 
+// releaseChecked is Lock.Release past its fast path: release, checked
+// (core.Guard) when the segment is closed or guarded.
+func (c *lockCore) releaseChecked() error {
+	if c.checked() {
+		return c.core.Guard(c.errorf, c.release)
+	}
+	return c.releaseSlow()
+}
+
+// releaseSlow handles a word with flags, another holder, or none.
 func (c *lockCore) releaseSlow() error {
 	for {
 		w := atomic.LoadUint32(c.word)
