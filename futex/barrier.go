@@ -2,13 +2,13 @@ package futex
 
 import (
 	"context"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -127,7 +127,7 @@ func newBarrier(seg *shm.Segment, o shm.Object, parties int) *Barrier {
 	return &Barrier{
 		core: core, state: core.State(),
 		seg: seg, name: o.Name(), st: barrierAt(o.Bytes()), slots: barrierSlots(o.Bytes(), parties),
-		parties: parties, anchor: segcore.Of(seg).Anchor(o.Offset()), relay: gateFor(seg, o.Offset()),
+		parties: parties, anchor: core.Anchor(o.Offset()), relay: gateFor(seg, o.Offset()),
 	}
 }
 

@@ -2,7 +2,6 @@ package futex
 
 import (
 	"context"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"math"
 	"sync/atomic"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 

@@ -2,7 +2,6 @@ package futex
 
 import (
 	"context"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"runtime"
 	"sync/atomic"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/park"
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 
@@ -54,14 +54,15 @@ type lockCore struct {
 }
 
 func newCore(seg *shm.Segment, o shm.Object) lockCore {
+	core := segcore.Of(seg)
 	return lockCore{
 		seg:    seg,
-		core:   segcore.Of(seg),
-		state:  segcore.Of(seg).State(),
+		core:   core,
+		state:  core.State(),
 		name:   o.Name(),
 		word:   &lockAt(o.Bytes()).word,
 		tok:    uint32(seg.Token()) & lockTokenMask,
-		anchor: segcore.Of(seg).Anchor(o.Offset()),
+		anchor: core.Anchor(o.Offset()),
 		gate:   gateFor(seg, o.Offset()),
 	}
 }
