@@ -39,17 +39,26 @@ func TestSleepWokenByHeartbeat(t *testing.T) {
 }
 
 // TestSleepWokenByWord: a wake-up on the word ends the sleep (repeated
-// until it lands: the first may come before the FUTEX_WAIT).
+// until it lands: the first may come before the FUTEX_WAIT). The heartbeat
+// would end the sleep too, so the sleeper sleeps again until a sleep ends
+// with no beat: one the wake-up on the word ended.
 func TestSleepWokenByWord(t *testing.T) {
 	var word uint32
 	var sl Sleeper
-	done := make(chan bool, 1)
-	go func() { done <- sl.Sleep(context.Background(), &word, 0, time.Time{}, false, false) }()
+	done := make(chan struct{})
+	go func() {
+		for sl.Sleep(context.Background(), &word, 0, time.Time{}, false, false) {
+		}
+		close(done)
+	}()
+	watchdog := time.After(10 * time.Second)
 	for {
 		Wake(&word, 1)
 		select {
 		case <-done:
 			return
+		case <-watchdog:
+			t.Fatal("no sleep was ended by a wake-up on its word within 10 s")
 		case <-time.After(time.Millisecond):
 		}
 	}
