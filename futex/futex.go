@@ -13,11 +13,10 @@ import (
 // The futex contract (futex(2)) and the system call live in internal/park,
 // the sleeping path shared with package ring; Wait and Wake expose them.
 
-// Wait sleeps while *addr == val, for at most d (d < 0 waits without a
-// limit, which only waits the heartbeat of internal/park watches should
-// use). It returns nil
-// when woken, when *addr != val on entry, or on a spurious wake-up; callers
-// re-check their condition in a loop. It returns ErrTimeout when d elapsed.
+// Wait sleeps while *addr == val, for at most d (d < 0: no limit, until a
+// wake-up on addr). It returns nil when woken, when *addr != val on entry,
+// or on a spurious wake-up; callers re-check their condition in a loop. It
+// returns ErrTimeout when d elapsed.
 // EINTR is retried with the time left, so signal storms (SIGURG preemption)
 // neither shorten nor lengthen the wait. A word the kernel cannot reach
 // (EFAULT: its page is gone, as when a peer truncated a named segment's

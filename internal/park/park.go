@@ -72,13 +72,13 @@ type Sleeper struct {
 	misses     int  // heartbeat wake-ups in a row that woke no one
 }
 
-var heartbeat struct {
+var heartbeat = struct {
 	mu      sync.Mutex
 	head    *Sleeper // registered sleepers
 	running bool
 	urgent  int           // registered sleepers marked urgent
 	kick    chan struct{} // room for one: an urgent sleeper appeared
-}
+}{kick: make(chan struct{}, 1)}
 
 // Sleep parks on word while it holds val, until woken: by whoever changes
 // the word, by the heartbeat or by ctx's end (the caller re-checks
@@ -116,9 +116,6 @@ func (sl *Sleeper) Sleep(ctx context.Context, word *uint32, val uint32, deadline
 func (sl *Sleeper) register() {
 	h := &heartbeat
 	h.mu.Lock()
-	if h.kick == nil {
-		h.kick = make(chan struct{}, 1)
-	}
 	sl.urgent, sl.beat, sl.misses, sl.registered = false, false, 0, true
 	sl.prev, sl.next = nil, h.head
 	if h.head != nil {
