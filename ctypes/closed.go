@@ -48,29 +48,6 @@ func (o *object) run(f func() error) error {
 	return f()
 }
 
-// The checked paths of RawValue's accessors, out of line so that the
-// accessors stay small enough to inline.
-
-func (v *RawValue[T]) loadChecked() T {
-	return checked(v.obj, func() T { return atomicLoad(&v.anchor, v.p) })
-}
-
-func (v *RawValue[T]) storeChecked(x T) {
-	checked(v.obj, func() struct{} { atomicStore(&v.anchor, v.p, x); return struct{}{} })
-}
-
-func (v *RawValue[T]) swapChecked(x T) T {
-	return checked(v.obj, func() T { return atomicSwap(&v.anchor, v.p, x) })
-}
-
-func (v *RawValue[T]) compareAndSwapChecked(old, new T) bool {
-	return checked(v.obj, func() bool { return atomicCAS(&v.anchor, v.p, old, new) })
-}
-
-func (v *RawValue[T]) addChecked(delta T) T {
-	return checked(v.obj, func() T { return atomicAdd(&v.anchor, v.p, delta) })
-}
-
 // updateChecked is Update on a closed or guarded segment: the general
 // locked path, through guarded, whose fault setting covers the load and
 // the store (v.Load and v.Store would each arm it again).

@@ -144,7 +144,7 @@ func (v *RawValue[T]) Load() T {
 // loadSlow is Load of a float T, or of a closed or guarded segment.
 func (v *RawValue[T]) loadSlow() T {
 	if atomic.LoadUint32(v.state) != 0 {
-		return v.loadChecked()
+		return checked(v.obj, func() T { return atomicLoad(&v.anchor, v.p) })
 	}
 	return atomicLoad(&v.anchor, v.p)
 }
@@ -199,7 +199,7 @@ type slowOps[T Scalar] struct {
 
 func (v *RawValue[T]) storeSlow(x T) {
 	if atomic.LoadUint32(v.state) != 0 {
-		v.storeChecked(x)
+		checked(v.obj, func() struct{} { atomicStore(&v.anchor, v.p, x); return struct{}{} })
 		return
 	}
 	atomicStore(&v.anchor, v.p, x)
@@ -207,21 +207,21 @@ func (v *RawValue[T]) storeSlow(x T) {
 
 func (v *RawValue[T]) swapSlow(x T) T {
 	if atomic.LoadUint32(v.state) != 0 {
-		return v.swapChecked(x)
+		return checked(v.obj, func() T { return atomicSwap(&v.anchor, v.p, x) })
 	}
 	return atomicSwap(&v.anchor, v.p, x)
 }
 
 func (v *RawValue[T]) casSlow(old, new T) bool {
 	if atomic.LoadUint32(v.state) != 0 {
-		return v.compareAndSwapChecked(old, new)
+		return checked(v.obj, func() bool { return atomicCAS(&v.anchor, v.p, old, new) })
 	}
 	return atomicCAS(&v.anchor, v.p, old, new)
 }
 
 func (v *RawValue[T]) addSlow(delta T) T {
 	if atomic.LoadUint32(v.state) != 0 {
-		return v.addChecked(delta)
+		return checked(v.obj, func() T { return atomicAdd(&v.anchor, v.p, delta) })
 	}
 	return atomicAdd(&v.anchor, v.p, delta)
 }
