@@ -6,11 +6,11 @@ package ctypes
 // them, which is why the data area is padded).
 
 import (
-	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/internal/view"
 	"github.com/shmkit/shmkit/shm"
 )

@@ -1,10 +1,10 @@
 package ctypes
 
 import (
-	"github.com/shmkit/shmkit/internal/segcore"
 	"math"
 
 	"github.com/shmkit/shmkit/internal/errtext"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 

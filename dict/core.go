@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/internal/errtext"
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 

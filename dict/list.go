@@ -3,11 +3,11 @@ package dict
 import (
 	"context"
 	"encoding/binary"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 

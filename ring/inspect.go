@@ -2,9 +2,9 @@ package ring
 
 import (
 	"fmt"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 

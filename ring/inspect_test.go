@@ -3,10 +3,10 @@ package ring
 import (
 	"context"
 	"errors"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"sync/atomic"
 	"testing"
 
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 

@@ -3,12 +3,12 @@ package ring
 import (
 	"context"
 	"fmt"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/shmkit/shmkit/internal/segcore"
 	"io"
 	"sync/atomic"
 
 	"github.com/shmkit/shmkit/futex"
 	"github.com/shmkit/shmkit/internal/race"
+	"github.com/shmkit/shmkit/internal/segcore"
 	"github.com/shmkit/shmkit/shm"
 )
 
