@@ -66,6 +66,8 @@ func (l *List) loadLen() int { return int(atomic.LoadUint64(&l.c.root.listLen) &
 
 // length is Len for the methods with an error result: through guard, so
 // that a closed or truncated segment is the error, not an empty list.
+// Under withLock, which checked the table and catches a fault itself, the
+// length is loadLen.
 func (l *List) length() (n int, err error) {
 	err = l.c.guard(func() error {
 		n = l.loadLen()
@@ -150,10 +152,7 @@ func (l *List) extend(ctx context.Context, values [][]byte) (first int, err erro
 		}
 	}
 	err = l.withLock(ctx, len(values), func(*table) error {
-		n, err := l.length()
-		if err != nil {
-			return err
-		}
+		n := l.loadLen()
 		first = n
 		for i, v := range values {
 			if err := l.setLocked(n+i, v); err != nil {
@@ -183,10 +182,7 @@ func (l *List) Set(ctx context.Context, i int, value []byte) error {
 		return err
 	}
 	return l.withLock(ctx, 0, func(*table) error {
-		n, err := l.length()
-		if err != nil {
-			return err
-		}
+		n := l.loadLen()
 		j, err := l.index(i, n)
 		if err != nil {
 			return err
@@ -199,15 +195,13 @@ func (l *List) Set(ctx context.Context, i int, value []byte) error {
 func (l *List) Pop(ctx context.Context) ([]byte, error) {
 	var v []byte
 	err := l.withLock(ctx, 0, func(*table) error {
-		n, err := l.length()
-		if err != nil {
-			return err
-		}
+		n := l.loadLen()
 		if n == 0 {
 			return l.c.fail(ErrIndex, "pop from empty list")
 		}
 		key := indexKey(n - 1)
 		var ok bool
+		var err error
 		if v, _, ok, err = l.c.get(nil, key); err != nil {
 			return err
 		} else if !ok {
