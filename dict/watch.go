@@ -162,17 +162,21 @@ func (c *core) watch(ctx context.Context, since uint64) (uint64, error) {
 		if err != nil {
 			return since, err
 		}
-		if stale > 0 {
-			err = c.guard(func() error { c.clearDeadInflight(); return nil })
-		}
-		if err == nil {
-			r, err = c.revisionErr()
-		}
-		if err != nil || r > since {
-			c.unregister()
-			if err != nil {
-				return since, err
+		// One guarded step: dead writers' in-flight marks (once a wait
+		// came back with nothing new), then Revision again.
+		err = c.guard(func() error {
+			if stale > 0 {
+				c.clearDeadInflight()
 			}
+			r = c.revision()
+			return nil
+		})
+		if err != nil {
+			c.unregister()
+			return since, err
+		}
+		if r > since {
+			c.unregister()
 			return r, nil
 		}
 		select {
