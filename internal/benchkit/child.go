@@ -19,7 +19,7 @@ import (
 // mechanism: "benchkit/" + the role name.
 const (
 	rolePrefix = "benchkit/"
-	envCPU     = "SHMKIT_BENCH_CPU" // CPU the child pins its hot thread to
+	envCPU     = "SHMKIT_BENCH_CPU" // CPU the child pins its hot thread (or, unlocked, itself) to
 )
 
 // The child's inherited descriptors, in reexec's Options.Files order.
@@ -33,11 +33,6 @@ var (
 // functions call it, so the set is fixed before Main runs.
 func registerRole(name string, fn func(args []string) error) {
 	reexec.Register(rolePrefix+name, func() {
-		if c := os.Getenv(envCPU); c != "" {
-			if cpu, err := strconv.Atoi(c); err == nil {
-				pinThread(cpu) // stays pinned (and locked) for the child's life
-			}
-		}
 		if err := fn(os.Args[1:]); err != nil {
 			fmt.Fprintf(os.Stderr, "benchkit child %s: %v\n", name, err)
 			os.Exit(3)
@@ -93,7 +88,7 @@ func (s *syncBuffer) String() string {
 
 // spawn re-executes this binary as role with args, handing it files as fds
 // 5, 6, … after the control pipe (3) and the probe page (4). cpu >= 0 pins
-// the child's hot thread there.
+// the child's hot thread there (the whole child for an unlocked transport).
 func spawn(role string, args []string, probe *os.File, files []*os.File, cpu int) (*child, error) {
 	r, w, err := os.Pipe()
 	if err != nil {

@@ -1,8 +1,6 @@
 package benchkit
 
 import (
-	"bytes"
-	"os"
 	"strconv"
 	"time"
 
@@ -38,24 +36,5 @@ func (m CPUMeter) Used() time.Duration { return processCPU() - m.t0 }
 // that reports nothing itself (a benchmark's hammer loop); 0 when the
 // process is gone or the kernel keeps no schedstat.
 func ProcCPU(pid int) time.Duration {
-	dir := "/proc/" + strconv.Itoa(pid) + "/task"
-	tasks, err := os.ReadDir(dir)
-	if err != nil {
-		return 0
-	}
-	var sum time.Duration
-	for _, t := range tasks {
-		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
-		if err != nil {
-			continue // the thread exited since ReadDir
-		}
-		f := bytes.Fields(b)
-		if len(f) == 0 {
-			continue
-		}
-		if ns, err := strconv.ParseInt(string(f[0]), 10, 64); err == nil {
-			sum += time.Duration(ns)
-		}
-	}
-	return sum
+	return schedstatSum("/proc/"+strconv.Itoa(pid)+"/task", 0)
 }

@@ -29,8 +29,10 @@
 // a memfd mapping, whose header the layout table in layout.go draws. The
 // sleep knob toggles the doorbell mailbox (doorbell.go, its layout drawn
 // there): a waiter that never spins parks on a futex word (with or without
-// ring's timed slices), an eventfd or a pipe, so the wake-ups themselves
-// can be compared in each placement.
+// ring's timed slices), an eventfd, a pipe, or a Unix socket read through
+// net.Conn, whose goroutine Go's netpoller parks (the sleeping path of Go
+// shared-memory IPC libraries that notify over a socket), so the wake-ups
+// themselves can be compared in each placement.
 //
 // # Memory layouts
 //

@@ -3,6 +3,7 @@ package benchkit
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -17,8 +18,8 @@ import (
 
 // The doorbell transports isolate the sleeping path: a one-message mailbox
 // each way in a memfd mapping, no spinning at all, and a waiter that parks
-// on one of three kernel objects. They differ only in that object, so their
-// round trips compare the wake-ups themselves:
+// on one of five objects. They differ only in that object, so their round
+// trips compare the wake-ups themselves:
 //
 //	bell-futex    FUTEX_WAIT / FUTEX_WAKE on a shared word, no timeout
 //	              (what ring's futex wait parks on)
@@ -30,6 +31,22 @@ import (
 //	bell-pipe     a blocking read(2) / write(2) of one byte on a pipe both
 //	              processes hold (pipe and socket wake-ups are synchronous:
 //	              the kernel may run the woken task on the waker's CPU)
+//	bell-netpoll  one byte on a non-blocking Unix stream socketpair, read
+//	              and written through net.Conn: the waiter's goroutine
+//	              parks in Go's netpoller (epoll) and its thread is free;
+//	              the sleeping path of Go shared-memory IPC libraries that
+//	              notify over a Unix socket only when the reader has
+//	              flagged itself parked (the sleep word below), the
+//	              reader draining the notification bytes on each wake-up
+//
+// A one-message mailbox is a ring of one slot: a ping-pong has one message
+// in flight each way, so a deeper ring would change nothing in its round
+// trip. bell-netpoll runs as a Go program that locks no thread does (the
+// Transport's unlocked): its goroutine is not locked, and a pinned placement
+// pins the whole process with GOMAXPROCS 1, as taskset does. Pinning only
+// the hot thread would not hold it: the goroutine wakes on whichever thread
+// polled, and the socket's synchronous wake-up may run that thread on the
+// waker's CPU, so "pinned" round trips become same-CPU ones.
 //
 // They are ablation twins (knob sleep), measured with -ablations or by
 // name. Each direction of the mapping (down first, then up):
@@ -74,10 +91,11 @@ func (futexBell) close()               {}
 // bellSlice is bell-futex-timed's timeout: ring.MaxSlice.
 const bellSlice = ring.MaxSlice
 
-func futexBellKind(timeout time.Duration) bellKind {
+func futexBellKind(timeout time.Duration, on string) bellKind {
 	return bellKind{
 		make: func() (bell, error) { return futexBell{timeout}, nil },
-		open: func([]int) (bell, int) { return futexBell{timeout}, 0 },
+		open: func([]int) (bell, int, error) { return futexBell{timeout}, 0, nil },
+		on:   on,
 	}
 }
 
@@ -108,8 +126,8 @@ func newEventfdBell() (bell, error) {
 	return eventfdBell{os.NewFile(uintptr(fd), "eventfd")}, nil
 }
 
-func openEventfdBell(fds []int) (bell, int) {
-	return eventfdBell{os.NewFile(uintptr(fds[0]), "eventfd")}, 1
+func openEventfdBell(fds []int) (bell, int, error) {
+	return eventfdBell{os.NewFile(uintptr(fds[0]), "eventfd")}, 1, nil
 }
 
 type pipeBell struct{ r, w *os.File }
@@ -136,29 +154,95 @@ func newPipeBell() (bell, error) {
 	return pipeBell{os.NewFile(uintptr(p[0]), "bell-r"), os.NewFile(uintptr(p[1]), "bell-w")}, nil
 }
 
-func openPipeBell(fds []int) (bell, int) {
-	return pipeBell{os.NewFile(uintptr(fds[0]), "bell-r"), os.NewFile(uintptr(fds[1]), "bell-w")}, 2
+func openPipeBell(fds []int) (bell, int, error) {
+	return pipeBell{os.NewFile(uintptr(fds[0]), "bell-r"), os.NewFile(uintptr(fds[1]), "bell-w")}, 2, nil
+}
+
+// netpollBell parks the goroutine, not the thread: r and w are the two
+// ends of a socketpair (the waiter reads r, the ringer writes w), rc and
+// wc the same ends through the netpoller. A ring swapped a 1 out of the
+// sleep word, so at most one byte per park is in flight; park reads up to
+// 64 at once, draining any a wake-up that found the state changed left.
+type netpollBell struct {
+	r, w   *os.File
+	rc, wc net.Conn
+}
+
+func (b *netpollBell) park(*uint32) {
+	var v [64]byte
+	b.rc.Read(v[:]) // an error (closed) returns too: callers re-check
+}
+
+func (b *netpollBell) ring(*uint32) { b.wc.Write([]byte{1}) }
+
+func (b *netpollBell) files() []*os.File { return []*os.File{b.r, b.w} }
+
+func (b *netpollBell) close() {
+	b.rc.Close()
+	b.wc.Close()
+	b.r.Close()
+	b.w.Close()
+}
+
+// netpollConns wraps r and w for the netpoller (net.FileConn dups them and
+// sets them non-blocking).
+func netpollConns(r, w *os.File) (bell, error) {
+	rc, err := net.FileConn(r)
+	if err != nil {
+		return nil, err
+	}
+	wc, err := net.FileConn(w)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return &netpollBell{r: r, w: w, rc: rc, wc: wc}, nil
+}
+
+func newNetpollBell() (bell, error) {
+	s, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	r, w := os.NewFile(uintptr(s[0]), "bell-r"), os.NewFile(uintptr(s[1]), "bell-w")
+	b, err := netpollConns(r, w)
+	if err != nil {
+		r.Close()
+		w.Close()
+	}
+	return b, err
+}
+
+func openNetpollBell(fds []int) (bell, int, error) {
+	b, err := netpollConns(os.NewFile(uintptr(fds[0]), "bell-r"), os.NewFile(uintptr(fds[1]), "bell-w"))
+	return b, 2, err
 }
 
 // bellKind makes and opens one kind of doorbell.
 type bellKind struct {
 	make func() (bell, error)
-	open func(fds []int) (b bell, used int)
+	open func(fds []int) (b bell, used int, err error)
 	nfd  int
+	on   string // what the waiter parks on, for Desc
+}
+
+// bellKinds are the doorbells, registered as "bell-" + the name.
+var bellKinds = map[string]bellKind{
+	"futex":       futexBellKind(-1, "a futex word"),
+	"futex-timed": futexBellKind(bellSlice, "a futex word, 50 ms timeout"),
+	"eventfd":     {newEventfdBell, openEventfdBell, 1, "an eventfd"},
+	"pipe":        {newPipeBell, openPipeBell, 2, "a pipe"},
+	"netpoll":     {newNetpollBell, openNetpollBell, 2, "a Unix socket in Go's netpoller"},
 }
 
 func init() {
-	for name, k := range map[string]bellKind{
-		"futex":       futexBellKind(-1),
-		"futex-timed": futexBellKind(bellSlice),
-		"eventfd":     {newEventfdBell, openEventfdBell, 1},
-		"pipe":        {newPipeBell, openPipeBell, 2},
-	} {
+	for name, k := range bellKinds {
 		register(&Transport{
 			Name:     "bell-" + name,
-			Desc:     "one-message mailbox in shared memory, no spin, waiter parks on a " + name,
+			Desc:     "one-message mailbox in shared memory, no spin, waiter parks on " + k.on,
 			Max:      func() int { return bellMaxSize },
 			Ablation: true,
+			unlocked: name == "netpoll",
 			prepare:  func(size int) (*setup, error) { return prepareBell(size, k) },
 			open:     func(_ []string, fds []int, size int) (Conn, error) { return openBell(fds, size, k) },
 		})
@@ -357,7 +441,14 @@ func openBell(fds []int, size int, k bellKind) (Conn, error) {
 	var bells []bell
 	rest := fds[1:]
 	for range 4 {
-		b, used := k.open(rest)
+		b, used, err := k.open(rest)
+		if err != nil {
+			for _, b := range bells {
+				b.close()
+			}
+			unix.Munmap(mapping)
+			return nil, fmt.Errorf("bell: %w", err)
+		}
 		bells = append(bells, b)
 		rest = rest[used:]
 	}

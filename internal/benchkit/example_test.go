@@ -34,7 +34,7 @@ func ExampleKnobs() {
 	// cached-index: on=lab off=lab-nocache
 	// checksum: off=lab on=lab-checksum
 	// wake: parked=lab always=lab-wakealways
-	// sleep: futex=bell-futex futex-timed=bell-futex-timed eventfd=bell-eventfd pipe=bell-pipe
+	// sleep: futex=bell-futex futex-timed=bell-futex-timed eventfd=bell-eventfd pipe=bell-pipe netpoll=bell-netpoll
 }
 
 // One measurement: 1000 round trips of 64-byte messages with a child

@@ -36,7 +36,7 @@ func Knobs() []Knob {
 			{"off", "lab"}, {"on", "lab-checksum"}}},
 		{"wake", "FUTEX_WAKE only when the peer is parked, or after every publish", []Setting{
 			{"parked", "lab"}, {"always", "lab-wakealways"}}},
-		{"sleep", "what a waiter that never spins parks on: a futex word (no timeout, as ring's waits, or a 50 ms timeout on every wait), an eventfd, a pipe (doorbell.go)", []Setting{
-			{"futex", "bell-futex"}, {"futex-timed", "bell-futex-timed"}, {"eventfd", "bell-eventfd"}, {"pipe", "bell-pipe"}}},
+		{"sleep", "what a waiter that never spins parks on: a futex word (no timeout, as ring's waits, or a 50 ms timeout on every wait), an eventfd, a pipe, a Unix socket in Go's netpoller (doorbell.go)", []Setting{
+			{"futex", "bell-futex"}, {"futex-timed", "bell-futex-timed"}, {"eventfd", "bell-eventfd"}, {"pipe", "bell-pipe"}, {"netpoll", "bell-netpoll"}}},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -64,7 +65,11 @@ type Result struct {
 	// RunqWait is how long the parent's and the child's hot threads
 	// together spent runnable but without a CPU during the run (schedstat):
 	// time other load took from the measurement. With both pinned to one
-	// CPU (Shared) it counts their waits for each other too.
+	// CPU (Shared) it counts their waits for each other too. A transport
+	// whose goroutine moves between threads (bell-netpoll) counts every
+	// thread of both processes, the Go runtime's own among them, which
+	// queue on the CPU a pinned placement gives the whole process: its
+	// share can pass 100%.
 	RunqWait time.Duration `json:"runq_wait_ns"`
 	// ParentCPU and ChildCPU are the user + system CPU time each process
 	// used during the timed part (getrusage RUSAGE_SELF, all threads):
@@ -181,12 +186,12 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 		return fail(err)
 	}
 	if pinned {
-		restore, ok := pinThread(pp)
+		restore, ok := pin(pp, t.unlocked)
 		defer restore()
 		if ok {
 			res.Placement = o.Placement
 		}
-	} else {
+	} else if !t.unlocked {
 		// One thread for the whole run, so its schedstat is the run's.
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -195,7 +200,7 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if _, err := c.expect("ready", 10*time.Second); err != nil {
 		return fail(err)
 	}
-	w0, cpu := runqWait(), NewCPUMeter()
+	w0, cpu := runqWait(t.unlocked), NewCPUMeter()
 	switch mode {
 	case PingPong:
 		err = pingPong(ctx, conn, o, &res)
@@ -208,7 +213,7 @@ func Run(ctx context.Context, t *Transport, mode string, o Options) (res Result,
 	if err != nil {
 		return fail(err)
 	}
-	res.RunqWait, res.ParentCPU = runqWait()-w0, cpu.Used()
+	res.RunqWait, res.ParentCPU = runqWait(t.unlocked)-w0, cpu.Used()
 	line, err := c.expect("runq", 10*time.Second)
 	if err != nil {
 		return fail(err)
@@ -371,6 +376,11 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 	if err != nil {
 		return err
 	}
+	if c, err := strconv.Atoi(os.Getenv(envCPU)); err == nil {
+		pin(c, t.unlocked) // for the child's life
+	} else if !t.unlocked {
+		runtime.LockOSThread() // one thread: its schedstat is the run's
+	}
 	size, err1 := strconv.Atoi(args[1])
 	nfd, err2 := strconv.Atoi(args[2])
 	if err := errors.Join(err1, err2); err != nil {
@@ -389,10 +399,9 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 		return err
 	}
 	defer conn.Close()
-	runtime.LockOSThread() // (already, when pinned) one thread: its schedstat is the run's
 	control("probe")
 	probeChild(mem)
-	w0, cpu := runqWait(), NewCPUMeter()
+	w0, cpu := runqWait(t.unlocked), NewCPUMeter()
 	control("ready")
 	if err := serve(conn, make([]byte, size), each); err != nil {
 		return err
@@ -400,7 +409,7 @@ func childLoop(args []string, each func(Conn, []byte) error, atEOF func()) error
 	if atEOF != nil {
 		atEOF()
 	}
-	control("runq %d cpu %d", int64(runqWait()-w0), int64(cpu.Used()))
+	control("runq %d cpu %d", int64(runqWait(t.unlocked)-w0), int64(cpu.Used()))
 	return nil
 }
 

@@ -2,7 +2,9 @@ package benchkit
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -96,6 +98,53 @@ func pinThread(cpu int) (restore func(), pinned bool) {
 			unix.SchedSetaffinity(0, &old)
 		}
 		runtime.UnlockOSThread()
+	}, pinned
+}
+
+// pin pins the hot goroutine's thread to cpu (pinThread) or, unlocked,
+// every thread of the process (pinProcess).
+func pin(cpu int, unlocked bool) (restore func(), pinned bool) {
+	if unlocked {
+		return pinProcess(cpu)
+	}
+	return pinThread(cpu)
+}
+
+// pinProcess pins every thread of the process to cpu and sets GOMAXPROCS
+// to 1, as taskset does for a program it starts, and locks no goroutine:
+// threads started later inherit the affinity from the thread that starts
+// them. restore puts back GOMAXPROCS and the affinity the calling thread
+// had, on every thread.
+func pinProcess(cpu int) (restore func(), pinned bool) {
+	procs := runtime.GOMAXPROCS(1)
+	var old, set unix.CPUSet
+	haveOld := unix.SchedGetaffinity(0, &old) == nil
+	set.Set(cpu)
+	setAll := func(s *unix.CPUSet) bool {
+		ok := true
+		// Twice: a thread started during the first pass from one not yet
+		// pinned is caught by the second.
+		for range 2 {
+			tasks, err := os.ReadDir("/proc/self/task")
+			if err != nil {
+				return false
+			}
+			for _, t := range tasks {
+				if tid, err := strconv.Atoi(t.Name()); err == nil {
+					if err := unix.SchedSetaffinity(tid, s); err != nil && err != unix.ESRCH {
+						ok = false
+					}
+				}
+			}
+		}
+		return ok
+	}
+	pinned = setAll(&set)
+	return func() {
+		if haveOld {
+			setAll(&old)
+		}
+		runtime.GOMAXPROCS(procs)
 	}, pinned
 }
 

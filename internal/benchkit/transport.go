@@ -39,6 +39,14 @@ type Transport struct {
 	// out, the ablation suites use it.
 	Ablation bool
 
+	// unlocked: the hot goroutine is not locked to its thread. Its waits
+	// park in Go's netpoller, and a locked goroutine readied there costs
+	// a second wake-up (the poller's thread hands it to its own); a Go
+	// program that does not lock threads pays only the first. Placements
+	// pin the whole process instead of the hot thread, as taskset pins a
+	// program.
+	unlocked bool
+
 	prepare func(size int) (*setup, error)
 	open    func(args []string, fds []int, size int) (Conn, error)
 	// local runs an in-process transport instead (no child, no probe).
@@ -102,7 +110,7 @@ func Names() []string {
 
 var order = []string{"chan", "unix", "seqpacket", "socketpair", "pipe", "tcp",
 	"shm-spsc", "shm-spsc-zc", "shm-batch", "shm-queue", "shm-pipe", "shm-spsc-spin", "shm-spsc-yield", "shm-spsc-futex", "shm-spsc-noyield",
-	"bell-futex", "bell-futex-timed", "bell-eventfd", "bell-pipe"}
+	"bell-futex", "bell-futex-timed", "bell-eventfd", "bell-pipe", "bell-netpoll"}
 
 func rank(name string) int {
 	for i, n := range order {
