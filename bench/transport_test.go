@@ -36,6 +36,13 @@ package bench
 //	      checksum      off, on: xxhash64 per record written and verified
 //	      wake          parked, always: FUTEX_WAKE only when the peer is
 //	                    parked, or after every publish
+//	      sleep         futex, futex-timed, eventfd, pipe, netpoll: what a
+//	                    waiter that never spins parks on (a futex word,
+//	                    untimed or with a 50 ms timeout, an eventfd, a
+//	                    pipe, a Unix socket read through net.Conn in Go's
+//	                    netpoller, as Go IPC libraries that notify over a
+//	                    socket do), in benchkit's one-message doorbell
+//	                    mailbox (internal/benchkit/doorbell.go)
 //	    padding, cached-index, checksum and wake toggle benchkit's lab ring,
 //	    a minimal twin of ring's SPSC design (internal/benchkit/labring.go),
 //	    because ring has no switch for them. The Value ablation (lock,

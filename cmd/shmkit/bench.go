@@ -178,7 +178,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	dur := fs.Duration("duration", 100*time.Millisecond, "length of one measurement")
 	idleDur := fs.Duration("idle", 300*time.Millisecond, "length of one idle measurement")
 	rounds := fs.Int("rounds", 5, "measurements per transport and size, interleaved A B A B")
-	ablations := fs.Bool("ablations", false, "measure the design-choice ablations instead (wait, batch, padding, cached-index, checksum, wake): each knob's settings interleaved, compared with shmkit's choice (replaces -transports)")
+	ablations := fs.Bool("ablations", false, "measure the design-choice ablations instead (wait, batch, padding, cached-index, checksum, wake, sleep): each knob's settings interleaved, compared with shmkit's choice (replaces -transports)")
 	placeFlag := fs.String("placement", "free,pair,shared", "where the two processes run, comma-separated, interleaved within each round: free (the scheduler decides: what users get), pair (two CPUs, pinned), shared (both pinned to one CPU)")
 	out := fs.String("out", "bench-results", "directory for bench.json and bench.svg (\"\" writes neither)")
 	jsonOut := fs.Bool("json", false, "print the JSON report on stdout instead of the table")
