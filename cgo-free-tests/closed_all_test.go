@@ -267,6 +267,16 @@ func errString(s string) error {
 	return fmt.Errorf("String() = %q", s)
 }
 
+// fastPathClosed checks a FastPath taken after Close: local, since its
+// methods test the segment's state before touching the lock word, and
+// both fail, leaving the case to the lock's methods.
+func fastPathClosed(f futex.FastPath) error {
+	if f.TryAcquire() || f.TryRelease() {
+		return errors.New("FastPath succeeded on a closed segment")
+	}
+	return nil
+}
+
 // sharedRow is a row for a method that touches shared memory.
 func sharedRow(name string, call func(h *closedHandles, ctx context.Context) error) closedRow {
 	return closedRow{name: name, call: call}
@@ -371,6 +381,7 @@ func closedRows() []closedRow {
 		sharedRow("Lock.Holder", func(h *closedHandles, _ context.Context) error { return none(func() { h.lock.Holder() }) }),
 		sharedRow("Lock.Locked", func(h *closedHandles, _ context.Context) error { return none(func() { h.lock.Locked() }) }),
 		localRow("Lock.Name", func(h *closedHandles, _ context.Context) error { return none(func() { h.lock.Name() }) }),
+		localRow("Lock.FastPath", func(h *closedHandles, _ context.Context) error { return fastPathClosed(h.lock.FastPath()) }),
 	)
 	add(shareRows("Lock", func() shm.Attacher { return new(futex.Lock) })...)
 	add(
@@ -384,6 +395,7 @@ func closedRows() []closedRow {
 		localRow("RLock.As", func(h *closedHandles, _ context.Context) error { return none(func() { h.rlock.As(futex.NewOwner()) }) }),
 		localRow("RLock.Owner", func(h *closedHandles, _ context.Context) error { return none(func() { h.rlock.Owner() }) }),
 		localRow("RLock.Name", func(h *closedHandles, _ context.Context) error { return none(func() { h.rlock.Name() }) }),
+		localRow("RLock.FastPath", func(h *closedHandles, _ context.Context) error { return fastPathClosed(h.rlock.FastPath()) }),
 	)
 	add(shareRows("RLock", func() shm.Attacher { return new(futex.RLock) })...)
 	add(

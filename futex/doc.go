@@ -47,10 +47,15 @@
 // shows a sleeper. Lock's Acquire and Release and the Acquire of an RLock
 // without an Owner inline into the caller (TestInlining), so an
 // uncontended Acquire+Release on an unguarded segment (see "Closed and
-// truncated segments") costs about what sync.Mutex's Lock+Unlock does; an
-// Owner's view of an RLock, which stores its id in a process-local slot,
-// adds two calls. BenchmarkUncontended measures each primitive, on an
-// anonymous segment, beside its sync counterpart in one run (go test -run
+// truncated segments") costs about what sync.Mutex's Lock+Unlock does (a
+// releasing compare-and-swap costs what sync.Mutex's releasing atomic add
+// does); an Owner's view of an RLock, which stores its id in a
+// process-local slot, adds two calls. RLock's Release does not inline;
+// FastPath gives the uncontended acquire and release of a hold without an
+// Owner, of a Lock or an RLock, as two inlining methods, for callers that
+// write a lock's fast path into their own (ctypes' Value.Update).
+// BenchmarkUncontended measures each primitive, on an anonymous segment,
+// beside its sync counterpart in one run (go test -run
 // '^$' -bench Uncontended ./futex/). A contended acquirer spins for a few
 // microseconds with a yield between rounds, then sleeps in FUTEX_WAIT with
 // no timeout (no kernel timer armed per sleep), on the sleeping path it

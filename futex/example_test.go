@@ -107,6 +107,57 @@ func ExampleRLock_As() {
 	// other owner got it after release: true
 }
 
+func ExampleFastPath() {
+	seg, err := shm.Anonymous(1 << 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer seg.Close()
+	l, err := futex.NewLock(seg, "l")
+	if err != nil {
+		log.Fatal(err)
+	}
+	f := l.FastPath() // once, next to the handle
+	ctx := context.Background()
+	counter := 0
+	// The uncontended case is the FastPath's compare-and-swaps; every
+	// other goes through the lock's methods.
+	update := func() (err error) {
+		if !f.TryAcquire() {
+			if err := l.Acquire(ctx); errors.Is(err, futex.ErrOwnerDead) {
+				l.Consistent() // held: repair the data first
+			} else if err != nil {
+				return err
+			}
+		}
+		defer func() {
+			if !f.TryRelease() {
+				if rerr := l.Release(); err == nil {
+					err = rerr
+				}
+			}
+		}()
+		counter++
+		return nil
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1000 {
+				if err := update(); err != nil {
+					log.Fatal(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Println("counter:", counter)
+	// Output:
+	// counter: 4000
+}
+
 func ExampleCondition() {
 	seg, err := shm.Anonymous(1 << 16)
 	if err != nil {

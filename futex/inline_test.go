@@ -23,6 +23,8 @@ func TestInlining(t *testing.T) {
 		"(*Lock).Release",
 		"(*RLock).Acquire", // the fast path without an Owner
 		"(*lockCore).tryFast",
+		"(*FastPath).TryAcquire",
+		"(*FastPath).TryRelease",
 		"(*semCore).tryAcquire",
 		"(*Semaphore).Acquire",
 	} {
