@@ -105,10 +105,19 @@ func BenchmarkAddParallel(b *testing.B) {
 }
 
 // BenchmarkUpdate is "with v.get_lock(): v.value += 1" (about 370 ns in
-// CPython): ctypes' Update under the attached RLock against the same
-// read-modify-write of a Go float64 under a sync.Mutex, written out
-// (impl=sync-mutex, where the compiler inlines the update) and behind a
-// method of Update's shape (impl=sync-mutex-value).
+// CPython) on a float64, by one goroutine (uncontended):
+//
+//	impl=ctypes            Value.Update under the default RLock, on an
+//	                       anonymous segment
+//	impl=ctypes/lock=Lock  the same under a caller's futex.Lock
+//	impl=ctypes-lock       GetLock held by hand around Load and Store
+//	                       (Python's idiom): two interface calls
+//	impl=sync-mutex        a Go variable under a sync.Mutex, written out in
+//	                       the loop: the update inlines, no call at all
+//	impl=sync-mutex-value  the same behind a method of Update's shape: fn
+//	                       through a func value, the unlock deferred so
+//	                       that a panicking fn unlocks (the same-shape
+//	                       comparison for Update)
 func BenchmarkUpdate(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
 		seg := testseg.Anon(b, 1<<20)

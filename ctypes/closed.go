@@ -48,11 +48,12 @@ func (o *object) run(f func() error) error {
 	return f()
 }
 
-// updateChecked is Update on a closed or guarded segment: the general
-// locked path, through guarded, whose fault setting covers the load and
-// the store (v.Load and v.Store would each arm it again).
-func (v *Value[T]) updateChecked(ctx context.Context, fn func(T) T) (x T, err error) {
-	err = guarded(v.obj, func() error {
+// updateSlow is Update past its fast path: on a closed or guarded
+// segment through guarded, whose fault setting covers the load and the
+// store (v.Load and v.Store would each arm it again); otherwise through
+// guard.do, which waits for the lock and handles owner death.
+func (v *Value[T]) updateSlow(ctx context.Context, fn func(T) T) (x T, err error) {
+	err = v.obj.run(func() error {
 		return v.g.do(ctx, func() error {
 			x = fn(atomicLoad(&v.anchor, v.p))
 			atomicStore(&v.anchor, v.p, x)

@@ -69,17 +69,23 @@
 //
 // An uncontended Update is the lock's acquiring compare-and-swap, a load,
 // the call of fn, a store, and the releasing compare-and-swap, run from a
-// deferred func so that a panicking fn still releases the lock. On amd64
-// the load and the 8-byte store are plain moves (x86-TSO: the releasing
-// compare-and-swap publishes the store, and a lock-free reader never sees
-// it torn); elsewhere the store is atomic. That is two locked instructions
-// and two or three calls (fn, the deferred func, and the default RLock's
-// Release), where a sync.Mutex around a Go variable has two locked
-// instructions, the release an atomic add (cheaper than a
-// compare-and-swap), and no call when its critical section inlines.
-// BenchmarkUpdate measures both in one run, and a Go value with Update's
-// shape (go test -run '^$' -bench Update ./ctypes/); bench/ compares with
-// CPython's locked "v.value += 1".
+// deferred func so that a panicking fn still releases the lock; both
+// compare-and-swaps inline (futex.FastPath), the same code for a
+// futex.Lock and an RLock. On amd64 the load and the 8-byte store are
+// plain moves (x86-TSO: the releasing compare-and-swap publishes the
+// store, and a lock-free reader never sees it torn); elsewhere the store
+// is atomic. That is two locked instructions and two calls (fn and the
+// deferred func), the shape of a Go value guarded by a sync.Mutex whose
+// update method calls fn through a func value and defers the unlock; a
+// sync.Mutex written out around an inlined update makes no call at all. A
+// compare-and-swap release costs what sync.Mutex's atomic-add release
+// does: what Update adds to the Go shape is loads, the segment's state
+// word before each compare-and-swap (closed or guarded segments take the
+// checked path) and an RLock's owner slot before the release, and the
+// larger frame of a function with a context and an error.
+// BenchmarkUpdate measures all three in one run (go test -run '^$' -bench
+// 'Update$' ./ctypes/); bench/ compares with CPython's locked "v.value +=
+// 1".
 //
 // The atomic accessors do not take the lock: a single atomic access needs
 // none, and Python's locked item access gives nothing more. CopyTo,

@@ -91,7 +91,9 @@ func FuzzOpenHeader(f *testing.F) {
 // then one load of the segment's state and the atomic operation, as
 // sync/atomic's (BenchmarkLoad, BenchmarkAdd, cgo-free-tests'
 // BenchmarkGuard), their other cases one call out of line; or if the
-// generic atomic operations stop inlining into those out-of-line paths.
+// generic atomic operations stop inlining into those out-of-line paths; or
+// if the lock's fast path (futex.FastPath) stops inlining into the locked
+// operations (Value.Update, guard.do and leave).
 func TestInlining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the compiler")
@@ -110,6 +112,18 @@ func TestInlining(t *testing.T) {
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("compiler output lacks %q", want)
+		}
+	}
+	out, err = exec.Command(gobin, "build", "-gcflags=-m", "-o", os.DevNull, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build -gcflags=-m .: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"inlining call to futex.(*FastPath).TryAcquire",
+		"inlining call to futex.(*FastPath).TryRelease",
+	} {
+		if n := strings.Count(string(out), want); n < 2 {
+			t.Errorf("compiler output has %q %d times; want 2 or more (Update's and guard's)", want, n)
 		}
 	}
 }

@@ -66,17 +66,19 @@ func makeLock(seg *shm.Segment, name string, o *Options) (futex.Locker, error) {
 // guard is the lock attached to a Value or Array, shared by the handle's
 // slices and views.
 type guard struct {
+	// fast is excl's uncontended path: a locked operation takes and
+	// releases the lock through it, one inlined compare-and-swap each, and
+	// calls excl's methods only where it fails.
+	fast futex.FastPath
 	name string // the object's, for errors
 	lock futex.Locker
-	// Updates take exactly one of these, called as concrete types so that
-	// their fast paths inline (no interface call): for an RLock a view
+	// excl is the lock as locked operations take it: for an RLock a view
 	// acting for no Owner (As(nil)), which never re-enters, so that
 	// concurrent Updates exclude each other and every other holder even
 	// when the caller attached an Owner's view (Options.Lock); for a Lock
 	// the Lock itself. Made once: an Update allocates nothing and stores
 	// no owner.
-	rlock *futex.RLock
-	plain *futex.Lock
+	excl futex.Locker
 }
 
 // newGuard attaches l, which makeLock or OpenLocker made sure is a
@@ -85,9 +87,10 @@ func newGuard(name string, l futex.Locker) *guard {
 	g := &guard{name: name, lock: l}
 	switch l := l.(type) {
 	case *futex.RLock:
-		g.rlock = l.As(nil)
+		r := l.As(nil)
+		g.excl, g.fast = r, r.FastPath()
 	case *futex.Lock:
-		g.plain = l
+		g.excl, g.fast = l, l.FastPath()
 	default:
 		panic(fmt.Sprintf("ctypes: lock %T is neither a *futex.Lock nor a *futex.RLock", l))
 	}
@@ -115,13 +118,12 @@ func requireGuard(seg *shm.Segment, obj *object) (*guard, error) {
 	return attachGuard(seg, obj)
 }
 
-// The uncontended Update is the lock's Acquire CAS, fn, and the Release
-// CAS. guard.do and Value.Update write that path out, each a switch over
-// the two lock types calling the concrete methods, whose fast paths inline
-// (an interface call, a helper method or a closure around fn each cost a
-// call: BenchmarkUpdate); the release runs in a deferred func literal, so
+// The uncontended locked operation is fast.TryAcquire's compare-and-swap,
+// the operation, and fast.TryRelease's compare-and-swap, both inlined, the
+// same code for a Lock and an RLock; the release is deferred (leave), so
 // that a panicking fn leaves no lock held for ever by a live process. Every
-// other case goes through takeOver and the methods below.
+// other case goes through excl's methods (an interface call, off the fast
+// path) and takeOver.
 
 // takeOver handles an Acquire error, out of the fast path. For
 // ErrOwnerDead it makes the lock consistent and returns nil, holding it:
@@ -132,13 +134,7 @@ func (g *guard) takeOver(err error) error {
 	if !errors.Is(err, futex.ErrOwnerDead) {
 		return errtext.Errorf("ctypes: update %q: %w", g.name, err)
 	}
-	var cerr error
-	if g.rlock != nil {
-		cerr = g.rlock.Consistent()
-	} else {
-		cerr = g.plain.Consistent()
-	}
-	if cerr != nil {
+	if cerr := g.excl.Consistent(); cerr != nil {
 		g.leave(nil)
 		return errtext.Errorf("ctypes: update %q: %w", g.name, cerr)
 	}
@@ -148,19 +144,14 @@ func (g *guard) takeOver(err error) error {
 // leave releases the lock and sets *errp to the release error if errp is
 // not nil and *errp is nil.
 func (g *guard) leave(errp *error) {
-	var err error
-	if g.rlock != nil {
-		err = g.rlock.Release()
-	} else {
-		err = g.plain.Release()
-	}
-	if err != nil {
-		g.releaseFailed(err, errp)
+	if !g.fast.TryRelease() {
+		g.leaveSlow(errp)
 	}
 }
 
-func (g *guard) releaseFailed(err error, errp *error) {
-	if errp != nil && *errp == nil {
+// leaveSlow is leave past the fast path: excl.Release.
+func (g *guard) leaveSlow(errp *error) {
+	if err := g.excl.Release(); err != nil && errp != nil && *errp == nil {
 		*errp = errtext.Errorf("ctypes: update %q: release: %w", g.name, err)
 	}
 }
@@ -173,13 +164,10 @@ func (g *guard) ownerDied() error {
 // do runs fn under the lock, excluding other processes and other
 // goroutines of this one.
 func (g *guard) do(ctx context.Context, fn func() error) (err error) {
-	if g.rlock != nil {
-		err = g.rlock.Acquire(ctx)
-	} else {
-		err = g.plain.Acquire(ctx)
-	}
-	if err != nil {
-		return g.doTakenOver(fn, err)
+	if !g.fast.TryAcquire() {
+		if err = g.excl.Acquire(ctx); err != nil {
+			return g.doTakenOver(fn, err)
+		}
 	}
 	defer g.leave(&err)
 	return fn()
@@ -270,39 +258,21 @@ func (v *Value[T]) GetLock() futex.Locker { return v.g.lock }
 // and changes nothing. If a previous holder died holding the lock, fn is
 // still applied and the error wraps futex.ErrOwnerDead.
 func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
-	// guard.do's fast path written out, with leave's body in the deferred
-	// literal: the concrete locks' Acquire and Release fast paths inline
-	// here, where a call to do or leave costs one call more
-	// (BenchmarkUpdate). Every other locked operation goes through do.
-	if atomic.LoadUint32(v.state) != 0 {
-		return v.updateChecked(ctx, fn)
-	}
+	// guard.do written out, where do would cost a closure around fn, and
+	// its deferred leave a call more (leave does not inline, so a deferred
+	// g.leave(&err) is a call of a wrapper calling leave): the lock's fast
+	// path and, for an 8-byte element, the load and the store inline here,
+	// and the deferred literal is the one call besides fn's
+	// (BenchmarkUpdate).
 	g := v.g
-	if g.rlock != nil {
-		err = g.rlock.Acquire(ctx)
-	} else {
-		err = g.plain.Acquire(ctx)
-	}
-	if err != nil {
-		err = g.doTakenOver(func() error {
-			x = fn(v.Load())
-			v.Store(x)
-			return nil
-		}, err)
-		return x, err
+	if atomic.LoadUint32(v.state) != 0 || !g.fast.TryAcquire() {
+		return v.updateSlow(ctx, fn)
 	}
 	defer func() {
-		var rerr error
-		if g.rlock != nil {
-			rerr = g.rlock.Release()
-		} else {
-			rerr = g.plain.Release()
-		}
-		if rerr != nil {
-			g.releaseFailed(rerr, &err)
+		if !g.fast.TryRelease() {
+			g.leaveSlow(&err)
 		}
 	}()
-	// v.Load and v.Store, with no call for an 8-byte element.
 	x = fn(atomicLoad(&v.anchor, v.p))
 	storeLocked(&v.anchor, v.p, x)
 	return x, nil
