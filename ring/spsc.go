@@ -630,6 +630,7 @@ type Consumer struct {
 	closed bool
 	err    error
 	ws     *waitSpec
+	took   int // records released since the last wait (settlePause)
 	// peer, when set, replaces the check of the producer's token and
 	// closed flag between wait slices (pipes: the other end's holders).
 	peer func() error
@@ -751,6 +752,7 @@ func (c *Consumer) waitData(ctx context.Context) error {
 			gate: gateOf(c.r.seg, c.r.base, c.r.h, low32(&c.r.h.tail)),
 		}
 	}
+	c.ws.settle, c.took = c.took >= settleAfter, 0
 	return c.cfg.wait(ctx, c.ws)
 }
 
@@ -813,6 +815,7 @@ func (c *Consumer) release() error {
 	}
 	c.head += c.peekN
 	c.peekN = 0
+	c.took++
 	c.publish()
 	return nil
 }
@@ -892,6 +895,7 @@ func (c *Consumer) consume(ctx context.Context, max int, fn func(rec []byte) err
 		}
 		c.head += c.peekN
 		c.peekN = 0
+		c.took++
 		if c.head-c.pub >= c.r.chunk {
 			c.publish()
 		}

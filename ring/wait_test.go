@@ -10,6 +10,7 @@ import (
 	"github.com/shmkit/shmkit/internal/gate"
 	"github.com/shmkit/shmkit/internal/testseg"
 	"github.com/shmkit/shmkit/internal/view"
+	"github.com/shmkit/shmkit/shm"
 )
 
 // TestWakeClearsParkedFlag: the waker clears the parked flag, so the
@@ -212,5 +213,98 @@ func TestSleeperRescuedFromTruncatedPage(t *testing.T) {
 	})
 	if err := watchdog(t, func() error { return cfg.wait(context.Background(), ws) }); !errors.Is(err, errTruncated) {
 		t.Fatalf("wait: got %v; want %v", err, errTruncated)
+	}
+}
+
+// TestSettleAfterBacklog: a consumer that took settleAfter records or more
+// since its previous wait starts the next wait with settlePause (Hybrid,
+// with a spin budget only); one that took fewer does not, and the count
+// starts again at each wait. Read one by one or with Consume, the same.
+func TestSettleAfterBacklog(t *testing.T) {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { seg.Close() })
+	r, err := NewRing(seg, "r", 4096, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err1 := r.Producer()
+	c, err2 := r.Consumer()
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	ctx := context.Background()
+	buf := make([]byte, 8)
+	// emptyWait reads from the empty ring with a passed deadline: one
+	// wait, which reports the deadline.
+	emptyWait := func() {
+		t.Helper()
+		dctx, cancel := context.WithTimeout(ctx, 0)
+		defer cancel()
+		if _, err := c.ReadInto(dctx, buf); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("read from an empty ring: got %v; want DeadlineExceeded", err)
+		}
+	}
+	write := func(n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			if err := p.Write(ctx, []byte("msg")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		records int
+		consume bool
+		want    bool
+	}{
+		{"one", 1, false, false},
+		{"two", settleAfter - 1, false, false},
+		{"three", settleAfter, false, true},
+		{"one again", 1, false, false},
+		{"consume three", settleAfter, true, true},
+		{"consume two", settleAfter - 1, true, false},
+		{"consume ten", 10, true, true},
+	} {
+		write(tc.records)
+		if tc.consume {
+			n, err := c.Consume(ctx, 10, func([]byte) error { return nil })
+			if err != nil || n != tc.records {
+				t.Fatalf("%s: Consume: %d, %v; want %d, nil", tc.name, n, err, tc.records)
+			}
+		} else {
+			for i := 0; i < tc.records; i++ {
+				if _, err := c.ReadInto(ctx, buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		emptyWait()
+		if got := c.ws.settle; got != tc.want {
+			t.Fatalf("%s: wait after %d records: settle %v; want %v", tc.name, tc.records, got, tc.want)
+		}
+		if got, want := c.cfg.settles(c.ws), tc.want; got != want {
+			t.Fatalf("%s: settles %v; want %v", tc.name, got, want)
+		}
+	}
+
+	// No pause without a spin budget (both sides on one core) or for
+	// another strategy.
+	c.ws.settle = true
+	c.cfg.spin.cur = 0
+	if c.cfg.settles(c.ws) {
+		t.Fatal("settles with no spin budget; want not")
+	}
+	for _, w := range []WaitStrategy{Spin, Yield, Futex} {
+		cfg, err := (&Options{Wait: w}).cfg()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.settles(c.ws) {
+			t.Fatalf("wait=%v settles; want only Hybrid", w)
+		}
 	}
 }
