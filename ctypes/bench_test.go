@@ -15,6 +15,7 @@ package ctypes_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,6 +119,14 @@ func BenchmarkAddParallel(b *testing.B) {
 //	                       through a func value, the unlock deferred so
 //	                       that a panicking fn unlocks (the same-shape
 //	                       comparison for Update)
+//	impl=robust-value      Update's fast path in plain Go (robustValue):
+//	                       its signature and lock protocol, no segment
+//
+// From sync-mutex-value to robust-value is what Update's signature and the
+// robust protocol's fast path cost (a compare-and-swap release costs what
+// the mutex's atomic add does; the state and owner-slot loads, and the
+// lock word and value behind pointers, cost the rest); from robust-value
+// to ctypes is what ctypes' handles and generic code add.
 func BenchmarkUpdate(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
 		seg := testseg.Anon(b, 1<<20)
@@ -201,6 +210,52 @@ func BenchmarkUpdate(b *testing.B) {
 			b.Fatal("no update")
 		}
 	})
+	b.Run("impl=robust-value", func(b *testing.B) {
+		v := newRobustValue()
+		ctx := context.Background()
+		inc := func(x float64) float64 { return x + 1 }
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Update(ctx, inc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// robustValue is Value.Update's uncontended path in plain Go, for
+// BenchmarkUpdate: Update's signature; the lock word and the value behind
+// pointers (in shared memory they cannot be fields of the handle); the
+// segment-state load before each compare-and-swap and the owner-slot load
+// before the release; the acquiring compare-and-swap and the releasing one,
+// deferred, that may set err. No segment, no handles to follow, no
+// generics.
+type robustValue struct {
+	word, state *uint32
+	slot        *uint64
+	v           *float64
+}
+
+func newRobustValue() *robustValue {
+	return &robustValue{word: new(uint32), state: new(uint32), slot: new(uint64), v: new(float64)}
+}
+
+// errContended stands for the lock's slow paths, which a benchmark with
+// one goroutine never takes.
+var errContended = errors.New("robustValue: contended")
+
+func (r *robustValue) Update(ctx context.Context, fn func(float64) float64) (x float64, err error) {
+	if atomic.LoadUint32(r.state) != 0 || !atomic.CompareAndSwapUint32(r.word, 0, 1) {
+		return 0, errContended
+	}
+	defer func() {
+		if atomic.LoadUint64(r.slot) != 0 || atomic.LoadUint32(r.state) != 0 || !atomic.CompareAndSwapUint32(r.word, 1, 0) {
+			err = errContended
+		}
+	}()
+	x = fn(*r.v)
+	*r.v = x
+	return x, nil
 }
 
 // mutexValue is the in-process counterpart of a locked Value, for

@@ -79,13 +79,15 @@
 // update method calls fn through a func value and defers the unlock; a
 // sync.Mutex written out around an inlined update makes no call at all. A
 // compare-and-swap release costs what sync.Mutex's atomic-add release
-// does: what Update adds to the Go shape is loads, the segment's state
-// word before each compare-and-swap (closed or guarded segments take the
-// checked path) and an RLock's owner slot before the release, and the
-// larger frame of a function with a context and an error.
-// BenchmarkUpdate measures all three in one run (go test -run '^$' -bench
-// 'Update$' ./ctypes/); bench/ compares with CPython's locked "v.value +=
-// 1".
+// does. What Update adds to that Go shape, about half as much again on
+// amd64, is loads and memory traffic: the segment's state word before
+// each compare-and-swap (closed or guarded segments take the checked
+// path) and an RLock's owner slot before the release; the lock word and
+// the value behind pointers, since in shared memory they cannot be fields
+// of the handle; results kept in memory across the deferred release, which
+// may set the error; and the handle's own pointers. BenchmarkUpdate
+// measures these shapes in one run (go test -run '^$' -bench 'Update$'
+// ./ctypes/); bench/ compares with CPython's locked "v.value += 1".
 //
 // The atomic accessors do not take the lock: a single atomic access needs
 // none, and Python's locked item access gives nothing more. CopyTo,
