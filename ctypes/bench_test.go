@@ -126,7 +126,9 @@ func BenchmarkAddParallel(b *testing.B) {
 // robust protocol's fast path cost (a compare-and-swap release costs what
 // the mutex's atomic add does; the state and owner-slot loads, and the
 // lock word and value behind pointers, cost the rest); from robust-value
-// to ctypes is what ctypes' handles and generic code add.
+// to ctypes is what ctypes' handles and generic code add. Each loop is
+// written out, so that every Update is a direct call, as in user code (a
+// shared helper would call through an interface or a generic dictionary).
 func BenchmarkUpdate(b *testing.B) {
 	b.Run("impl=ctypes", func(b *testing.B) {
 		seg := testseg.Anon(b, 1<<20)
