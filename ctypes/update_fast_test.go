@@ -150,3 +150,35 @@ func TestUpdateFastPathOwnerDied(t *testing.T) {
 		t.Errorf("next Update = %v, %v; want 4, nil", got, err)
 	}
 }
+
+// TestArrayUpdateFastPath: Array.Update (guard.do) where the fast path is
+// live: it runs fn under the lock, returns fn's error, and a panicking fn
+// releases the lock.
+func TestArrayUpdateFastPath(t *testing.T) {
+	seg := testseg.Anon(t, 1<<16)
+	a, err := ctypes.NewArray[int64](seg, "a", 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	errFn := errors.New("fn failed")
+	err = a.Update(ctx, func(r *ctypes.RawArray[int64]) error {
+		if ok, _ := a.GetLock().TryAcquire(); ok {
+			t.Error("TryAcquire during Array.Update succeeded")
+		}
+		return errFn
+	})
+	if !errors.Is(err, errFn) {
+		t.Errorf("Array.Update = %v; want fn's error", err)
+	}
+	func() {
+		defer func() { recover() }()
+		a.Update(ctx, func(*ctypes.RawArray[int64]) error { panic("boom") })
+	}()
+	if ok, err := a.GetLock().TryAcquire(); !ok || err != nil {
+		t.Fatalf("TryAcquire after a panicking Array.Update = %v, %v; want true, nil", ok, err)
+	}
+	if err := a.GetLock().Release(); err != nil {
+		t.Fatal(err)
+	}
+}
