@@ -46,8 +46,9 @@
 // parks at once, so waiting costs it no more CPU than the futex alone.
 // Every 128th wait without a budget runs the phase with its full budget
 // once, so that a budget lost to a passing preemption comes back. A Hybrid
-// consumer that took three records or more since its previous wait (the
-// producer streams faster than it hands records over one by one) first
+// consumer that took three records or more since its previous wait, in
+// less than a quarter of the ring (the producer streams faster than it
+// hands records over one by one, and the ring has room to spare), first
 // stays off the ring's shared cache lines for a microsecond, so that the
 // producer gets a few lines ahead and the consumer drains a batch per look
 // at the tail: a consumer spinning right behind the producer moved the tail

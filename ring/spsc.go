@@ -260,7 +260,7 @@ func (r *Ring) consumer() (*Consumer, error) {
 		return nil, err
 	}
 	atomic.StoreUint32(&r.r.h.consTok, uint32(r.r.seg.Token()))
-	return &Consumer{r: r.r, cfg: cfg, head: h, pub: h, tailC: h}, nil
+	return &Consumer{r: r.r, cfg: cfg, head: h, pub: h, tailC: h, waitHead: h}, nil
 }
 
 // Producer is the writing end of an SPSC ring. Records are written in place
@@ -620,17 +620,18 @@ func (p *Producer) close() error {
 // after Release: it is for trusted peers (a hostile producer can rewrite
 // it while it is read); ReadInto reads each length once and copies.
 type Consumer struct {
-	_      noCopy
-	r      *spsc
-	cfg    waitCfg
-	head   uint64 // start of the next record (local)
-	pub    uint64 // head as last published
-	tailC  uint64 // cached tail: reloaded only when it seems empty
-	peekN  uint64 // bytes of the peeked record; 0 when none
-	closed bool
-	err    error
-	ws     *waitSpec
-	took   int // records released since the last wait (settlePause)
+	_        noCopy
+	r        *spsc
+	cfg      waitCfg
+	head     uint64 // start of the next record (local)
+	pub      uint64 // head as last published
+	tailC    uint64 // cached tail: reloaded only when it seems empty
+	peekN    uint64 // bytes of the peeked record; 0 when none
+	closed   bool
+	err      error
+	ws       *waitSpec
+	took     int    // records released since the last wait (settlePause)
+	waitHead uint64 // head when the last wait began
 	// peer, when set, replaces the check of the producer's token and
 	// closed flag between wait slices (pipes: the other end's holders).
 	peer func() error
@@ -752,8 +753,17 @@ func (c *Consumer) waitData(ctx context.Context) error {
 			gate: gateOf(c.r.seg, c.r.base, c.r.h, low32(&c.r.h.tail)),
 		}
 	}
-	c.ws.settle, c.took = c.took >= settleAfter, 0
-	return c.cfg.wait(ctx, c.ws)
+	settle := c.backlogged()
+	c.took, c.waitHead = 0, c.head
+	return c.cfg.waitSettled(ctx, c.ws, settle)
+}
+
+// backlogged reports whether the records taken since the last wait make
+// the next wait start with settlePause: settleAfter of them or more (the
+// producer streams), in less than a quarter of the ring (more, and the
+// producer could fill the ring during the pause and wait for room).
+func (c *Consumer) backlogged() bool {
+	return c.took >= settleAfter && c.head-c.waitHead < c.r.capacity/4
 }
 
 // peek returns the next record of any kind, waiting for one.

@@ -23,10 +23,10 @@ const (
 	// sched_yield for up to Options.YieldTime, then parks on a futex. The
 	// default. Each phase's budget adapts: it shrinks while the phase keeps
 	// failing (a peer on the same core, an idle peer) and grows back when
-	// it succeeds. A consumer that took three records or more since its
-	// previous wait (a streaming producer) first keeps off the ring for a
-	// microsecond, so that it drains a batch instead of trailing the
-	// producer record by record.
+	// it succeeds. A ring consumer that took three records or more since
+	// its previous wait (a streaming producer), in less than a quarter of
+	// the ring, first keeps off the ring for a microsecond, so that it
+	// drains a batch instead of trailing the producer record by record.
 	Hybrid WaitStrategy = iota
 	// Spin busy-waits (checking the deadline and the peer's liveness every
 	// wait slice). Lowest latency while each process has its own core;
@@ -116,9 +116,10 @@ const (
 	minPhase   = 2 * time.Microsecond
 )
 
-// A Hybrid waiter that took settleAfter or more records since its previous
-// wait (it found a backlog: the peer is streaming) stays off the shared
-// lines for settlePause before its first look at the peer's index.
+// A Hybrid consumer that took settleAfter or more records since its
+// previous wait (it found a backlog: the producer is streaming), in less
+// than a quarter of the ring, stays off the shared lines for settlePause
+// before its first look at the tail (Consumer.backlogged).
 //
 // A spinning consumer of a streaming producer catches up after every few
 // records: it then reloads the tail for each record the producer publishes
@@ -139,6 +140,12 @@ const (
 // comes back before the echo looks again: 0.1% of waits in a ping-pong here
 // took two, none three), and so does a paced or idle peer: those never
 // pause. A message that arrives during a pause waits at most settlePause.
+// A consumer that drains a quarter of the ring or more per wait does not
+// pause either: the producer could fill the ring during the pause and then
+// wait for room (a 4 KiB ring of 1 KiB messages fell from 8 M to 3-4 M
+// messages/s when it did). Nor does a producer waiting for room: such waits
+// come one record apart on a small ring, where a pause per record was
+// slower still.
 //
 // Queue waits do not settle: both sides write each Queue slot (the consumer
 // frees it through its sequence word), so its lines move between the cores
@@ -204,11 +211,6 @@ type waitSpec struct {
 	peer   func() error         // slow: may call seg.Alive; nil error = keep waiting
 	gate   *gate.Gate           // one kernel waiter per word and process (docs/robustness.md V7)
 
-	// settle, set by the caller before each wait, asks Hybrid to hold off
-	// its first look at the word for settlePause: the caller took
-	// settleAfter records or more since its previous wait.
-	settle bool
-
 	sleeper park.Sleeper // the gate's sleeper's registration
 	// state is the segment's state word (guard.state; nil: none), non-zero
 	// when the segment is closed or can be truncated. A truncation takes
@@ -247,7 +249,13 @@ func ctxDone(ctx context.Context, now time.Time) error {
 // deadline). Every path re-checks ready before reporting a peer failure,
 // so data published just before a peer died is still delivered.
 func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
-	if c.settles(s) {
+	return c.waitSettled(ctx, s, false)
+}
+
+// waitSettled is wait that, when settle is set, starts with settlePause
+// (if settles).
+func (c *waitCfg) waitSettled(ctx context.Context, s *waitSpec, settle bool) error {
+	if c.settles(settle) {
 		pause(settlePause)
 	}
 	if ok, err := s.ready(); ok || err != nil {
@@ -425,12 +433,12 @@ var spinSink uint32
 // cannot drop, touching only this process's memory.
 func spinHint() { atomic.LoadUint32(&spinSink) }
 
-// settles reports whether this wait starts with settlePause: Hybrid only,
-// and only while the spin phase has a budget (the peer runs on another
-// core; with both on one core the pause would only burn the time slice the
-// peer needs).
-func (c *waitCfg) settles(s *waitSpec) bool {
-	return s.settle && c.strategy == Hybrid && atomic.LoadInt64(&c.spin.cur) != 0
+// settles reports whether a wait asked to settle starts with settlePause:
+// Hybrid only, and only while the spin phase has a budget (the peer runs on
+// another core; with both on one core the pause would only burn the time
+// slice the peer needs).
+func (c *waitCfg) settles(settle bool) bool {
+	return settle && c.strategy == Hybrid && atomic.LoadInt64(&c.spin.cur) != 0
 }
 
 // pause busy-waits for d without touching shared memory.

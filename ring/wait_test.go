@@ -217,8 +217,9 @@ func TestSleeperRescuedFromTruncatedPage(t *testing.T) {
 }
 
 // TestSettleAfterBacklog: a consumer that took settleAfter records or more
-// since its previous wait starts the next wait with settlePause (Hybrid,
-// with a spin budget only); one that took fewer does not, and the count
+// since its previous wait, in less than a quarter of the ring, starts the
+// next wait with settlePause (Hybrid, with a spin budget only); one that
+// took fewer, or a quarter of the ring or more, does not, and the count
 // starts again at each wait. Read one by one or with Consume, the same.
 func TestSettleAfterBacklog(t *testing.T) {
 	seg, err := shm.Anonymous(1 << 20)
@@ -236,7 +237,7 @@ func TestSettleAfterBacklog(t *testing.T) {
 		t.Fatal(err1, err2)
 	}
 	ctx := context.Background()
-	buf := make([]byte, 8)
+	buf := make([]byte, 1024)
 	// emptyWait reads from the empty ring with a passed deadline: one
 	// wait, which reports the deadline.
 	emptyWait := func() {
@@ -247,29 +248,32 @@ func TestSettleAfterBacklog(t *testing.T) {
 			t.Fatalf("read from an empty ring: got %v; want DeadlineExceeded", err)
 		}
 	}
-	write := func(n int) {
+	write := func(n, size int) {
 		t.Helper()
 		for i := 0; i < n; i++ {
-			if err := p.Write(ctx, []byte("msg")); err != nil {
+			if err := p.Write(ctx, make([]byte, size)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	for _, tc := range []struct {
-		name    string
-		records int
-		consume bool
-		want    bool
+		name          string
+		records, size int
+		consume       bool
+		want          bool
 	}{
-		{"one", 1, false, false},
-		{"two", settleAfter - 1, false, false},
-		{"three", settleAfter, false, true},
-		{"one again", 1, false, false},
-		{"consume three", settleAfter, true, true},
-		{"consume two", settleAfter - 1, true, false},
-		{"consume ten", 10, true, true},
+		{"one", 1, 3, false, false},
+		{"two", settleAfter - 1, 3, false, false},
+		{"three", settleAfter, 3, false, true},
+		{"one again", 1, 3, false, false},
+		{"consume three", settleAfter, 3, true, true},
+		{"consume two", settleAfter - 1, 3, true, false},
+		{"consume ten", 10, 3, true, true},
+		{"three of a quarter ring", settleAfter, 1000, false, false}, // 3 x 1008 bytes of 4096
+		{"consume three of a quarter ring", settleAfter, 1000, true, false},
+		{"three small after large", settleAfter, 3, false, true},
 	} {
-		write(tc.records)
+		write(tc.records, tc.size)
 		if tc.consume {
 			n, err := c.Consume(ctx, 10, func([]byte) error { return nil })
 			if err != nil || n != tc.records {
@@ -282,20 +286,22 @@ func TestSettleAfterBacklog(t *testing.T) {
 				}
 			}
 		}
-		emptyWait()
-		if got := c.ws.settle; got != tc.want {
-			t.Fatalf("%s: wait after %d records: settle %v; want %v", tc.name, tc.records, got, tc.want)
+		if got := c.backlogged(); got != tc.want {
+			t.Fatalf("%s: %d records, %d bytes taken: backlogged %v; want %v", tc.name, c.took, c.head-c.waitHead, got, tc.want)
 		}
-		if got, want := c.cfg.settles(c.ws), tc.want; got != want {
-			t.Fatalf("%s: settles %v; want %v", tc.name, got, want)
+		emptyWait()
+		if c.took != 0 || c.waitHead != c.head {
+			t.Fatalf("%s: after a wait: %d records, %d bytes counted; want 0, 0", tc.name, c.took, c.head-c.waitHead)
 		}
 	}
 
-	// No pause without a spin budget (both sides on one core) or for
-	// another strategy.
-	c.ws.settle = true
+	// Hybrid settles while it has a spin budget, not without one (both
+	// sides on one core); the other strategies never do.
+	if !c.cfg.settles(true) || c.cfg.settles(false) {
+		t.Fatal("Hybrid with a spin budget: settles(true) false or settles(false) true")
+	}
 	c.cfg.spin.cur = 0
-	if c.cfg.settles(c.ws) {
+	if c.cfg.settles(true) {
 		t.Fatal("settles with no spin budget; want not")
 	}
 	for _, w := range []WaitStrategy{Spin, Yield, Futex} {
@@ -303,7 +309,7 @@ func TestSettleAfterBacklog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.settles(c.ws) {
+		if cfg.settles(true) {
 			t.Fatalf("wait=%v settles; want only Hybrid", w)
 		}
 	}
