@@ -75,9 +75,14 @@ func ExampleTaskFunc_ApplyAsync() {
 	}
 	defer p.Terminate()
 	r := square.ApplyAsync(p, 12)
-	done := make(chan int)
+	done := make(chan int, 1)
 	r.OnSuccess(func(v int) { done <- v })
 	fmt.Println(<-done)
+	// As in CPython, the callback runs before the result is ready: wait
+	// for it before asking whether the call succeeded.
+	if err := r.Wait(context.Background()); err != nil {
+		panic(err)
+	}
 	fmt.Println(r.Successful())
 	// Output:
 	// 144
