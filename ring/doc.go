@@ -54,8 +54,10 @@
 // at the tail: a consumer spinning right behind the producer moved the tail
 // and record lines between the cores once per record, and left the default
 // wait 0.8x futex-only's throughput at 64 B. A round trip or a paced peer
-// takes one record per wait and never pauses; a message that arrives
-// during a pause waits at most that microsecond. A waiter parks on
+// takes one record per wait and never pauses, and neither does a Conn
+// that has sent since its last wait (a request and reply exchange, however
+// many messages the request took); a message that arrives during a pause
+// waits at most that microsecond. A waiter parks on
 // the low 32 bits of the index it waits for, after setting a parked flag
 // that the other side reads after each publish; FUTEX_WAKE is called only
 // when the flag is set, and the waker clears it (waking every waiter on

@@ -294,10 +294,14 @@ func cutOpen(ctx context.Context, p *Producer, wait bool) error {
 	return nil
 }
 
-// endSend publishes what was staged and lets the next sender in.
+// endSend publishes what was staged and lets the next sender in, and tells
+// this end's receiving consumer that it has replied (Consumer.sent).
 func (c *Conn) endSend() {
 	c.send.flush()
 	c.tx.unlock()
+	if c.recv != nil {
+		c.recv.sent()
+	}
 }
 
 // SendBytes sends msg as one message, waiting for room: ctx.Err() if ctx

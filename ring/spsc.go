@@ -632,6 +632,12 @@ type Consumer struct {
 	ws       *waitSpec
 	took     int    // records released since the last wait (settlePause)
 	waitHead uint64 // head when the last wait began
+	// replied is set by the Conn this consumer receives for when it sends
+	// (Conn.endSend) and cleared by the next wait: a receiver that answered
+	// since its last wait is in a request and reply exchange, where a pause
+	// would only delay the next request, however many records the last one
+	// took.
+	replied atomic.Bool
 	// peer, when set, replaces the check of the producer's token and
 	// closed flag between wait slices (pipes: the other end's holders).
 	peer func() error
@@ -753,9 +759,26 @@ func (c *Consumer) waitData(ctx context.Context) error {
 			gate: gateOf(c.r.seg, c.r.base, c.r.h, low32(&c.r.h.tail)),
 		}
 	}
-	settle := c.backlogged()
+	return c.cfg.waitSettled(ctx, c.ws, c.settleNext())
+}
+
+// settleNext reports whether the wait about to begin starts with
+// settlePause (backlogged, and no reply sent since the last wait), and
+// starts counting afresh for the next one.
+func (c *Consumer) settleNext() bool {
+	replied := c.replied.Load() && c.replied.Swap(false)
+	settle := !replied && c.backlogged()
 	c.took, c.waitHead = 0, c.head
-	return c.cfg.waitSettled(ctx, c.ws, settle)
+	return settle
+}
+
+// sent records that the Conn this consumer receives for has sent since the
+// consumer's last wait (see replied). It writes the shared flag only when
+// it is not already set.
+func (c *Consumer) sent() {
+	if !c.replied.Load() {
+		c.replied.Store(true)
+	}
 }
 
 // backlogged reports whether the records taken since the last wait make

@@ -25,8 +25,10 @@ const (
 	// failing (a peer on the same core, an idle peer) and grows back when
 	// it succeeds. A ring consumer that took three records or more since
 	// its previous wait (a streaming producer), in less than a quarter of
-	// the ring, first keeps off the ring for a microsecond, so that it
-	// drains a batch instead of trailing the producer record by record.
+	// the ring, first keeps off the ring for a microsecond while its spin
+	// phase has a budget, so that it drains a batch instead of trailing the
+	// producer record by record; a Conn that sent since its last wait
+	// (replying) does not.
 	Hybrid WaitStrategy = iota
 	// Spin busy-waits (checking the deadline and the peer's liveness every
 	// wait slice). Lowest latency while each process has its own core;
@@ -84,6 +86,7 @@ type waitCfg struct {
 	strategy WaitStrategy
 	spin     budget // Hybrid's spin phase
 	yield    budget // Hybrid's sched_yield phase
+	pauses   uint64 // settle pauses taken (atomic; the tests read it)
 }
 
 // budget is one adaptive phase of Hybrid (spin or yield), in ns, accessed
@@ -139,7 +142,10 @@ const (
 // A round trip takes one record per wait (two now and then, when the reply
 // comes back before the echo looks again: 0.1% of waits in a ping-pong here
 // took two, none three), and so does a paced or idle peer: those never
-// pause. A message that arrives during a pause waits at most settlePause.
+// pause. A Conn that sent since its last wait does not pause either, so
+// that a request of three messages or more is not followed by a pause
+// before the next request (Consumer.replied). A message that arrives during
+// a pause waits at most settlePause.
 // A consumer that drains a quarter of the ring or more per wait does not
 // pause either: the producer could fill the ring during the pause and then
 // wait for room (a 4 KiB ring of 1 KiB messages fell from 8 M to 3-4 M
@@ -256,6 +262,7 @@ func (c *waitCfg) wait(ctx context.Context, s *waitSpec) error {
 // (if settles).
 func (c *waitCfg) waitSettled(ctx context.Context, s *waitSpec, settle bool) error {
 	if c.settles(settle) {
+		atomic.AddUint64(&c.pauses, 1)
 		pause(settlePause)
 	}
 	if ok, err := s.ready(); ok || err != nil {

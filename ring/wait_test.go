@@ -289,7 +289,14 @@ func TestSettleAfterBacklog(t *testing.T) {
 		if got := c.backlogged(); got != tc.want {
 			t.Fatalf("%s: %d records, %d bytes taken: backlogged %v; want %v", tc.name, c.took, c.head-c.waitHead, got, tc.want)
 		}
+		// The wait itself pauses exactly when backlogged (the spin budget
+		// is refilled first: a wait may spend it).
+		atomic.StoreInt64(&c.cfg.spin.cur, int64(c.cfg.spin.max))
+		before := atomic.LoadUint64(&c.cfg.pauses)
 		emptyWait()
+		if got := atomic.LoadUint64(&c.cfg.pauses) - before; got != map[bool]uint64{false: 0, true: 1}[tc.want] {
+			t.Fatalf("%s: the wait paused %d times; want %v", tc.name, got, tc.want)
+		}
 		if c.took != 0 || c.waitHead != c.head {
 			t.Fatalf("%s: after a wait: %d records, %d bytes counted; want 0, 0", tc.name, c.took, c.head-c.waitHead)
 		}
@@ -311,6 +318,58 @@ func TestSettleAfterBacklog(t *testing.T) {
 		}
 		if cfg.settles(true) {
 			t.Fatalf("wait=%v settles; want only Hybrid", w)
+		}
+	}
+}
+
+// TestSettleNotAfterReply: a Conn whose receiver took three messages or
+// more pauses before its next wait, unless it sent since its last wait (a
+// server answering a request of several messages waits for the next
+// request at once).
+func TestSettleNotAfterReply(t *testing.T) {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { seg.Close() })
+	a, b, err := NewPipe(seg, "p", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := &a.recv.cfg
+	for _, reply := range []bool{false, true, false} {
+		for i := 0; i < settleAfter; i++ {
+			if err := b.SendBytes(ctx, []byte("part")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < settleAfter; i++ {
+			if _, err := a.RecvBytes(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if reply {
+			if err := a.SendBytes(ctx, []byte("answer")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.RecvBytes(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		atomic.StoreInt64(&cfg.spin.cur, int64(cfg.spin.max))
+		before := atomic.LoadUint64(&cfg.pauses)
+		dctx, cancel := context.WithTimeout(ctx, 0)
+		if _, err := a.RecvBytes(dctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("receive from an empty pipe: %v; want DeadlineExceeded", err)
+		}
+		cancel()
+		want := uint64(1)
+		if reply {
+			want = 0
+		}
+		if got := atomic.LoadUint64(&cfg.pauses) - before; got != want {
+			t.Fatalf("reply %v: the wait paused %d times; want %d", reply, got, want)
 		}
 	}
 }
