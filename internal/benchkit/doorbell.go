@@ -41,8 +41,8 @@ import (
 //
 // A one-message mailbox is a ring of one slot: a ping-pong has one message
 // in flight each way, so a deeper ring would change nothing in its round
-// trip. bell-netpoll runs as a Go program that locks no thread does (the
-// Transport's unlocked): its goroutine is not locked, and a pinned placement
+// trip. bell-netpoll runs as a Go program that locks no goroutine to a thread
+// runs (the Transport's unlocked): its goroutine is not locked, and a pinned placement
 // pins the whole process with GOMAXPROCS 1, as taskset does. Pinning only
 // the hot thread would not hold it: the goroutine wakes on whichever thread
 // polled, and the socket's synchronous wake-up may run that thread on the
@@ -214,7 +214,12 @@ func newNetpollBell() (bell, error) {
 }
 
 func openNetpollBell(fds []int) (bell, int, error) {
-	b, err := netpollConns(os.NewFile(uintptr(fds[0]), "bell-r"), os.NewFile(uintptr(fds[1]), "bell-w"))
+	r, w := os.NewFile(uintptr(fds[0]), "bell-r"), os.NewFile(uintptr(fds[1]), "bell-w")
+	b, err := netpollConns(r, w)
+	if err != nil {
+		r.Close()
+		w.Close()
+	}
 	return b, 2, err
 }
 

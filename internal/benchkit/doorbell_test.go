@@ -99,6 +99,9 @@ func TestBellDeadPeerAndSize(t *testing.T) {
 			parent, child := bellPair(t, k, 64)
 			exited := make(chan struct{})
 			parent.watch(exited)
+			// The watcher rings every bell after the receive below has
+			// returned: wait for it before bellPair's cleanup closes them.
+			t.Cleanup(parent.watcher.Wait)
 			time.AfterFunc(5*time.Millisecond, func() { close(exited) })
 			done := make(chan error, 1)
 			go func() { done <- parent.Recv(make([]byte, 64)) }()
