@@ -53,7 +53,11 @@ func TestUpdateFastPath(t *testing.T) {
 
 		// A panicking fn releases the lock and changes nothing.
 		func() {
-			defer func() { recover() }()
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: fn's panic did not reach Update's caller", kind)
+				}
+			}()
 			v.Update(ctx, func(float64) float64 { panic("boom") })
 		}()
 		if ok, err := v.GetLock().TryAcquire(); !ok || err != nil || v.Load() != 2 {
@@ -172,7 +176,11 @@ func TestArrayUpdateFastPath(t *testing.T) {
 		t.Errorf("Array.Update = %v; want fn's error", err)
 	}
 	func() {
-		defer func() { recover() }()
+		defer func() {
+			if recover() == nil {
+				t.Error("fn's panic did not reach Array.Update's caller")
+			}
+		}()
 		a.Update(ctx, func(*ctypes.RawArray[int64]) error { panic("boom") })
 	}()
 	if ok, err := a.GetLock().TryAcquire(); !ok || err != nil {

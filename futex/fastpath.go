@@ -17,7 +17,9 @@ import (
 // TryAcquire succeeds exactly when the lock's Acquire would succeed on its
 // fast path, TryRelease exactly when its Release would, and each then does
 // what that fast path does, race-detector edges included. When one reports
-// false, it has changed nothing: call the lock's Acquire or Release, which
+// false, it has changed nothing in the lock (under -race, TryRelease has
+// already recorded its release edge, as Release does before its CAS): call
+// the lock's Acquire or Release, which
 // handle every other case (waiting, owner death, flags in the lock word,
 // closed and truncated segments, an Owner's hold, a release without a
 // hold). The FastPath of an RLock view acting for an Owner never succeeds,

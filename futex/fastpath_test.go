@@ -164,6 +164,8 @@ func TestFastPathOwnerDied(t *testing.T) {
 			t.Fatal(err)
 		}
 		other.Close() // the holder leaves: its token is dead now
+		// The fast path never takes a held word, a dead holder's included:
+		// only Acquire's slow path judges the holder and takes over.
 		if f.TryAcquire() {
 			t.Fatalf("%s: TryAcquire of a dead holder's lock succeeded", kind)
 		}
