@@ -335,6 +335,9 @@ func (c *waitCfg) waitSettled(ctx context.Context, s *waitSpec, settle bool) err
 			if n&15 == 15 {
 				now := time.Now()
 				if done, err := checkSlow(now, false); done {
+					if err != nil && spinFor > 0 {
+						c.spin.lost(spinFor) // ended empty-handed, by ctx or the peer
+					}
 					return err
 				}
 				if spinFor > 0 && now.Sub(start) >= spinFor {
@@ -357,6 +360,9 @@ func (c *waitCfg) waitSettled(ctx context.Context, s *waitSpec, settle bool) err
 			if n&3 == 3 {
 				now := time.Now()
 				if done, err := checkSlow(now, false); done {
+					if err != nil && yieldFor > 0 {
+						c.yield.lost(yieldFor) // ended empty-handed, by ctx or the peer
+					}
 					return err
 				}
 				if yieldFor > 0 && now.Sub(ystart) >= yieldFor {
