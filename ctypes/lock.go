@@ -198,19 +198,11 @@ type Value[T Scalar] struct {
 	_ noCopy
 	*RawValue[T]
 	g *guard
-	// Update's fast path reads these copies of g.fast and of the
-	// RawValue's p, anchor and state, not the originals: one pointer less
-	// to follow to each (BenchmarkUpdate).
-	fast       futex.FastPath
-	elem       *T
-	elemAnchor anchor
-	state      *uint32
 }
 
 // newValue returns the Value over obj, locked by g.
 func newValue[T Scalar](obj *object, g *guard) *Value[T] {
-	rv := newRawValue[T](obj)
-	return &Value[T]{RawValue: rv, g: g, fast: g.fast, elem: rv.p, elemAnchor: rv.anchor, state: rv.state}
+	return &Value[T]{RawValue: newRawValue[T](obj), g: g}
 }
 
 // NewValue creates the value name in seg holding init, with a new RLock
@@ -279,16 +271,17 @@ func (v *Value[T]) Update(ctx context.Context, fn func(T) T) (x T, err error) {
 	// path and, for an 8-byte element, the load and the store inline here,
 	// and the deferred literal is the one call besides fn's
 	// (BenchmarkUpdate).
-	if atomic.LoadUint32(v.state) != 0 || !v.fast.TryAcquire() {
+	g := v.g
+	if atomic.LoadUint32(v.state) != 0 || !g.fast.TryAcquire() {
 		return v.updateSlow(ctx, fn)
 	}
 	defer func() {
-		if !v.fast.TryRelease() {
-			v.g.leaveSlow(&err)
+		if !g.fast.TryRelease() {
+			g.leaveSlow(&err)
 		}
 	}()
-	x = fn(atomicLoad(&v.elemAnchor, v.elem))
-	storeLocked(&v.elemAnchor, v.elem, x)
+	x = fn(atomicLoad(&v.anchor, v.p))
+	storeLocked(&v.anchor, v.p, x)
 	return x, nil
 }
 
